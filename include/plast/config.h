@@ -1,0 +1,70 @@
+/* config.h — experiment configs (JSON) and params files.
+ *
+ * src/config.c is the only file that includes cJSON.h. A config is read into a
+ * plast_config through the option tables of the network, the chosen rule and the chosen
+ * task (include/plast/opts.h): unknown keys, wrong types, out-of-range or non-finite
+ * values and malformed JSON are rejected with the key path (or line and column) in the
+ * error record. --set overrides ("task.order=iid") are applied to the JSON before
+ * validation, so they are checked exactly like the file. The resolved config (every
+ * effective value, defaults included) can be written back as JSON.
+ *
+ * A params file holds named tensors ("net": {"W[0]": ...}, "rule": {"P[1]": ...}) and is
+ * how learned meta-parameters travel between runs (best.json). */
+#ifndef PLAST_CONFIG_H
+#define PLAST_CONFIG_H
+
+#include <stdio.h>
+
+#include "plast/error.h"
+#include "plast/net.h"
+#include "plast/opts.h"
+#include "plast/params.h"
+#include "plast/rule.h"
+#include "plast/task.h"
+
+#define PLAST_OPTS_BYTES 4096
+
+/* Top-level settings of an evaluation. */
+typedef struct plast_run_opts {
+    int seed;
+    int runs;
+    int bootstrap;
+    char params[PLAST_OPT_STRLEN];
+} plast_run_opts;
+extern const plast_opt_table plast_run_opts_table;
+
+typedef struct plast_config {
+    plast_run_opts run;
+    plast_net_opts net;
+    const plast_rule *rule;
+    const plast_task *task;
+    _Alignas(16) unsigned char rule_opts[PLAST_OPTS_BYTES];
+    _Alignas(16) unsigned char task_opts[PLAST_OPTS_BYTES];
+    char origin[PLAST_OPT_STRLEN]; /* the file it came from */
+} plast_config;
+
+/* Reads path (PLAST_E_NOINPUT when missing), applies the n_sets "key=value" overrides,
+ * validates. On error nothing in *c is meaningful. */
+int plast_config_load(plast_config *c, const char *path, const char *const *sets, int n_sets,
+                      plast_err *err);
+/* Same from text already in memory; origin names it in messages. */
+int plast_config_parse(plast_config *c, const char *text, const char *origin,
+                       const char *const *sets, int n_sets, plast_err *err);
+/* The resolved config as JSON (every key of every table). */
+int plast_config_write(const plast_config *c, FILE *f);
+
+/* Writes named tensors: sections[i] is written under names[i]. Floats are written with
+ * 9 significant digits, so reading gives back the same bits. */
+int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *sections,
+                       const char *const *names, int n);
+/* Reads a params file into the sections (same names); each tensor in the file must
+ * exist with the same shape; tensors absent from the file keep their values. When
+ * loaded is not NULL, loaded[s][k] is set to 1 for every tensor k of section s read. */
+int plast_params_read(const char *path, const char *rule_name, plast_pset *const *sections,
+                      const char *const *names, int n, unsigned char *const *loaded,
+                      plast_err *err);
+
+/* Writes an option struct's values as one JSON object (for metadata). */
+int plast_opts_write(const plast_opt_table *t, const void *opts, FILE *f, int indent);
+
+#endif

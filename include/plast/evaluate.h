@@ -1,0 +1,51 @@
+/* evaluate.h — scoring a learner on a task over many independent runs.
+ *
+ * Run r draws its episode from the stream (seed, PLAST_KEY_EVAL, 0, r) and, when
+ * init_per_run is set, its initial network and meta-parameters from
+ * (seed, PLAST_KEY_INIT, 0, r) (else from run 0's key); tensors given in `fixed` (a params
+ * file) then replace the drawn ones. Runs are spread over threads; each writes only its
+ * own rows, so results do not depend on the thread count. */
+#ifndef PLAST_EVALUATE_H
+#define PLAST_EVALUATE_H
+
+#include "plast/episode.h"
+#include "plast/metrics.h"
+#include "plast/task.h"
+
+enum { PLAST_KEY_INIT = 1, PLAST_KEY_EVAL = 2 };
+
+typedef struct plast_eval_spec {
+    const plast_task *task;
+    const void *task_state;     /* from task->create, shared read-only */
+    plast_task_shape shape;
+    uint64_t seed;
+    int runs, threads, init_per_run;
+    int n_boot;
+    /* Optional fixed tensors: a learner holding them and masks of which ones (per spec). */
+    const plast_learner *fixed;
+    const unsigned char *fixed_net, *fixed_meta;
+    /* Optional progress callback, called under a lock as runs finish. */
+    void (*progress)(void *ctx, int done, int total);
+    void *progress_ctx;
+} plast_eval_spec;
+
+typedef struct plast_eval_result {
+    int runs, n_seg, max_steps;
+    float *final;      /* [runs] score on all query points after the episode */
+    float *curve;      /* [runs][n_seg] score on segments seen so far */
+    float *R0;         /* [runs][n_seg] */
+    float *R;          /* [runs][n_seg][n_seg] */
+    float *train_loss; /* [runs][max_steps], NAN past a run's last step */
+    int *n_steps;      /* [runs] */
+    plast_summary final_sum;
+    plast_summary *curve_sum; /* [n_seg] */
+    plast_summary *loss_sum;  /* [max_steps] per step over runs, no bootstrap */
+    void *buf;
+} plast_eval_result;
+
+/* template_learner gives the shapes, rule and options; its values are not used. */
+int plast_evaluate(const plast_learner *template_learner, const plast_eval_spec *spec,
+                   plast_eval_result *out, plast_err *err);
+void plast_eval_result_free(plast_eval_result *r);
+
+#endif

@@ -1,0 +1,32 @@
+/* linalg.h — the dense kernels the network and the rules are built from.
+ *
+ * src/linalg.c is the only file that includes cblas.h. Every matrix is row-major
+ * float32. plast_gemm calls OpenBLAS; plast_gemm_ref is a plain C loop with the same
+ * contract, used by the tests as the reference (they agree to float rounding, see
+ * tests/test_linalg.c). OpenBLAS is pinned to one thread: plast parallelises over
+ * population members and runs itself, so results never depend on a thread count. */
+#ifndef PLAST_LINALG_H
+#define PLAST_LINALG_H
+
+#include <stddef.h>
+
+/* C[M][N] = alpha * op(A)[M][K] * op(B)[K][N] + beta * C, row-major; ta/tb non-zero
+ * means the stored matrix is transposed (A stored [K][M], B stored [N][K]). */
+typedef void plast_gemm_fn(int ta, int tb, int M, int N, int K, float alpha, const float *A,
+                           int lda, const float *B, int ldb, float beta, float *C, int ldc);
+plast_gemm_fn plast_gemm;
+plast_gemm_fn plast_gemm_ref;
+
+/* Pins OpenBLAS to one thread; call once before any work (the program and tests do). */
+void plast_linalg_init(void);
+/* A short description of the BLAS in use, for run metadata ("OpenBLAS 0.3.21 ..."). */
+const char *plast_linalg_blas_name(void);
+
+/* y += alpha * x, n floats. */
+void plast_axpy(int n, float alpha, const float *x, float *y);
+/* Sum over the rows of X[rows][cols] into out[cols] (out is overwritten). */
+void plast_colsum(int rows, int cols, const float *X, float *out);
+/* Dot product in double (for checks and metrics). */
+double plast_dot_d(size_t n, const float *x, const float *y);
+
+#endif

@@ -1,0 +1,120 @@
+/* net.h — the layered network: weights, untied feedback, activations, forward pass.
+ *
+ * A plast_net owns one plast_pset holding, in this order, every layer's W_l [n_out][n_in],
+ * then every b_l [n_out], then every feedback B_l [n_out][n_fb] and c_l [n_out]; the
+ * layer structs hold views into it. Copying a network of the same shape is one memcpy
+ * (plast_net_copy). The layer type is a field, so convolutional layers can join without
+ * changing the episode engine or the rules' signal shapes (which are [batch][n_out]).
+ *
+ * Feedback pathways (who computes a layer's feedback signal, see DESIGN.md, locality):
+ *   DIRECT: B_l is [n_l][n_out]; fb_l = B_l s + c_l for every layer (FLP, DFA).
+ *   CHAIN:  B_l is [n_l][n_{l+1}] for l below the output; fb_l = B_l delta_{l+1} + c_l,
+ *           the output layer receives s itself (FA).
+ *   NONE:   no B, no c (Hebbian rules without feedback; the sgd baseline). */
+#ifndef PLAST_NET_H
+#define PLAST_NET_H
+
+#include "plast/error.h"
+#include "plast/opts.h"
+#include "plast/params.h"
+#include "plast/rng.h"
+
+#define PLAST_MAX_LAYERS 32
+#define PLAST_MAX_WIDTH 65536
+#define PLAST_MAX_BATCH 256
+
+typedef enum {
+    PLAST_ACT_IDENTITY,
+    PLAST_ACT_RELU,
+    PLAST_ACT_TANH,
+    PLAST_ACT_SIGMOID,
+    PLAST_ACT_SOFTPLUS
+} plast_act;
+extern const char *const plast_act_names[]; /* NULL-terminated, in enum order */
+
+typedef enum { PLAST_LAYER_DENSE } plast_layer_type;
+typedef enum { PLAST_FB_NONE, PLAST_FB_DIRECT, PLAST_FB_CHAIN } plast_fb_mode;
+extern const char *const plast_fb_names[];
+
+/* What a network is made of; filled from the config's "net" section. */
+typedef struct plast_net_spec {
+    int n_in;                         /* input width (set by the task) */
+    int n_layers;                     /* hidden layers + the output layer */
+    int width[PLAST_MAX_LAYERS];      /* the last one is the output width (set by the task) */
+    plast_act act[PLAST_MAX_LAYERS];
+    int plastic[PLAST_MAX_LAYERS];    /* 0 = frozen inside the inner loop */
+    plast_fb_mode fb_mode;            /* chosen by the rule */
+    plast_init w_init, b_init, fb_init, fbb_init;
+    float w_gain, b_value, fb_scale, fbb_value;
+} plast_net_spec;
+
+typedef struct plast_layer {
+    plast_layer_type type;
+    plast_act act;
+    int n_in, n_out, n_fb; /* n_fb = 0 when the layer has no feedback matrix */
+    int plastic;
+    float *W; /* [n_out][n_in] */
+    float *b; /* [n_out] */
+    float *B; /* [n_out][n_fb] or NULL */
+    float *c; /* [n_out] or NULL */
+} plast_layer;
+
+typedef struct plast_net {
+    int n_layers, n_in, n_out;
+    plast_fb_mode fb_mode;
+    plast_layer layer[PLAST_MAX_LAYERS];
+    plast_pset p; /* owns every float above */
+} plast_net;
+
+/* Declares and allocates (zeroed); validates the spec (widths, counts) first. */
+int plast_net_init(plast_net *net, const plast_net_spec *spec, plast_err *err);
+void plast_net_free(plast_net *net);
+/* Draws every parameter from the spec's initialisers. */
+void plast_net_draw(plast_net *net, plast_rng *rng);
+/* A new network with src's shapes and values (own buffer). */
+int plast_net_clone(plast_net *dst, const plast_net *src, plast_err *err);
+/* dst must have been initialised with the same spec. */
+void plast_net_copy(plast_net *dst, const plast_net *src);
+
+/* Activations of one forward pass: a_l (pre-activation) and h_l, [batch][n_out_l] each,
+ * for batches up to batch_max. h of layer -1 is the input itself. */
+typedef struct plast_acts {
+    int batch_max, batch;
+    float *a[PLAST_MAX_LAYERS];
+    float *h[PLAST_MAX_LAYERS];
+    const float *x; /* the last input, [batch][n_in] */
+    float *buf;
+} plast_acts;
+
+int plast_acts_init(plast_acts *acts, const plast_net *net, int batch_max, plast_err *err);
+void plast_acts_free(plast_acts *acts);
+
+/* Forward pass of x [batch][n_in]; fills acts (batch <= acts->batch_max). Returns the
+ * output h_L [batch][n_out]. _ref uses the plain C gemm (for tests). */
+const float *plast_net_forward(const plast_net *net, plast_acts *acts, const float *x, int batch);
+const float *plast_net_forward_ref(const plast_net *net, plast_acts *acts, const float *x,
+                                   int batch);
+/* The layer's input: h_{l-1}, or x for l == 0. */
+const float *plast_acts_pre(const plast_acts *acts, int l);
+
+/* Elementwise activation and its derivative (from the pre-activation a and output h). */
+void plast_act_apply(plast_act f, int n, const float *a, float *h);
+void plast_act_deriv(plast_act f, int n, const float *a, const float *h, float *d);
+
+
+/* The config's "net" section: widths and activations of the hidden layers, which layers
+ * are frozen, and the initialisers. The output width comes from the task. */
+typedef struct plast_net_opts {
+    plast_ints hidden;
+    int act, output_act;
+    plast_ints frozen;
+    int w_init, b_init, fb_init, fbb_init;
+    float w_gain, b_value, fb_scale, fbb_value;
+} plast_net_opts;
+extern const plast_opt_table plast_net_opts_table;
+
+/* Spec for a task with n_in inputs and n_out outputs; checks frozen indices. */
+int plast_net_spec_make(const plast_net_opts *o, int n_in, int n_out, plast_net_spec *spec,
+                        plast_err *err);
+
+#endif

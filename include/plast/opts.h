@@ -1,0 +1,53 @@
+/* opts.h — option tables: how rules, tasks and the network declare their settings.
+ *
+ * A module that has settings describes them in a static table of plast_opt (key, type,
+ * where the value lives in the module's options struct, default, bounds, allowed names).
+ * The config reader (src/config.c) fills the struct from JSON through the table, the
+ * program lists the table in `plast list`, and the resolved config is written back from
+ * it, so a setting is declared once and nowhere else. */
+#ifndef PLAST_OPTS_H
+#define PLAST_OPTS_H
+
+#include <stddef.h>
+
+typedef enum {
+    PLAST_OPT_INT,    /* int; bounds lo..hi */
+    PLAST_OPT_FLOAT,  /* float; bounds lo..hi, finite */
+    PLAST_OPT_BOOL,   /* int 0/1 */
+    PLAST_OPT_ENUM,   /* int index into choices (NULL-terminated) */
+    PLAST_OPT_STRING, /* char[PLAST_OPT_STRLEN] */
+    PLAST_OPT_INTS    /* plast_ints: a list of ints, each within lo..hi */
+} plast_opt_type;
+
+#define PLAST_OPT_STRLEN 256
+#define PLAST_OPT_MAXINTS 64
+
+typedef struct plast_ints {
+    int n;
+    int v[PLAST_OPT_MAXINTS];
+} plast_ints;
+
+typedef struct plast_opt {
+    const char *key;
+    plast_opt_type type;
+    size_t offset;               /* offsetof(options struct, field) */
+    double def;                  /* numeric default (INT, FLOAT, BOOL, ENUM index) */
+    double lo, hi;               /* inclusive bounds for INT, FLOAT, INTS */
+    const char *const *choices;  /* ENUM names, NULL-terminated */
+    const char *def_str;         /* STRING default; INTS default as "1,2,3" */
+    const char *help;            /* one line for `plast list` */
+} plast_opt;
+
+/* A table with its length and the size of the struct it fills. */
+typedef struct plast_opt_table {
+    const plast_opt *opt;
+    int n;
+    size_t size;
+} plast_opt_table;
+
+/* Writes every default into dst (dst is zeroed first). */
+void plast_opts_defaults(const plast_opt_table *t, void *dst);
+/* Index of name in a NULL-terminated list, or -1. */
+int plast_choice_index(const char *const *choices, const char *name);
+
+#endif

@@ -1,0 +1,59 @@
+/* task.h — the task interface: a task is a generator of episodes.
+ *
+ * A task (tasks/<name>.c, listed in tasks/registry.c) declares its options and, from
+ * them, the shape of its episodes (plast_task_shape). Its state (pools of functions,
+ * a loaded dataset) is built once by new() and is read-only afterwards, so threads share
+ * it. draw() fills a caller-allocated plast_stream with one episode from an RNG stream:
+ * the online training minibatches in order, which segment (function, class) each belongs
+ * to, where the continual curve is sampled, and a held-out query set per segment. */
+#ifndef PLAST_TASK_H
+#define PLAST_TASK_H
+
+#include <stdint.h>
+
+#include "plast/error.h"
+#include "plast/opts.h"
+#include "plast/rng.h"
+
+typedef struct plast_task_shape {
+    int classification; /* 0 regression (MSE), 1 classification (cross-entropy, accuracy) */
+    int n_in, n_out;
+    int batch;          /* training minibatch size */
+    int max_steps;      /* capacity: most training steps an episode can have */
+    int n_seg;          /* segments (functions or classes) per episode */
+    int n_query;        /* held-out query points per segment */
+} plast_task_shape;
+
+typedef struct plast_stream {
+    plast_task_shape shape;
+    int n_steps;        /* this episode's training steps (<= max_steps) */
+    float *x;           /* [max_steps][batch][n_in] */
+    float *y;           /* [max_steps][batch][n_out] targets (one-hot for classes) */
+    int *seg;           /* [max_steps] segment of each step */
+    int *mark;          /* [n_seg] after mark[k] steps, row k of the score matrix is taken */
+    float *saccade;     /* [max_steps] broadcast flag per step (0 for most tasks) */
+    float *qx;          /* [n_seg][n_query][n_in] */
+    float *qy;          /* [n_seg][n_query][n_out] */
+    void *buf;
+} plast_stream;
+
+int plast_stream_init(plast_stream *s, const plast_task_shape *shape, plast_err *err);
+void plast_stream_free(plast_stream *s);
+
+typedef struct plast_task {
+    const char *name;
+    const char *summary;
+    plast_opt_table opts;
+    int (*shape)(const void *opts, plast_task_shape *out, plast_err *err);
+    /* Builds the read-only state (pools, data); seed fixes everything drawn here. */
+    void *(*create)(const void *opts, uint64_t seed, plast_err *err);
+    void (*destroy)(void *state);
+    /* One episode into s (allocated for this task's shape); no allocation. */
+    void (*draw)(const void *state, plast_rng *rng, plast_stream *s);
+} plast_task;
+
+/* tasks/registry.c */
+const plast_task *plast_task_find(const char *name);
+const plast_task *const *plast_task_all(int *n);
+
+#endif

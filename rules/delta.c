@@ -1,0 +1,122 @@
+/* delta.c — the delta-rule family: online SGD, feedback alignment (FA) and direct feedback
+ * alignment (DFA). All three move a layer by the same update, the mean over the minibatch
+ *   dW = (lr / batch) delta^T pre,   db = (lr / batch) sum_b delta,   delta = fb (.) f'(a),
+ * and differ only in how the engine delivers fb (PROTOCOLS.md §5):
+ *   sgd: fb_l = W_{l+1}^T delta_{l+1}   (backpropagation; NON-LOCAL, the declared baseline)
+ *   fa:  fb_l = B_l delta_{l+1} + c_l   (untied B of the next layer's shape)
+ *   dfa: fb_l = B_l s + c_l             (untied B straight from the output error)
+ * At the output, delta = s (.) f'(a) with s = -dL/d(output), so for a linear output and the
+ * squared error the step is exact gradient descent on 1/2 |y - yhat|^2 averaged over the
+ * minibatch. The learning rate is a meta-parameter (one value shared by all layers), so
+ * OML-style campaigns can tune it. */
+#include <math.h>
+#include <stddef.h>
+
+#include "plast/linalg.h"
+#include "plast/rule.h"
+
+typedef struct delta_opts {
+    float lr;
+    int biases;
+} delta_opts;
+
+static const plast_opt delta_table[] = {
+    {"lr", PLAST_OPT_FLOAT, offsetof(delta_opts, lr), 0.003, 0, 1e3, NULL, NULL,
+     "learning rate (initial value of the meta-parameter lr)"},
+    {"biases", PLAST_OPT_BOOL, offsetof(delta_opts, biases), 1, 0, 1, NULL, NULL,
+     "also update the biases"},
+};
+
+static int delta_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+{
+    const delta_opts *o = opts;
+    (void)net;
+    return plast_pset_add(meta, "lr", "lr", -1, 1, 1, PLAST_INIT_CONSTANT, o->lr, 0, 0.0f,
+                          INFINITY, err);
+}
+
+static int delta_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+{
+    (void)opts, (void)net, (void)classification, (void)err;
+    return PLAST_OK;
+}
+
+static size_t delta_scratch(const void *opts, const plast_layer *ly, int batch_max)
+{
+    (void)opts;
+    return (size_t)batch_max * ly->n_out + ly->n_out; /* delta (when not given), f'(a) row */
+}
+
+/* delta [batch][n_out] = g (.) f'(a) */
+static void delta_of(const plast_local *x, const float *g, float *delta)
+{
+    float *dv = x->scratch + (size_t)x->batch * x->n_out;
+    for (int bb = 0; bb < x->batch; bb++) {
+        size_t o = (size_t)bb * x->n_out;
+        plast_act_deriv(x->act, x->n_out, x->preact + o, x->post + o, dv);
+        for (int i = 0; i < x->n_out; i++) delta[o + i] = g[o + i] * dv[i];
+    }
+}
+
+/* CHAIN / TRANSPOSE rules: the delta sent down is computed before any layer changes. */
+static void delta_signal(const plast_local *x)
+{
+    delta_of(x, x->fb, x->delta);
+}
+
+static void apply(const plast_local *x, const float *delta)
+{
+    const delta_opts *o = x->opts;
+    float k = x->meta[0][0] / (float)x->batch;
+    plast_gemm(1, 0, x->n_out, x->n_in, x->batch, k, delta, x->n_out, x->pre, x->n_in, 1.0f, x->W,
+               x->n_in);
+    if (o->biases)
+        for (int bb = 0; bb < x->batch; bb++) plast_axpy(x->n_out, k, delta + (size_t)bb * x->n_out, x->b);
+}
+
+static void chain_update(const plast_local *x)
+{
+    apply(x, x->delta);
+}
+
+static void dfa_update(const plast_local *x)
+{
+    float *delta = x->scratch;
+    delta_of(x, x->is_output ? x->s : x->fb, delta);
+    apply(x, delta);
+}
+
+#define DELTA_COMMON                                                                   \
+    .sig = PLAST_SIG_ERROR,                                                            \
+    .opts = {delta_table, sizeof delta_table / sizeof delta_table[0], sizeof(delta_opts)}, \
+    .declare = delta_declare, .check = delta_check, .scratch_floats = delta_scratch
+
+const plast_rule plast_rule_sgd = {
+    .name = "sgd",
+    .summary = "online backpropagation (NON-LOCAL baseline): fb_l = W_{l+1}^T delta_{l+1}",
+    .nonlocal = 1,
+    .path = PLAST_PATH_TRANSPOSE,
+    DELTA_COMMON,
+    .signal = delta_signal,
+    .update = chain_update,
+};
+
+const plast_rule plast_rule_fa = {
+    .name = "fa",
+    .summary = "feedback alignment: fb_l = B_l delta_{l+1} + c_l with untied B",
+    .nonlocal = 0,
+    .path = PLAST_PATH_CHAIN,
+    DELTA_COMMON,
+    .signal = delta_signal,
+    .update = chain_update,
+};
+
+const plast_rule plast_rule_dfa = {
+    .name = "dfa",
+    .summary = "direct feedback alignment: fb_l = B_l e + c_l from the output error",
+    .nonlocal = 0,
+    .path = PLAST_PATH_DIRECT,
+    DELTA_COMMON,
+    .signal = NULL,
+    .update = dfa_update,
+};

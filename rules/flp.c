@@ -1,0 +1,157 @@
+/* flp.c — feedback and local plasticity (Lindsey & Litwin-Kumar 2020; PROTOCOLS.md §2).
+ *
+ * Each plastic layer's post-synaptic activity is nudged by its own untied feedback:
+ *   h~ = beta * relu(B s + c) + (1 - beta) * h          (relu optional, gate optional)
+ * and at a classification output h~ is the one-hot target s itself. The weights then move
+ * by an Oja or a plain Hebbian rule, summed over the minibatch:
+ *   Oja:  dW = P (.) ( h~^T pre - diag(sum_b h~^2) W )
+ *   Hebb: dW = P (.) h~^T pre
+ * P is per synapse, per neuron, per layer or one global value; beta is per layer. Biases
+ * are not plastic. In classification, hidden-layer updates are scaled by hidden_scale. */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "plast/linalg.h"
+#include "plast/rule.h"
+
+typedef enum { FLP_OJA, FLP_HEBB } flp_form;
+typedef enum { FLP_SYNAPSE, FLP_NEURON, FLP_LAYER, FLP_GLOBAL } flp_gran;
+
+typedef struct flp_opts {
+    int form;
+    int granularity;
+    float p_init;
+    float beta_init;
+    int feedback_relu;
+    int gate;
+    float hidden_scale;
+} flp_opts;
+
+static const char *const forms[] = {"oja", "hebb", NULL};
+static const char *const grans[] = {"synapse", "neuron", "layer", "global", NULL};
+
+static const plast_opt flp_table[] = {
+    {"form", PLAST_OPT_ENUM, offsetof(flp_opts, form), FLP_OJA, 0, 0, forms, NULL,
+     "oja: h~ pre^T - diag(h~^2) W; hebb: h~ pre^T"},
+    {"granularity", PLAST_OPT_ENUM, offsetof(flp_opts, granularity), FLP_SYNAPSE, 0, 0, grans,
+     NULL, "shape of the plasticity coefficients P"},
+    {"p_init", PLAST_OPT_FLOAT, offsetof(flp_opts, p_init), 1e-3, -1e3, 1e3, NULL, NULL,
+     "initial value of every plasticity coefficient"},
+    {"beta_init", PLAST_OPT_FLOAT, offsetof(flp_opts, beta_init), 0.5, 0, 1, NULL, NULL,
+     "initial feedback mixing beta of every layer"},
+    {"feedback_relu", PLAST_OPT_BOOL, offsetof(flp_opts, feedback_relu), 1, 0, 1, NULL, NULL,
+     "relu on the feedback B s + c (0: linear feedback)"},
+    {"gate", PLAST_OPT_BOOL, offsetof(flp_opts, gate), 0, 0, 1, NULL, NULL,
+     "multiply the feedback by 1[post > 0] (a derivative-like gate)"},
+    {"hidden_scale", PLAST_OPT_FLOAT, offsetof(flp_opts, hidden_scale), 100, 0, 1e6, NULL, NULL,
+     "multiplier of hidden-layer updates in classification"},
+};
+
+static int flp_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+{
+    const flp_opts *o = opts;
+    int rc = PLAST_OK;
+    if (o->granularity == FLP_GLOBAL)
+        rc = plast_pset_add(meta, "P", "plasticity", -1, 1, 1, PLAST_INIT_CONSTANT, o->p_init, 0,
+                            -INFINITY, INFINITY, err);
+    for (int l = 0; l < net->n_layers && !rc; l++) {
+        const plast_layer *ly = &net->layer[l];
+        if (!ly->plastic) continue;
+        int rows = 1, cols = 1;
+        if (o->granularity == FLP_SYNAPSE) rows = ly->n_out, cols = ly->n_in;
+        if (o->granularity == FLP_NEURON) rows = ly->n_out;
+        if (o->granularity != FLP_GLOBAL)
+            rc = plast_pset_add(meta, "P", "plasticity", l, rows, cols, PLAST_INIT_CONSTANT,
+                                o->p_init, 0, -INFINITY, INFINITY, err);
+        if (!rc)
+            rc = plast_pset_add(meta, "beta", "beta", l, 1, 1, PLAST_INIT_CONSTANT, o->beta_init,
+                                0, 0.0f, 1.0f, err);
+    }
+    return rc;
+}
+
+static int flp_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+{
+    (void)opts, (void)net, (void)classification, (void)err;
+    return PLAST_OK;
+}
+
+static size_t flp_scratch(const void *opts, const plast_layer *ly, int batch_max)
+{
+    const flp_opts *o = opts;
+    size_t n = (size_t)batch_max * ly->n_out + ly->n_out; /* h~ and sum_b h~^2 */
+    if (o->granularity == FLP_SYNAPSE || o->granularity == FLP_NEURON)
+        n += (size_t)ly->n_out * ly->n_in; /* G = h~^T pre */
+    return n;
+}
+
+static void flp_update(const plast_local *x)
+{
+    const flp_opts *o = x->opts;
+    const float *P = x->meta[0];
+    float beta = x->meta[1][0];
+    int nb = x->batch, no = x->n_out, ni = x->n_in;
+    size_t n = (size_t)nb * no;
+    float *ht = x->scratch, *d = ht + n, *G = d + no;
+
+    /* h~ [batch][n_out] */
+    if (x->is_output && x->classification) {
+        memcpy(ht, x->s, n * sizeof *ht);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            float f = x->fb[i];
+            if (o->feedback_relu && f < 0.0f) f = 0.0f;
+            if (o->gate && !(x->post[i] > 0.0f)) f = 0.0f;
+            ht[i] = beta * f + (1.0f - beta) * x->post[i];
+        }
+    }
+    float scale = (x->classification && !x->is_output) ? o->hidden_scale : 1.0f;
+
+    /* d[i] = sum_b h~[b][i]^2 (Oja's decay), zero for the Hebbian form */
+    for (int i = 0; i < no; i++) d[i] = 0.0f;
+    if (o->form == FLP_OJA)
+        for (int bb = 0; bb < nb; bb++)
+            for (int i = 0; i < no; i++) d[i] += ht[(size_t)bb * no + i] * ht[(size_t)bb * no + i];
+
+    if (o->granularity == FLP_LAYER || o->granularity == FLP_GLOBAL) {
+        /* One coefficient p: W <- (1 - p d_i) W_i + p h~^T pre, done in place by gemm. */
+        float p = scale * P[0];
+        if (o->form == FLP_OJA)
+            for (int i = 0; i < no; i++) {
+                float k = 1.0f - p * d[i];
+                float *w = x->W + (size_t)i * ni;
+                for (int j = 0; j < ni; j++) w[j] *= k;
+            }
+        plast_gemm(1, 0, no, ni, nb, p, ht, no, x->pre, ni, 1.0f, x->W, ni);
+        return;
+    }
+    /* G [n_out][n_in] = h~^T pre, then W += P (.) (G - d_i W) */
+    plast_gemm(1, 0, no, ni, nb, 1.0f, ht, no, x->pre, ni, 0.0f, G, ni);
+    for (int i = 0; i < no; i++) {
+        float *w = x->W + (size_t)i * ni;
+        const float *g = G + (size_t)i * ni;
+        float di = d[i];
+        if (o->granularity == FLP_NEURON) {
+            float p = scale * P[i];
+            for (int j = 0; j < ni; j++) w[j] += p * (g[j] - di * w[j]);
+        } else {
+            const float *pr = P + (size_t)i * ni;
+            for (int j = 0; j < ni; j++) w[j] += scale * pr[j] * (g[j] - di * w[j]);
+        }
+    }
+}
+
+const plast_rule plast_rule_flp = {
+    .name = "flp",
+    .summary = "feedback-driven Oja/Hebbian plasticity with meta-learned P, beta and untied B",
+    .nonlocal = 0,
+    .path = PLAST_PATH_DIRECT,
+    .sig = PLAST_SIG_TEACHER,
+    .opts = {flp_table, sizeof flp_table / sizeof flp_table[0], sizeof(flp_opts)},
+    .declare = flp_declare,
+    .check = flp_check,
+    .scratch_floats = flp_scratch,
+    .signal = NULL,
+    .update = flp_update,
+};

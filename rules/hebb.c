@@ -1,0 +1,126 @@
+/* hebb.c — the generalised Hebbian "ABCD" rule (Najarro & Risi 2020; PROTOCOLS.md §4):
+ *   dw_ij = eta * ( A_ij post_i pre_j + B_ij pre_j + C_ij post_i + D_ij ),
+ * summed over the minibatch, with A..D per layer (one value each) or per synapse, and eta
+ * per layer. post is the layer's own forward activity h by default; with post = "teacher"
+ * it is the feedback-driven activity relu(B s + c) (the one-hot target at a classification
+ * output), which lets the same family learn supervised tasks. Biases are not plastic. */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "plast/linalg.h"
+#include "plast/rule.h"
+
+typedef struct hebb_opts {
+    int granularity;
+    int post;
+    float eta_init, a_init, b_init, c_init, d_init;
+} hebb_opts;
+
+enum { HEBB_LAYER, HEBB_SYNAPSE };
+enum { HEBB_FORWARD, HEBB_TEACHER };
+static const char *const grans[] = {"layer", "synapse", NULL};
+static const char *const posts[] = {"forward", "teacher", NULL};
+
+static const plast_opt hebb_table[] = {
+    {"granularity", PLAST_OPT_ENUM, offsetof(hebb_opts, granularity), HEBB_LAYER, 0, 0, grans,
+     NULL, "A, B, C, D per layer or per synapse"},
+    {"post", PLAST_OPT_ENUM, offsetof(hebb_opts, post), HEBB_FORWARD, 0, 0, posts, NULL,
+     "post-synaptic term: forward activity h, or teacher relu(B s + c)"},
+    {"eta_init", PLAST_OPT_FLOAT, offsetof(hebb_opts, eta_init), 1e-3, -1e3, 1e3, NULL, NULL,
+     "initial learning rate eta of every layer"},
+    {"a_init", PLAST_OPT_FLOAT, offsetof(hebb_opts, a_init), 1, -1e3, 1e3, NULL, NULL,
+     "initial A (pre * post)"},
+    {"b_init", PLAST_OPT_FLOAT, offsetof(hebb_opts, b_init), 0, -1e3, 1e3, NULL, NULL,
+     "initial B (pre)"},
+    {"c_init", PLAST_OPT_FLOAT, offsetof(hebb_opts, c_init), 0, -1e3, 1e3, NULL, NULL,
+     "initial C (post)"},
+    {"d_init", PLAST_OPT_FLOAT, offsetof(hebb_opts, d_init), 0, -1e3, 1e3, NULL, NULL,
+     "initial D (constant)"},
+};
+
+static int hebb_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+{
+    const hebb_opts *o = opts;
+    static const char *const names[4] = {"A", "B", "C", "D"};
+    int rc = PLAST_OK;
+    for (int l = 0; l < net->n_layers && !rc; l++) {
+        const plast_layer *ly = &net->layer[l];
+        if (!ly->plastic) continue;
+        int rows = o->granularity == HEBB_SYNAPSE ? ly->n_out : 1;
+        int cols = o->granularity == HEBB_SYNAPSE ? ly->n_in : 1;
+        const float init[4] = {o->a_init, o->b_init, o->c_init, o->d_init};
+        rc = plast_pset_add(meta, "eta", "eta", l, 1, 1, PLAST_INIT_CONSTANT, o->eta_init, 0,
+                            -INFINITY, INFINITY, err);
+        for (int k = 0; k < 4 && !rc; k++)
+            rc = plast_pset_add(meta, names[k], "coefficients", l, rows, cols,
+                                PLAST_INIT_CONSTANT, init[k], 0, -INFINITY, INFINITY, err);
+    }
+    return rc;
+}
+
+static int hebb_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+{
+    (void)opts, (void)net, (void)classification, (void)err;
+    return PLAST_OK;
+}
+
+static size_t hebb_scratch(const void *opts, const plast_layer *ly, int batch_max)
+{
+    /* post term [batch][n_out], sum of pre [n_in], sum of post [n_out], G [n_out][n_in] */
+    (void)opts;
+    return (size_t)batch_max * ly->n_out + ly->n_in + ly->n_out + (size_t)ly->n_out * ly->n_in;
+}
+
+static void hebb_update(const plast_local *x)
+{
+    const hebb_opts *o = x->opts;
+    int nb = x->batch, no = x->n_out, ni = x->n_in;
+    size_t n = (size_t)nb * no;
+    float *post = x->scratch, *spre = post + n, *spost = spre + ni, *G = spost + no;
+    float eta = x->meta[0][0];
+    const float *A = x->meta[1], *B = x->meta[2], *C = x->meta[3], *D = x->meta[4];
+
+    if (o->post == HEBB_TEACHER && x->is_output && x->classification)
+        memcpy(post, x->s, n * sizeof *post);
+    else if (o->post == HEBB_TEACHER)
+        for (size_t i = 0; i < n; i++) post[i] = x->fb[i] > 0.0f ? x->fb[i] : 0.0f;
+    else
+        memcpy(post, x->post, n * sizeof *post);
+    plast_colsum(nb, ni, x->pre, spre);
+    plast_colsum(nb, no, post, spost);
+
+    if (o->granularity == HEBB_LAYER) {
+        /* W += eta*A post^T pre (gemm, in place), then the rank-one and constant terms */
+        plast_gemm(1, 0, no, ni, nb, eta * A[0], post, no, x->pre, ni, 1.0f, x->W, ni);
+        float d = eta * D[0] * (float)nb;
+        for (int i = 0; i < no; i++) {
+            float *w = x->W + (size_t)i * ni;
+            float ci = eta * C[0] * spost[i] + d;
+            for (int j = 0; j < ni; j++) w[j] += eta * B[0] * spre[j] + ci;
+        }
+        return;
+    }
+    plast_gemm(1, 0, no, ni, nb, 1.0f, post, no, x->pre, ni, 0.0f, G, ni);
+    for (int i = 0; i < no; i++) {
+        size_t r = (size_t)i * ni;
+        float *w = x->W + r;
+        for (int j = 0; j < ni; j++)
+            w[j] += eta * (A[r + j] * G[r + j] + B[r + j] * spre[j] + C[r + j] * spost[i] +
+                           D[r + j] * (float)nb);
+    }
+}
+
+const plast_rule plast_rule_hebb = {
+    .name = "hebb",
+    .summary = "generalised Hebbian ABCD rule: eta (A pre post + B pre + C post + D)",
+    .nonlocal = 0,
+    .path = PLAST_PATH_DIRECT,
+    .sig = PLAST_SIG_TEACHER,
+    .opts = {hebb_table, sizeof hebb_table / sizeof hebb_table[0], sizeof(hebb_opts)},
+    .declare = hebb_declare,
+    .check = hebb_check,
+    .scratch_floats = hebb_scratch,
+    .signal = NULL,
+    .update = hebb_update,
+};

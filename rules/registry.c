@@ -1,0 +1,32 @@
+/* registry.c — the list of plasticity rules. Adding a rule is one file and one line here. */
+#include <string.h>
+
+#include "plast/rule.h"
+
+extern const plast_rule plast_rule_flp, plast_rule_hebb, plast_rule_sgd, plast_rule_fa,
+    plast_rule_dfa;
+
+static const plast_rule *const all[] = {&plast_rule_flp, &plast_rule_hebb, &plast_rule_dfa,
+                                        &plast_rule_fa, &plast_rule_sgd};
+
+const plast_rule *const *plast_rule_all(int *n)
+{
+    *n = (int)(sizeof all / sizeof all[0]);
+    return all;
+}
+
+const plast_rule *plast_rule_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(all[i]->name, name) == 0) return all[i];
+    return NULL;
+}
+
+plast_fb_mode plast_rule_fb_mode(const plast_rule *r)
+{
+    switch (r->path) {
+    case PLAST_PATH_DIRECT: return PLAST_FB_DIRECT;
+    case PLAST_PATH_CHAIN: return PLAST_FB_CHAIN;
+    default: return PLAST_FB_NONE;
+    }
+}

@@ -1,0 +1,559 @@
+/* config.c — JSON configs and params files through cJSON (see include/plast/config.h).
+ * The only file that includes cJSON.h. */
+#include "plast/config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const plast_opt run_table[] = {
+    {"seed", PLAST_OPT_INT, offsetof(plast_run_opts, seed), 1, 0, 2147483647, NULL, NULL,
+     "seed of everything drawn: initial network, episodes, bootstrap"},
+    {"runs", PLAST_OPT_INT, offsetof(plast_run_opts, runs), 10, 1, 1000000, NULL, NULL,
+     "independent runs (episodes) to score"},
+    {"bootstrap", PLAST_OPT_INT, offsetof(plast_run_opts, bootstrap), 1000, 0, 1000000, NULL,
+     NULL, "bootstrap resamples for the 95% confidence intervals"},
+    {"params", PLAST_OPT_STRING, offsetof(plast_run_opts, params), 0, 0, 0, NULL, "",
+     "params file (a campaign's best.json) to load over the initial values"},
+};
+const plast_opt_table plast_run_opts_table = {run_table, sizeof run_table / sizeof run_table[0],
+                                              sizeof(plast_run_opts)};
+
+/* ---------- reading files ---------- */
+
+/* Whole file into a NUL-terminated heap buffer. */
+static char *slurp(const char *path, size_t *len, plast_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        plast_err_set(err, errno == ENOENT ? PLAST_E_NOINPUT : PLAST_E_IO, path,
+                      "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        plast_err_set(err, bad ? PLAST_E_IO : PLAST_E_INTERNAL, path,
+                      bad ? "read failed" : "out of memory");
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+static cJSON *parse_json(const char *text, const char *origin, plast_err *err)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (root) return root;
+    int line = 1, col = 1;
+    const char *stop = end ? end : text + strlen(text);
+    for (const char *p = text; p < stop && *p; p++) {
+        if (*p == '\n') line++, col = 1;
+        else col++;
+    }
+    char where[256];
+    snprintf(where, sizeof where, "%s:%d:%d", origin, line, col);
+    plast_err_set(err, PLAST_E_CONFIG, where, "malformed JSON near line %d, column %d", line, col);
+    return NULL;
+}
+
+/* ---------- option tables ---------- */
+
+static void keys_list(const plast_opt_table *t, const char *extra, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    if (extra) used += (size_t)snprintf(buf, n, "%s", extra);
+    for (int i = 0; i < t->n && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", t->opt[i].key);
+}
+
+/* A key that an earlier member of the same object already used. */
+static int dup_key(const cJSON *obj, const cJSON *item)
+{
+    for (const cJSON *p = obj->child; p && p != item; p = p->next)
+        if (p->string && strcmp(p->string, item->string) == 0) return 1;
+    return 0;
+}
+
+static int read_int(const cJSON *v, const plast_opt *o, const char *path, int *out, plast_err *err)
+{
+    if (!cJSON_IsNumber(v))
+        return plast_err_set(err, PLAST_E_CONFIG, path, "expected an integer");
+    double d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d))
+        return plast_err_set(err, PLAST_E_CONFIG, path, "expected an integer, got %g", d);
+    if (d < o->lo || d > o->hi)
+        return plast_err_set(err, PLAST_E_CONFIG, path, "%g is out of range %g..%g", d, o->lo,
+                             o->hi);
+    *out = (int)d;
+    return PLAST_OK;
+}
+
+static int read_opt(const plast_opt *o, const cJSON *v, void *dst, const char *path,
+                    plast_err *err)
+{
+    char *p = (char *)dst + o->offset;
+    switch (o->type) {
+    case PLAST_OPT_INT: return read_int(v, o, path, (int *)p, err);
+    case PLAST_OPT_FLOAT: {
+        if (!cJSON_IsNumber(v)) return plast_err_set(err, PLAST_E_CONFIG, path, "expected a number");
+        double d = v->valuedouble;
+        if (!isfinite(d))
+            return plast_err_set(err, PLAST_E_CONFIG, path, "not a finite number");
+        if (d < o->lo || d > o->hi)
+            return plast_err_set(err, PLAST_E_CONFIG, path, "%g is out of range %g..%g", d,
+                                 o->lo, o->hi);
+        *(float *)p = (float)d;
+        return PLAST_OK;
+    }
+    case PLAST_OPT_BOOL:
+        if (!cJSON_IsBool(v)) return plast_err_set(err, PLAST_E_CONFIG, path, "expected true or false");
+        *(int *)p = cJSON_IsTrue(v) ? 1 : 0;
+        return PLAST_OK;
+    case PLAST_OPT_ENUM: {
+        int k = cJSON_IsString(v) ? plast_choice_index(o->choices, v->valuestring) : -1;
+        if (k < 0) {
+            char list[512];
+            size_t used = 0;
+            list[0] = '\0';
+            for (int i = 0; o->choices[i] && used < sizeof list; i++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                         o->choices[i]);
+            if (!cJSON_IsString(v))
+                return plast_err_set(err, PLAST_E_CONFIG, path, "expected one of: %s", list);
+            return plast_err_set(err, PLAST_E_CONFIG, path, "'%s' is not one of: %s",
+                                 v->valuestring, list);
+        }
+        *(int *)p = k;
+        return PLAST_OK;
+    }
+    case PLAST_OPT_STRING:
+        if (!cJSON_IsString(v)) return plast_err_set(err, PLAST_E_CONFIG, path, "expected a string");
+        if (strlen(v->valuestring) >= PLAST_OPT_STRLEN)
+            return plast_err_set(err, PLAST_E_CONFIG, path, "longer than %d characters",
+                                 PLAST_OPT_STRLEN - 1);
+        snprintf(p, PLAST_OPT_STRLEN, "%s", v->valuestring);
+        return PLAST_OK;
+    case PLAST_OPT_INTS: {
+        plast_ints *x = (plast_ints *)p;
+        if (!cJSON_IsArray(v))
+            return plast_err_set(err, PLAST_E_CONFIG, path, "expected a list of integers");
+        int n = cJSON_GetArraySize(v);
+        if (n > PLAST_OPT_MAXINTS)
+            return plast_err_set(err, PLAST_E_CONFIG, path, "at most %d entries",
+                                 PLAST_OPT_MAXINTS);
+        x->n = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v)
+        {
+            char sub[300];
+            snprintf(sub, sizeof sub, "%s[%d]", path, x->n);
+            int rc = read_int(e, o, sub, &x->v[x->n], err);
+            if (rc) return rc;
+            x->n++;
+        }
+        return PLAST_OK;
+    }
+    }
+    return plast_err_set(err, PLAST_E_INTERNAL, path, "unknown option type");
+}
+
+/* Fills dst from obj through the table; skip names one key handled by the caller. */
+static int fill(const plast_opt_table *t, const cJSON *obj, void *dst, const char *path,
+                const char *skip, plast_err *err)
+{
+    plast_opts_defaults(t, dst);
+    if (!obj) return PLAST_OK;
+    if (!cJSON_IsObject(obj))
+        return plast_err_set(err, PLAST_E_CONFIG, path, "expected an object");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        char key[300];
+        snprintf(key, sizeof key, "%s%s%s", path, *path ? "." : "", item->string);
+        if (dup_key(obj, item)) return plast_err_set(err, PLAST_E_CONFIG, key, "key given twice");
+        if (skip && strcmp(item->string, skip) == 0) continue;
+        const plast_opt *o = NULL;
+        for (int i = 0; i < t->n; i++)
+            if (strcmp(t->opt[i].key, item->string) == 0) o = &t->opt[i];
+        if (!o) {
+            char list[600];
+            keys_list(t, skip, list, sizeof list);
+            return plast_err_set(err, PLAST_E_CONFIG, key, "unknown key (known here: %s)", list);
+        }
+        int rc = read_opt(o, item, dst, key, err);
+        if (rc) return rc;
+    }
+    return PLAST_OK;
+}
+
+/* "rule": "flp" or "rule": {"name": "flp", ...}: the name of the module. */
+static int module_name(const cJSON *v, const char *path, const char **name, plast_err *err)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s.name", path);
+    if (!v) return plast_err_set(err, PLAST_E_CONFIG, path, "missing (it names the %s)", path);
+    if (cJSON_IsString(v)) {
+        *name = v->valuestring;
+        return PLAST_OK;
+    }
+    if (!cJSON_IsObject(v))
+        return plast_err_set(err, PLAST_E_CONFIG, path, "expected an object with a \"name\"");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
+    if (!cJSON_IsString(n)) return plast_err_set(err, PLAST_E_CONFIG, key, "missing or not a string");
+    *name = n->valuestring;
+    return PLAST_OK;
+}
+
+/* ---------- --set overrides ---------- */
+
+static int apply_set(cJSON *root, const char *set, plast_err *err)
+{
+    char where[300];
+    snprintf(where, sizeof where, "--set %s", set);
+    const char *eq = strchr(set, '=');
+    if (!eq || eq == set)
+        return plast_err_set(err, PLAST_E_USAGE, where, "expected key=value (e.g. task.order=iid)");
+    char path[256];
+    size_t kl = (size_t)(eq - set);
+    if (kl >= sizeof path) return plast_err_set(err, PLAST_E_USAGE, where, "key too long");
+    memcpy(path, set, kl);
+    path[kl] = '\0';
+    cJSON *val = cJSON_Parse(eq + 1);
+    if (!val) val = cJSON_CreateString(eq + 1);
+    if (!val) return plast_err_set(err, PLAST_E_INTERNAL, where, "out of memory");
+    cJSON *obj = root;
+    char *seg = path;
+    for (;;) {
+        char *dot = strchr(seg, '.');
+        if (!*seg || (dot && dot == seg)) {
+            cJSON_Delete(val);
+            return plast_err_set(err, PLAST_E_USAGE, where, "empty part in the key");
+        }
+        if (!dot) break;
+        *dot = '\0';
+        cJSON *next = cJSON_GetObjectItemCaseSensitive(obj, seg);
+        if (next && cJSON_IsString(next) && (obj == root) &&
+            (!strcmp(seg, "rule") || !strcmp(seg, "task"))) {
+            /* "rule": "flp" shorthand: turn it into {"name": "flp"} to add a key */
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", next->valuestring);
+            cJSON_ReplaceItemInObjectCaseSensitive(obj, seg, o);
+            next = o;
+        }
+        if (!next) {
+            next = cJSON_CreateObject();
+            cJSON_AddItemToObject(obj, seg, next);
+        } else if (!cJSON_IsObject(next)) {
+            cJSON_Delete(val);
+            return plast_err_set(err, PLAST_E_USAGE, where, "'%s' is not an object", seg);
+        }
+        obj = next;
+        seg = dot + 1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(obj, seg))
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, seg, val);
+    else
+        cJSON_AddItemToObject(obj, seg, val);
+    return PLAST_OK;
+}
+
+/* ---------- configs ---------- */
+
+static int config_from_json(plast_config *c, const cJSON *root, plast_err *err)
+{
+    if (!cJSON_IsObject(root))
+        return plast_err_set(err, PLAST_E_CONFIG, "", "a config is a JSON object");
+    /* Top level: the run table plus the three sections. */
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root)
+    {
+        if (dup_key(root, item)) return plast_err_set(err, PLAST_E_CONFIG, item->string, "key given twice");
+        if (!strcmp(item->string, "net") || !strcmp(item->string, "rule") ||
+            !strcmp(item->string, "task"))
+            continue;
+        int known = 0;
+        for (int i = 0; i < plast_run_opts_table.n; i++)
+            known |= !strcmp(plast_run_opts_table.opt[i].key, item->string);
+        if (!known) {
+            char list[600];
+            keys_list(&plast_run_opts_table, "net, rule, task", list, sizeof list);
+            return plast_err_set(err, PLAST_E_CONFIG, item->string,
+                                 "unknown key (known here: %s)", list);
+        }
+    }
+    plast_opts_defaults(&plast_run_opts_table, &c->run);
+    for (int i = 0; i < plast_run_opts_table.n; i++) {
+        const plast_opt *o = &plast_run_opts_table.opt[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, o->key);
+        int rc = v ? read_opt(o, v, &c->run, o->key, err) : PLAST_OK;
+        if (rc) return rc;
+    }
+    int rc = fill(&plast_net_opts_table, cJSON_GetObjectItemCaseSensitive(root, "net"), &c->net,
+                  "net", NULL, err);
+    if (rc) return rc;
+
+    const char *name;
+    const cJSON *rv = cJSON_GetObjectItemCaseSensitive(root, "rule");
+    if ((rc = module_name(rv, "rule", &name, err))) return rc;
+    c->rule = plast_rule_find(name);
+    if (!c->rule) {
+        char list[400] = "";
+        int n;
+        const plast_rule *const *all = plast_rule_all(&n);
+        for (int i = 0; i < n; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     all[i]->name);
+        return plast_err_set(err, PLAST_E_CONFIG, "rule.name", "unknown rule '%s' (known: %s)",
+                             name, list);
+    }
+    if (c->rule->opts.size > PLAST_OPTS_BYTES)
+        return plast_err_set(err, PLAST_E_INTERNAL, "rule", "options struct too large");
+    rc = fill(&c->rule->opts, cJSON_IsObject(rv) ? rv : NULL, c->rule_opts, "rule", "name", err);
+    if (rc) return rc;
+
+    const cJSON *tv = cJSON_GetObjectItemCaseSensitive(root, "task");
+    if ((rc = module_name(tv, "task", &name, err))) return rc;
+    c->task = plast_task_find(name);
+    if (!c->task) {
+        char list[400] = "";
+        int n;
+        const plast_task *const *all = plast_task_all(&n);
+        for (int i = 0; i < n; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     all[i]->name);
+        return plast_err_set(err, PLAST_E_CONFIG, "task.name", "unknown task '%s' (known: %s)",
+                             name, list);
+    }
+    if (c->task->opts.size > PLAST_OPTS_BYTES)
+        return plast_err_set(err, PLAST_E_INTERNAL, "task", "options struct too large");
+    return fill(&c->task->opts, cJSON_IsObject(tv) ? tv : NULL, c->task_opts, "task", "name",
+                err);
+}
+
+int plast_config_parse(plast_config *c, const char *text, const char *origin,
+                       const char *const *sets, int n_sets, plast_err *err)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->origin, sizeof c->origin, "%s", origin);
+    cJSON *root = parse_json(text, origin, err);
+    if (!root) return PLAST_E_CONFIG;
+    int rc = PLAST_OK;
+    for (int i = 0; i < n_sets && !rc; i++) rc = apply_set(root, sets[i], err);
+    if (!rc) rc = config_from_json(c, root, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int plast_config_load(plast_config *c, const char *path, const char *const *sets, int n_sets,
+                      plast_err *err)
+{
+    char *text = slurp(path, NULL, err);
+    if (!text) return err ? err->code : PLAST_E_NOINPUT;
+    int rc = plast_config_parse(c, text, path, sets, n_sets, err);
+    free(text);
+    return rc;
+}
+
+/* ---------- writing ---------- */
+
+static void write_float(FILE *f, float v)
+{
+    fprintf(f, "%.9g", (double)v);
+}
+
+static void write_string(FILE *f, const char *str)
+{
+    cJSON *s = cJSON_CreateString(str); /* escapes quotes and control characters */
+    char *txt = s ? cJSON_PrintUnformatted(s) : NULL;
+    fputs(txt ? txt : "\"\"", f);
+    cJSON_free(txt);
+    cJSON_Delete(s);
+}
+
+static void write_value(FILE *f, const plast_opt *o, const void *opts)
+{
+    const char *p = (const char *)opts + o->offset;
+    switch (o->type) {
+    case PLAST_OPT_INT: fprintf(f, "%d", *(const int *)p); break;
+    case PLAST_OPT_BOOL: fputs(*(const int *)p ? "true" : "false", f); break;
+    case PLAST_OPT_FLOAT: write_float(f, *(const float *)p); break;
+    case PLAST_OPT_ENUM: fprintf(f, "\"%s\"", o->choices[*(const int *)p]); break;
+    case PLAST_OPT_STRING: write_string(f, p); break;
+    case PLAST_OPT_INTS: {
+        const plast_ints *x = (const plast_ints *)p;
+        fputc('[', f);
+        for (int k = 0; k < x->n; k++) fprintf(f, "%s%d", k ? ", " : "", x->v[k]);
+        fputc(']', f);
+        break;
+    }
+    }
+}
+
+/* The members of a table as JSON lines at indent, each preceded by ",\n" but the first
+ * when first is set. */
+static void write_members(FILE *f, const plast_opt_table *t, const void *opts, int indent,
+                          int first)
+{
+    for (int i = 0; i < t->n; i++) {
+        fprintf(f, "%s\n%*s\"%s\": ", first && !i ? "" : ",", indent, "", t->opt[i].key);
+        write_value(f, &t->opt[i], opts);
+    }
+}
+
+int plast_opts_write(const plast_opt_table *t, const void *opts, FILE *f, int indent)
+{
+    fputc('{', f);
+    write_members(f, t, opts, indent + 2, 1);
+    fprintf(f, "\n%*s}", indent, "");
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+int plast_config_write(const plast_config *c, FILE *f)
+{
+    fputc('{', f);
+    write_members(f, &plast_run_opts_table, &c->run, 2, 1);
+    fprintf(f, ",\n  \"net\": ");
+    plast_opts_write(&plast_net_opts_table, &c->net, f, 2);
+    fprintf(f, ",\n  \"rule\": {\n    \"name\": \"%s\"", c->rule->name);
+    write_members(f, &c->rule->opts, c->rule_opts, 4, 0);
+    fprintf(f, "\n  },\n  \"task\": {\n    \"name\": \"%s\"", c->task->name);
+    write_members(f, &c->task->opts, c->task_opts, 4, 0);
+    fprintf(f, "\n  }\n}\n");
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+/* ---------- params files ---------- */
+
+int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *sections,
+                       const char *const *names, int n)
+{
+    fprintf(f, "{\n  \"format\": \"plast-params\",\n  \"version\": 1,\n  \"rule\": \"%s\"",
+            rule_name);
+    for (int s = 0; s < n; s++) {
+        const plast_pset *ps = sections[s];
+        fprintf(f, ",\n  \"%s\": {", names[s]);
+        for (int k = 0; k < ps->n; k++) {
+            const plast_pspec *p = &ps->spec[k];
+            char label[64];
+            plast_pspec_label(p, label, sizeof label);
+            fprintf(f, "%s\n    \"%s\": {\"shape\": [%d, %d], \"values\": [", k ? "," : "", label,
+                    p->rows, p->cols);
+            size_t m = (size_t)p->rows * p->cols;
+            for (size_t i = 0; i < m; i++) {
+                if (i) fputs(i % 8 ? ", " : ",\n      ", f);
+                write_float(f, ps->data[p->offset + i]);
+            }
+            fprintf(f, "]}");
+        }
+        fprintf(f, "\n  }");
+    }
+    fprintf(f, "\n}\n");
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+int plast_params_read(const char *path, const char *rule_name, plast_pset *const *sections,
+                      const char *const *names, int n, unsigned char *const *loaded,
+                      plast_err *err)
+{
+    char *text = slurp(path, NULL, err);
+    if (!text) return err ? err->code : PLAST_E_NOINPUT;
+    cJSON *root = parse_json(text, path, err);
+    free(text);
+    if (!root) {
+        if (err) err->code = PLAST_E_DATA;
+        return PLAST_E_DATA;
+    }
+    int rc = PLAST_OK;
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+    const cJSON *rule = cJSON_GetObjectItemCaseSensitive(root, "rule");
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "plast-params") != 0) {
+        rc = plast_err_set(err, PLAST_E_DATA, path, "not a plast params file (no \"format\": \"plast-params\")");
+    } else if (!cJSON_IsNumber(ver) || ver->valuedouble != 1) {
+        rc = plast_err_set(err, PLAST_E_DATA, path, "unsupported params version (this plast reads 1)");
+    } else if (!cJSON_IsString(rule) || strcmp(rule->valuestring, rule_name) != 0) {
+        rc = plast_err_set(err, PLAST_E_DATA, path, "params are for rule '%s', the config uses '%s'",
+                           cJSON_IsString(rule) ? rule->valuestring : "?", rule_name);
+    }
+    const cJSON *sec;
+    cJSON_ArrayForEach(sec, root)
+    {
+        if (rc) break;
+        if (!strcmp(sec->string, "format") || !strcmp(sec->string, "version") ||
+            !strcmp(sec->string, "rule"))
+            continue;
+        int s = -1;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(names[i], sec->string)) s = i;
+        if (s < 0 || !cJSON_IsObject(sec)) {
+            rc = plast_err_set(err, PLAST_E_DATA, path, "unknown section '%s'", sec->string);
+            break;
+        }
+        const cJSON *t;
+        cJSON_ArrayForEach(t, sec)
+        {
+            char where[400];
+            snprintf(where, sizeof where, "%s: %s.%s", path, sec->string, t->string);
+            const plast_pspec *p = NULL;
+            for (int k = 0; k < sections[s]->n && !p; k++) {
+                char label[64];
+                plast_pspec_label(&sections[s]->spec[k], label, sizeof label);
+                if (!strcmp(label, t->string)) p = &sections[s]->spec[k];
+            }
+            if (!p) {
+                rc = plast_err_set(err, PLAST_E_DATA, where, "no such tensor in this network/rule");
+                break;
+            }
+            const cJSON *shape = cJSON_GetObjectItemCaseSensitive(t, "shape");
+            const cJSON *vals = cJSON_GetObjectItemCaseSensitive(t, "values");
+            const cJSON *r0 = cJSON_GetArrayItem(shape, 0), *c0 = cJSON_GetArrayItem(shape, 1);
+            if (!cJSON_IsArray(vals) || !cJSON_IsNumber(r0) || !cJSON_IsNumber(c0) ||
+                r0->valuedouble != p->rows || c0->valuedouble != p->cols ||
+                cJSON_GetArraySize(vals) != p->rows * p->cols) {
+                rc = plast_err_set(err, PLAST_E_DATA, where,
+                                   "expected shape [%d, %d] with %d values", p->rows, p->cols,
+                                   p->rows * p->cols);
+                break;
+            }
+            size_t i = 0;
+            const cJSON *v;
+            cJSON_ArrayForEach(v, vals)
+            {
+                if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+                    rc = plast_err_set(err, PLAST_E_DATA, where, "value %zu is not a finite number", i);
+                    break;
+                }
+                sections[s]->data[p->offset + i++] = (float)v->valuedouble;
+            }
+            if (rc) break;
+            if (loaded) loaded[s][p - sections[s]->spec] = 1;
+        }
+    }
+    cJSON_Delete(root);
+    return rc;
+}

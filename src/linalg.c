@@ -1,0 +1,63 @@
+/* linalg.c — the one place BLAS is called, and its plain C reference. */
+#include "plast/linalg.h"
+
+#include <cblas.h>
+#include <stdio.h>
+
+void plast_linalg_init(void)
+{
+    openblas_set_num_threads(1);
+}
+
+const char *plast_linalg_blas_name(void)
+{
+    static char name[160];
+    if (!name[0]) {
+        char *cfg = openblas_get_config();
+        snprintf(name, sizeof name, "OpenBLAS %s", cfg ? cfg : "");
+    }
+    return name;
+}
+
+void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                const float *B, int ldb, float beta, float *C, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void plast_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                    const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double acc = 0.0; /* double accumulation: the reference should be the better one */
+            for (int k = 0; k < K; k++) {
+                float a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                float b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                acc += (double)a * (double)b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            *c = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * *c));
+        }
+    }
+}
+
+void plast_axpy(int n, float alpha, const float *x, float *y)
+{
+    for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+void plast_colsum(int rows, int cols, const float *X, float *out)
+{
+    for (int j = 0; j < cols; j++) out[j] = 0.0f;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) out[j] += X[(size_t)i * cols + j];
+}
+
+double plast_dot_d(size_t n, const float *x, const float *y)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * (double)y[i];
+    return s;
+}

@@ -1,0 +1,469 @@
+/* main.c — the `plast` program: the only place that prints to the user or exits.
+ *
+ * Subcommands parse their flags, hand the work to the library, turn its error records
+ * into one message on stderr and a sysexits code (include/plast/error.h), and print
+ * results on stdout. Bad input is detected before an output directory is created. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plast/config.h"
+#include "plast/evaluate.h"
+#include "plast/linalg.h"
+#include "plast/run.h"
+
+#ifndef PLAST_VERSION
+#define PLAST_VERSION "0.0.0"
+#endif
+#ifndef PLAST_GIT
+#define PLAST_GIT ""
+#endif
+
+#define MAX_SETS 64
+
+static int fail(const plast_err *e)
+{
+    if (e->where[0])
+        fprintf(stderr, "plast: %s: %s\n", e->where, e->msg);
+    else
+        fprintf(stderr, "plast: %s\n", e->msg);
+    return e->code ? e->code : PLAST_E_INTERNAL;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "plast: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see 'plast help')\n");
+    return PLAST_E_USAGE;
+}
+
+/* A whole decimal integer in lo..hi, or -1 with a message. */
+static int parse_int(const char *flag, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "plast: %s expects an integer in %ld..%ld, not '%s'\n", flag, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---------------- help ---------------- */
+
+static const char *const help_main =
+    "plast " PLAST_VERSION " - a laboratory for local plasticity rules\n"
+    "\n"
+    "usage: plast COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  eval CONFIG.json   score a rule on a task over many runs (mean, 95%% CI, curve)\n"
+    "  list rules|tasks   the rules and tasks with their options and meta-parameters\n"
+    "  help [COMMAND]     this text, or a command's\n"
+    "  --version          version, git revision and BLAS\n"
+    "\n"
+    "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal,\n"
+    "            74 I/O, 78 bad config\n";
+
+static const char *const help_eval =
+    "usage: plast eval CONFIG.json [--runs N] [--seed S] [--threads T] [--out DIR]\n"
+    "                  [--set key=value ...] [--force] [--quiet]\n"
+    "\n"
+    "Scores the config's rule on its task over N independent runs (episodes): the final\n"
+    "score (MSE for regression, accuracy for classification) with its 95%% bootstrap\n"
+    "confidence interval, and the continual curve (score on everything seen so far after\n"
+    "each function or class). Meta-parameters are the rule's defaults, or the tensors of\n"
+    "the params file the config names (\"params\": \"RUN/best.json\").\n"
+    "\n"
+    "  --runs N        runs (overrides the config's \"runs\")\n"
+    "  --seed S        seed (overrides \"seed\"); seed and config fix every number\n"
+    "  --threads T     worker threads (results do not depend on T); default 1\n"
+    "  --out DIR       output directory (default results/eval-NAME-TIME)\n"
+    "  --set k=v       override a config key, e.g. --set task.order=iid\n"
+    "                  --set net.hidden=[300,300] --set rule.name=sgd\n"
+    "  --force         write into an existing, non-empty output directory\n"
+    "  --quiet         no progress on stderr\n"
+    "\n"
+    "writes: config.json (resolved), results.json, curve.csv, loss.csv, curve.png\n";
+
+static const char *const help_list =
+    "usage: plast list rules|tasks\n"
+    "\n"
+    "Lists each rule (with its options and the meta-parameters it declares) or each task\n"
+    "(with its options), with defaults and allowed values.\n";
+
+static int cmd_help(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    if (!strcmp(what, "eval")) fputs(help_eval, stdout);
+    else if (!strcmp(what, "list")) fputs(help_list, stdout);
+    else if (!*what || !strcmp(what, "help")) printf(help_main);
+    else return usage_error("no help for '%s'", what);
+    return 0;
+}
+
+/* ---------------- list ---------------- */
+
+static void print_table(const plast_opt_table *t)
+{
+    for (int i = 0; i < t->n; i++) {
+        const plast_opt *o = &t->opt[i];
+        printf("    %-16s ", o->key);
+        switch (o->type) {
+        case PLAST_OPT_INT: printf("int %g..%g, default %g", o->lo, o->hi, o->def); break;
+        case PLAST_OPT_FLOAT: printf("number %g..%g, default %g", o->lo, o->hi, o->def); break;
+        case PLAST_OPT_BOOL: printf("bool, default %s", o->def ? "true" : "false"); break;
+        case PLAST_OPT_STRING: printf("string, default \"%s\"", o->def_str ? o->def_str : ""); break;
+        case PLAST_OPT_INTS: printf("list of ints, default [%s]", o->def_str ? o->def_str : ""); break;
+        case PLAST_OPT_ENUM:
+            printf("one of");
+            for (int k = 0; o->choices[k]; k++) printf("%s %s", k ? "," : "", o->choices[k]);
+            printf("; default %s", o->choices[(int)o->def]);
+            break;
+        }
+        printf("\n    %-16s   %s\n", "", o->help);
+    }
+}
+
+static const char *const path_names[] = {"none", "direct: B_l s + c_l",
+                                         "chain: B_l delta_{l+1} + c_l",
+                                         "transpose: W_{l+1}^T delta_{l+1} (non-local)"};
+
+static int cmd_list(int argc, char **argv)
+{
+    if (argc != 2 || (strcmp(argv[1], "rules") && strcmp(argv[1], "tasks")))
+        return usage_error("%s", "usage: plast list rules|tasks");
+    int n;
+    if (!strcmp(argv[1], "tasks")) {
+        const plast_task *const *all = plast_task_all(&n);
+        for (int i = 0; i < n; i++) {
+            printf("%s - %s\n  options:\n", all[i]->name, all[i]->summary);
+            print_table(&all[i]->opts);
+        }
+        return 0;
+    }
+    /* Meta-parameters depend on the network: show them for a small example network. */
+    const plast_rule *const *all = plast_rule_all(&n);
+    for (int i = 0; i < n; i++) {
+        const plast_rule *r = all[i];
+        printf("%s - %s%s\n  feedback: %s\n  options:\n", r->name, r->summary,
+               r->nonlocal ? " [NON-LOCAL]" : "", path_names[r->path]);
+        print_table(&r->opts);
+        _Alignas(16) unsigned char opts[PLAST_OPTS_BYTES];
+        plast_opts_defaults(&r->opts, opts);
+        plast_net_spec sp;
+        plast_net_opts no;
+        plast_opts_defaults(&plast_net_opts_table, &no);
+        plast_err err;
+        plast_learner L;
+        if (plast_net_spec_make(&no, 11, 1, &sp, &err) ||
+            plast_learner_init(&L, &sp, r, opts, 0, &err))
+            return fail(&err);
+        printf("  meta-parameters (network 11-40-40-40-1, default options):\n");
+        for (int k = 0; k < L.meta.n; k++) {
+            const plast_pspec *p = &L.meta.spec[k];
+            char label[64];
+            plast_pspec_label(p, label, sizeof label);
+            printf("    %-10s [%d x %d]  group %-12s init %s %g  bounds [%g, %g]\n", label, p->rows,
+                   p->cols, p->group, plast_init_names[p->init], p->a, p->lo, p->hi);
+        }
+        plast_learner_free(&L);
+        printf("\n");
+    }
+    return 0;
+}
+
+/* ---------------- eval ---------------- */
+
+typedef struct eval_ctx {
+    const plast_config *cfg;
+    const plast_eval_result *res;
+    int classification;
+    int threads;
+    double seconds;
+    char cmdline[2048];
+} eval_ctx;
+
+static void json_summary(FILE *f, const char *key, const plast_summary *s, const char *indent)
+{
+    fprintf(f, "%s\"%s\": {\"mean\": %.9g, \"std\": %.9g, \"ci95\": [%.9g, %.9g], \"n\": %d, "
+               "\"diverged\": %d}",
+            indent, key, s->mean, s->std, s->lo, s->hi, s->n, s->n_bad);
+}
+
+static int write_results(FILE *f, const void *p)
+{
+    const eval_ctx *c = p;
+    const plast_eval_result *r = c->res;
+    fprintf(f, "{\n  \"plast_version\": \"%s\",\n  \"git\": \"%s\",\n", PLAST_VERSION, PLAST_GIT);
+    fprintf(f, "  \"command\": \"%s\",\n  \"rule\": \"%s\",\n  \"nonlocal\": %s,\n", c->cmdline,
+            c->cfg->rule->name, c->cfg->rule->nonlocal ? "true" : "false");
+    fprintf(f, "  \"task\": \"%s\",\n  \"runs\": %d,\n  \"seed\": %d,\n  \"threads\": %d,\n",
+            c->cfg->task->name, r->runs, c->cfg->run.seed, c->threads);
+    fprintf(f, "  \"seconds\": %.3f,\n", c->seconds);
+    fprintf(f, "  \"score\": \"%s\",\n",
+            c->classification ? "accuracy (higher is better)" : "MSE (lower is better)");
+    fprintf(f, "  \"ci_method\": \"percentile bootstrap of the mean, %d resamples\",\n",
+            c->cfg->run.bootstrap);
+    json_summary(f, "final", &r->final_sum, "  ");
+    fprintf(f, ",\n  \"curve\": [\n");
+    for (int k = 0; k < r->n_seg; k++) {
+        json_summary(f, "after", &r->curve_sum[k], "    {");
+        fprintf(f, ", \"segments_seen\": %d}%s\n", k + 1, k + 1 < r->n_seg ? "," : "");
+    }
+    fprintf(f, "  ],\n  \"final_per_run\": [");
+    for (int i = 0; i < r->runs; i++) fprintf(f, "%s%.9g", i ? ", " : "", (double)r->final[i]);
+    fprintf(f, "]\n}\n");
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static int write_config(FILE *f, const void *p)
+{
+    return plast_config_write(((const eval_ctx *)p)->cfg, f);
+}
+
+static int write_curve_csv(FILE *f, const void *p)
+{
+    const plast_eval_result *r = ((const eval_ctx *)p)->res;
+    fprintf(f, "segments_seen,mean,ci_lo,ci_hi,std,n\n");
+    for (int k = 0; k < r->n_seg; k++) {
+        const plast_summary *s = &r->curve_sum[k];
+        fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%d\n", k + 1, s->mean, s->lo, s->hi, s->std, s->n);
+    }
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static int write_loss_csv(FILE *f, const void *p)
+{
+    const plast_eval_result *r = ((const eval_ctx *)p)->res;
+    fprintf(f, "step,mean_train_loss,std,n\n");
+    for (int t = 0; t < r->max_steps; t++) {
+        const plast_summary *s = &r->loss_sum[t];
+        fprintf(f, "%d,%.9g,%.9g,%d\n", t + 1, s->mean, s->std, s->n);
+    }
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static int write_curve_gp(FILE *f, const void *p)
+{
+    const eval_ctx *c = p;
+    fprintf(f,
+            "# Continual curve of one evaluation: mean score on everything seen so far, with\n"
+            "# its 95%% bootstrap confidence band. Render with: gnuplot curve.gp\n"
+            "set terminal pngcairo size 800,500 noenhanced\n"
+            "set output 'curve.png'\n"
+            "set datafile separator ','\n"
+            "set title '%s on %s: %d runs'\n"
+            "set xlabel 'segments (functions or classes) seen'\n"
+            "set ylabel 'score on segments seen so far'\n"
+            "set key top left\nset grid\n"
+            "plot 'curve.csv' skip 1 using 1:3:4 with filledcurves lc rgb '#9ecae1' title '95%% CI', \\\n"
+            "     'curve.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'mean'\n",
+            c->cfg->rule->name, c->cfg->task->name, c->res->runs);
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+typedef struct progress_state {
+    struct timespec t0;
+    double last;
+    int quiet, tty;
+} progress_state;
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+static void progress(void *ctx, int done, int total)
+{
+    progress_state *ps = ctx;
+    if (ps->quiet) return;
+    double el = since(&ps->t0);
+    if (done < total && el - ps->last < 1.0) return; /* at most one line a second */
+    ps->last = el;
+    fprintf(stderr, "%seval: %d/%d runs, %.1f s elapsed, ETA %.1f s%s", ps->tty ? "\r" : "",
+            done, total, el, el / done * (total - done), ps->tty && done < total ? "   " : "\n");
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    const char *path = NULL, *out = NULL;
+    const char *sets[MAX_SETS];
+    int n_sets = 0, force = 0, quiet = 0;
+    long runs = -1, seed = -1, threads = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--runs") && has) {
+            if (parse_int("--runs", argv[++i], 1, 1000000, &runs)) return PLAST_E_USAGE;
+        } else if (!strcmp(a, "--seed") && has) {
+            if (parse_int("--seed", argv[++i], 0, INT_MAX, &seed)) return PLAST_E_USAGE;
+        } else if (!strcmp(a, "--threads") && has) {
+            if (parse_int("--threads", argv[++i], 1, 256, &threads)) return PLAST_E_USAGE;
+        } else if (!strcmp(a, "--out") && has) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--set") && has) {
+            if (n_sets == MAX_SETS) return usage_error("at most %s --set options", "64");
+            sets[n_sets++] = argv[++i];
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error(has || strncmp(a, "--", 2) ? "unknown option or missing value: %s"
+                                                          : "option %s needs a value", a);
+        } else if (!path) {
+            path = a;
+        } else {
+            return usage_error("unexpected argument '%s'", a);
+        }
+    }
+    if (!path) return usage_error("%s", "usage: plast eval CONFIG.json [options]");
+
+    plast_err err;
+    plast_err_clear(&err);
+    static plast_config cfg;
+    int rc = plast_config_load(&cfg, path, sets, n_sets, &err);
+    if (rc) return fail(&err);
+    if (runs > 0) cfg.run.runs = (int)runs;
+    if (seed >= 0) cfg.run.seed = (int)seed;
+
+    /* Everything that can be wrong with the input is found before any output is made. */
+    plast_task_shape shape;
+    plast_net_spec spec;
+    plast_learner L, fixed;
+    int have_fixed = 0;
+    unsigned char mask_net[PLAST_MAX_PSPECS] = {0}, mask_meta[PLAST_MAX_PSPECS] = {0};
+    if ((rc = cfg.task->shape(cfg.task_opts, &shape, &err))) return fail(&err);
+    if ((rc = plast_net_spec_make(&cfg.net, shape.n_in, shape.n_out, &spec, &err))) return fail(&err);
+    if ((rc = plast_learner_init(&L, &spec, cfg.rule, cfg.rule_opts, shape.classification, &err)))
+        return fail(&err);
+    if (cfg.run.params[0]) {
+        if ((rc = plast_learner_clone(&fixed, &L, &err))) goto done;
+        have_fixed = 1;
+        plast_pset *secs[2] = {&fixed.net.p, &fixed.meta};
+        const char *names[2] = {"net", "rule"};
+        unsigned char *masks[2] = {mask_net, mask_meta};
+        if ((rc = plast_params_read(cfg.run.params, cfg.rule->name, secs, names, 2, masks, &err)))
+            goto done;
+    }
+    void *task_state = cfg.task->create(cfg.task_opts, (uint64_t)cfg.run.seed, &err);
+    if (!task_state) {
+        rc = err.code ? err.code : PLAST_E_INTERNAL;
+        goto done;
+    }
+
+    char dir[4096];
+    if (out) {
+        snprintf(dir, sizeof dir, "%s", out);
+    } else {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        char stem[200];
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot) *dot = '\0';
+        time_t now = time(NULL);
+        struct tm tmv;
+        localtime_r(&now, &tmv);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tmv);
+        snprintf(dir, sizeof dir, "results/eval-%s-%s", stem, stamp);
+    }
+    if ((rc = plast_dir_prepare(dir, force, &err))) goto done_task;
+
+    progress_state ps = {.quiet = quiet, .tty = isatty(2)};
+    clock_gettime(CLOCK_MONOTONIC, &ps.t0);
+    plast_eval_spec es = {
+        .task = cfg.task,
+        .task_state = task_state,
+        .shape = shape,
+        .seed = (uint64_t)cfg.run.seed,
+        .runs = cfg.run.runs,
+        .threads = (int)threads,
+        .init_per_run = !have_fixed,
+        .n_boot = cfg.run.bootstrap,
+        .fixed = have_fixed ? &fixed : NULL,
+        .fixed_net = mask_net,
+        .fixed_meta = mask_meta,
+        .progress = progress,
+        .progress_ctx = &ps,
+    };
+    plast_eval_result res;
+    if ((rc = plast_evaluate(&L, &es, &res, &err))) goto done_task;
+
+    eval_ctx ctx = {.cfg = &cfg, .res = &res, .classification = shape.classification, .threads = (int)threads,
+                    .seconds = since(&ps.t0)};
+    size_t used = 0;
+    for (int i = 0; i < argc && used < sizeof ctx.cmdline; i++)
+        for (const char *s = argv[i]; *s && used + 3 < sizeof ctx.cmdline; s++) {
+            if (s == argv[i] && i) ctx.cmdline[used++] = ' ';
+            if (*s == '"' || *s == '\\') ctx.cmdline[used++] = '\\';
+            ctx.cmdline[used++] = *s;
+        }
+    struct { const char *name; plast_writer w; } files[] = {
+        {"config.json", write_config},   {"results.json", write_results},
+        {"curve.csv", write_curve_csv},  {"loss.csv", write_loss_csv},
+        {"curve.gp", write_curve_gp},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0] && !rc; i++) {
+        char fp[4200];
+        rc = plast_path_join(fp, sizeof fp, dir, files[i].name, &err);
+        if (!rc) rc = plast_write_atomic(fp, files[i].w, &ctx, &err);
+    }
+    int rendered = 0;
+    if (!rc && plast_plot_render(dir, "curve", &rendered, &err))
+        fprintf(stderr, "plast: note: %s: %s (curve.gp and curve.csv are kept)\n", err.where,
+                err.msg);
+
+    if (!rc) {
+        const plast_summary *s = &res.final_sum;
+        const char *metric = shape.classification ? "accuracy" : "MSE";
+        printf("| rule | task | runs | final %s | 95%% CI | diverged |\n", metric);
+        printf("|------|------|------|-----------|--------|----------|\n");
+        printf("| %s%s | %s | %d | %.4f | [%.4f, %.4f] | %d |\n", cfg.rule->name,
+               cfg.rule->nonlocal ? " (non-local)" : "", cfg.task->name, res.runs, s->mean, s->lo,
+               s->hi, s->n_bad);
+        printf("continual curve (%s on everything seen so far):", metric);
+        for (int k = 0; k < res.n_seg; k++) printf(" %.3f", res.curve_sum[k].mean);
+        printf("\nresults in %s%s\n", dir,
+               rendered ? " (curve.png)" : " (install gnuplot and run 'gnuplot curve.gp' there for curve.png)");
+    }
+    plast_eval_result_free(&res);
+done_task:
+    cfg.task->destroy(task_state);
+done:
+    if (have_fixed) plast_learner_free(&fixed);
+    plast_learner_free(&L);
+    return rc ? fail(&err) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    plast_linalg_init();
+    if (argc < 2) {
+        printf(help_main);
+        return PLAST_E_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("plast %s%s%s\n%s\n", PLAST_VERSION, PLAST_GIT[0] ? " git " : "", PLAST_GIT,
+               plast_linalg_blas_name());
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+        return cmd_help(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
+    return usage_error("unknown command '%s'", cmd);
+}

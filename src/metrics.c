@@ -1,0 +1,63 @@
+/* metrics.c — summaries over runs (see include/plast/metrics.h). */
+#include "plast/metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "plast/rng.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void plast_summarize_strided(const float *x, int n, int stride, int n_boot, double level,
+                             uint64_t seed, double *work, plast_summary *out)
+{
+    out->n = out->n_bad = 0;
+    out->mean = out->std = out->lo = out->hi = NAN;
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        double v = x[(size_t)i * stride];
+        if (isfinite(v)) out->n++, sum += v;
+        else out->n_bad++;
+    }
+    int m = out->n;
+    if (m == 0) return;
+    out->mean = sum / m;
+    double ss = 0.0;
+    for (int i = 0; i < n; i++) {
+        double v = x[(size_t)i * stride];
+        if (isfinite(v)) ss += (v - out->mean) * (v - out->mean);
+    }
+    out->std = m > 1 ? sqrt(ss / (m - 1)) : 0.0;
+    if (m == 1 || n_boot < 2) {
+        out->lo = out->hi = out->mean;
+        return;
+    }
+    /* Resample the finite values: index them by rank among finite entries. */
+    plast_rng r;
+    plast_rng_derive(&r, seed, 0xb007, (uint64_t)n, (uint64_t)m);
+    for (int b = 0; b < n_boot; b++) {
+        double s = 0.0;
+        for (int k = 0; k < m; k++) {
+            int want = (int)plast_rng_below(&r, (uint32_t)m), seen = -1, i = 0;
+            for (; i < n; i++)
+                if (isfinite((double)x[(size_t)i * stride]) && ++seen == want) break;
+            s += x[(size_t)i * stride];
+        }
+        work[b] = s / m;
+    }
+    qsort(work, (size_t)n_boot, sizeof *work, cmp_double);
+    double a = (1.0 - level) / 2.0;
+    int lo = (int)floor(a * (n_boot - 1)), hi = (int)ceil((1.0 - a) * (n_boot - 1));
+    out->lo = work[lo];
+    out->hi = work[hi];
+}
+
+void plast_summarize(const float *x, int n, int n_boot, double level, uint64_t seed,
+                     double *work, plast_summary *out)
+{
+    plast_summarize_strided(x, n, 1, n_boot, level, seed, work, out);
+}

@@ -1,0 +1,79 @@
+/* rig.h — small helpers the rule tests share: a learner on a hand-made network with
+ * default rule options, and an episode workspace for one task shape. */
+#ifndef PLAST_TEST_RIG_H
+#define PLAST_TEST_RIG_H
+
+#include <string.h>
+
+#include "check.h"
+#include "plast/episode.h"
+#include "plast/linalg.h"
+
+typedef struct rig {
+    plast_learner L;
+    plast_episode ep;
+    _Alignas(16) unsigned char opts[4096];
+    plast_task_shape shape;
+} rig;
+
+/* widths[0..n_layers-1], the last is the output; acts likewise. */
+static void rig_init(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
+                     const plast_act *acts, int batch, int classification, uint64_t seed)
+{
+    const plast_rule *r = plast_rule_find(rule);
+    REQUIRE(r != NULL);
+    plast_opts_defaults(&r->opts, g->opts);
+    plast_net_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.n_in = n_in;
+    sp.n_layers = n_layers;
+    for (int l = 0; l < n_layers; l++) sp.width[l] = widths[l], sp.act[l] = acts[l], sp.plastic[l] = 1;
+    sp.w_init = PLAST_INIT_KAIMING_UNIFORM;
+    sp.w_gain = 1.0f;
+    sp.b_init = PLAST_INIT_UNIFORM;
+    sp.b_value = 0.2f;
+    sp.fb_init = PLAST_INIT_NORMAL;
+    sp.fb_scale = 0.5f;
+    sp.fbb_init = PLAST_INIT_UNIFORM;
+    sp.fbb_value = 0.1f;
+    plast_err err;
+    REQUIRE(plast_learner_init(&g->L, &sp, r, g->opts, classification, &err) == PLAST_OK);
+    plast_rng rng;
+    plast_rng_seed(&rng, seed, 99);
+    plast_learner_draw(&g->L, &rng);
+    memset(&g->shape, 0, sizeof g->shape);
+    g->shape.classification = classification;
+    g->shape.n_in = n_in;
+    g->shape.n_out = widths[n_layers - 1];
+    g->shape.batch = batch;
+    g->shape.max_steps = 1;
+    g->shape.n_seg = 1;
+    g->shape.n_query = 1;
+}
+
+/* The episode is set up after the caller has adjusted options and meta-parameters. */
+static void rig_start(rig *g)
+{
+    plast_err err;
+    REQUIRE(plast_episode_init(&g->ep, &g->L, &g->shape, &err) == PLAST_OK);
+    plast_episode_reset(&g->ep);
+}
+
+static void rig_free(rig *g)
+{
+    plast_episode_free(&g->ep);
+    plast_learner_free(&g->L);
+}
+
+static void fill_normal(plast_rng *r, float *x, int n, float scale)
+{
+    for (int i = 0; i < n; i++) x[i] = scale * (float)plast_rng_normal(r);
+}
+
+static void fill_onehot(plast_rng *r, float *y, int batch, int n_out)
+{
+    memset(y, 0, sizeof(float) * batch * n_out);
+    for (int b = 0; b < batch; b++) y[b * n_out + plast_rng_below(r, (uint32_t)n_out)] = 1.0f;
+}
+
+#endif

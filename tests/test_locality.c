@@ -1,0 +1,151 @@
+/* test_locality.c — the locality contract of DESIGN.md holds for every local rule.
+ *
+ * For each rule not declared non-local, and each plastic layer of a 4-layer network: the
+ * engine makes one step; then the rule's update is called again on a plast_local whose
+ * every pointer leads to an isolated copy of only what the contract allows (pre, post,
+ * pre-activation, the layer's feedback, s at the output, the layer's own W and b, its
+ * own meta-parameters, scratch), each copy fenced by NaN on both sides, with the scratch
+ * poisoned with NaN and with the whole network (every other layer's weights and
+ * activations) overwritten by NaN. The result must equal the engine's step bit for bit
+ * and contain no NaN: a rule that read anything else, or out of bounds, would differ. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "rig.h"
+
+#define FENCE 256
+
+/* A copy of n floats between two NaN fences; free with fenced_free. */
+static float *fenced(const float *src, size_t n)
+{
+    float *p = malloc((n + 2 * FENCE) * sizeof *p);
+    REQUIRE(p != NULL);
+    for (size_t i = 0; i < n + 2 * FENCE; i++) p[i] = NAN;
+    if (src) memcpy(p + FENCE, src, n * sizeof *p);
+    return p + FENCE;
+}
+
+static void fenced_free(const float *p)
+{
+    if (p) free((float *)p - FENCE);
+}
+
+static void poison(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = NAN;
+}
+
+static void check_rule(const plast_rule *r, int cls)
+{
+    const int widths[4] = {12, 10, 8, 4};
+    const plast_act acts[4] = {PLAST_ACT_RELU, PLAST_ACT_TANH, PLAST_ACT_SIGMOID, PLAST_ACT_IDENTITY};
+    rig g;
+    rig_init(&g, r->name, 6, 4, widths, acts, 3, cls, 17);
+    /* A rule's options that switch on more of its reads (teacher post for hebb). */
+    if (!strcmp(r->name, "hebb")) {
+        const plast_opt_table *t = &r->opts;
+        for (int i = 0; i < t->n; i++)
+            if (!strcmp(t->opt[i].key, "post")) *(int *)(g.opts + t->opt[i].offset) = 1;
+    }
+    plast_rng rng;
+    plast_rng_seed(&rng, 4, 4);
+    for (size_t i = 0; i < g.L.meta.n_floats; i++) g.L.meta.data[i] = 0.01f + 0.05f * plast_rng_uniform(&rng);
+    rig_start(&g);
+    float x[18], y[12];
+    fill_normal(&rng, x, 18, 1.0f);
+    if (cls) fill_onehot(&rng, y, 3, 4);
+    else fill_normal(&rng, y, 12, 1.0f);
+    plast_episode_step(&g.ep, x, y, 3, 0.0f);
+
+    /* Keep the engine's results, then poison the whole network and the activations. */
+    size_t n_all = g.ep.work.p.n_floats;
+    float *engine = malloc(n_all * sizeof *engine);
+    memcpy(engine, g.ep.work.p.data, n_all * sizeof *engine);
+
+    /* First the isolated copies of every layer's local signals, then the poison. */
+    plast_local lcs[4];
+    const float *metas[4][PLAST_MAX_LAYER_META];
+    memset(metas, 0, sizeof metas);
+    for (int l = 0; l < 4; l++) {
+        const plast_local *e = &g.ep.local[l];
+        const plast_layer *ly0 = &g.L.net.layer[l];
+        size_t nw = (size_t)e->n_out * e->n_in, na = (size_t)e->batch * e->n_out;
+        plast_local *lc = &lcs[l];
+        *lc = *e;
+        lc->pre = fenced(e->pre, (size_t)e->batch * e->n_in);
+        lc->post = fenced(e->post, na);
+        lc->preact = fenced(e->preact, na);
+        lc->fb = e->fb ? fenced(e->fb, na) : NULL;
+        lc->s = e->s ? fenced(e->s, na) : NULL;
+        lc->delta = fenced(e->delta, na); /* chain rules read the delta their signal() wrote */
+        lc->W = fenced(ly0->W, nw);
+        lc->b = fenced(ly0->b, (size_t)e->n_out);
+        lc->scratch = fenced(NULL, r->scratch_floats(g.L.rule_opts, ly0, g.shape.batch));
+        for (int k = 0; k < PLAST_MAX_LAYER_META && e->meta[k]; k++) {
+            size_t off = (size_t)(e->meta[k] - g.L.meta.data), len = 0;
+            for (int q = 0; q < g.L.meta.n; q++)
+                if (g.L.meta.spec[q].offset == off)
+                    len = (size_t)g.L.meta.spec[q].rows * g.L.meta.spec[q].cols;
+            REQUIRE(len > 0);
+            metas[l][k] = fenced(e->meta[k], len);
+        }
+        lc->meta = metas[l];
+    }
+    /* Everything else the process holds about the network is now NaN. */
+    poison(g.ep.work.p.data, n_all);
+    for (int q = 0; q < 4; q++) {
+        poison(g.ep.acts.a[q], (size_t)g.ep.acts.batch_max * widths[q]);
+        poison(g.ep.acts.h[q], (size_t)g.ep.acts.batch_max * widths[q]);
+        poison(g.ep.fb[q], (size_t)g.shape.batch * widths[q]);
+        poison(g.ep.delta[q], (size_t)g.shape.batch * widths[q]);
+        poison(g.ep.scratch[q], r->scratch_floats(g.L.rule_opts, &g.L.net.layer[q], g.shape.batch));
+    }
+    poison(g.ep.s, (size_t)g.shape.batch * widths[3]);
+
+    for (int l = 0; l < 4; l++) {
+        plast_local *lc = &lcs[l];
+        const plast_layer *ly0 = &g.L.net.layer[l];
+        size_t nw = (size_t)lc->n_out * lc->n_in;
+        r->update(lc);
+        const float *want = engine + (size_t)(ly0->W - g.L.net.p.data);
+        const float *want_b = engine + (size_t)(ly0->b - g.L.net.p.data);
+        int nan = 0;
+        for (size_t i = 0; i < nw; i++) nan += isnan(lc->W[i]);
+        for (int i = 0; i < lc->n_out; i++) nan += isnan(lc->b[i]);
+        int differs = memcmp(lc->W, want, nw * sizeof(float)) != 0 ||
+                      memcmp(lc->b, want_b, lc->n_out * sizeof(float)) != 0;
+        if (nan || differs)
+            fprintf(stderr, "rule %s (classification %d) layer %d: %d NaN, differs %d\n", r->name,
+                    cls, l, nan, differs);
+        CHECK(nan == 0);
+        CHECK(!differs);
+        double moved = 0.0; /* and the step did something */
+        for (size_t i = 0; i < nw; i++) moved = fmax(moved, fabs((double)lc->W[i] - ly0->W[i]));
+        CHECK(moved > 0.0);
+        fenced_free(lc->pre), fenced_free(lc->post), fenced_free(lc->preact), fenced_free(lc->fb);
+        fenced_free(lc->s), fenced_free(lc->delta), fenced_free(lc->W), fenced_free(lc->b);
+        fenced_free(lc->scratch);
+        for (int k = 0; k < PLAST_MAX_LAYER_META; k++) fenced_free(metas[l][k]);
+    }
+    free(engine);
+    rig_free(&g);
+}
+
+int main(void)
+{
+    plast_linalg_init();
+    int n, tested = 0;
+    const plast_rule *const *all = plast_rule_all(&n);
+    for (int i = 0; i < n; i++) {
+        if (all[i]->nonlocal) continue;
+        /* The declared exception is the only one: its feedback goes through W. */
+        CHECK(all[i]->path != PLAST_PATH_TRANSPOSE);
+        check_rule(all[i], 0);
+        check_rule(all[i], 1);
+        tested++;
+    }
+    CHECK(tested >= 4); /* flp, hebb, fa, dfa */
+    const plast_rule *sgd = plast_rule_find("sgd");
+    CHECK(sgd && sgd->nonlocal && sgd->path == PLAST_PATH_TRANSPOSE);
+    CHECK_DONE();
+}

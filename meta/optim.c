@@ -7,6 +7,7 @@
 #include "plast/optim.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,13 @@ static plast_optim *alloc_optim(const plast_optim_cfg *eff, plast_err *err)
     shape.hist_cap = 10 + (int)ceil(30.0 * eff->dim / eff->popsize);
     layout(&shape, NULL);
 
+    if (shape.n_doubles > (SIZE_MAX - sizeof(plast_optim)) / 2 / sizeof(double) ||
+        shape.n_ints > (SIZE_MAX - sizeof(plast_optim)) / 2 / sizeof(int)) {
+        plast_err_set(err, PLAST_E_CONFIG, "optim.dim",
+                      "dim %d with popsize %d needs more memory than this machine can address",
+                      eff->dim, shape.lambda_max);
+        return NULL;
+    }
     size_t bytes = sizeof(plast_optim) + shape.n_doubles * sizeof(double) +
                    shape.n_ints * sizeof(int);
     plast_optim *o = malloc(bytes);
@@ -258,7 +266,16 @@ static void sort_members(const double *f, int n, int *idx, int *tmp)
     }
 }
 
-/* ---- tell -------------------------------------------------------------------------------- */
+/* ---- ask and tell -------------------------------------------------------------------------------- */
+
+void plast_optim_ask(const plast_optim *o, int member, double *x)
+{
+    if (member < 0 || member >= o->lambda) { /* no error channel: make misuse visible */
+        for (int i = 0; i < o->dim; i++) x[i] = NAN;
+        return;
+    }
+    o->method->ask(o, member, x);
+}
 
 int plast_optim_tell(plast_optim *o, const double *fitness, plast_err *err)
 {

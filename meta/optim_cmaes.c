@@ -8,8 +8,8 @@
  * updates the conjugate path p_s (cumulative step-size adaptation) and the path p_c, and
  * updates C by rank one (from p_c) and rank mu (from the selected steps). The full variant
  * recomputes B and D from C only every max(1, floor(1 / (10 n (c_1 + c_mu)))) generations,
- * as the tutorial suggests, so the O(n^3) eigendecomposition costs about as much as the
- * O(mu n^2) update it lags behind. The separable variant keeps only diag(C) (B = I), which
+ * as the tutorial suggests: C changes little in that time, and in high dimension the O(n^3)
+ * eigendecomposition then no longer dominates the generation. The separable variant keeps only diag(C) (B = I), which
  * makes every step O(lambda n) and lets the diagonal learn (n + 2) / 3 times faster. The
  * eigensolver (Householder tridiagonalisation, implicit shifted QR) is written here in
  * double precision with no outside dependency. */
@@ -65,7 +65,7 @@ static void cma_layout(plast_optim *o, plast_optim_bump *b, int work)
         o->wz = plast_optim_take(b, n); /* z of one member */
         o->wa = plast_optim_take(b, n); /* <z>_w, then y of one member */
         o->wb = plast_optim_take(b, n); /* <y>_w */
-        o->wc = plast_optim_take(b, n); /* B <z>_w; eigensolver work */
+        o->wc = plast_optim_take(b, n); /* B <z>_w; then eigenvalues */
         o->we = plast_optim_take(b, 3 * n); /* eigensolver work */
         o->wmat = is_sep(o) ? NULL : plast_optim_take(b, nn);
     }

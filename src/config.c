@@ -243,7 +243,7 @@ static int apply_set(cJSON *root, const char *set, plast_err *err)
     if (kl >= sizeof path) return plast_err_set(err, PLAST_E_USAGE, where, "key too long");
     memcpy(path, set, kl);
     path[kl] = '\0';
-    cJSON *val = cJSON_Parse(eq + 1);
+    cJSON *val = cJSON_ParseWithOpts(eq + 1, NULL, 1); /* the whole value, or a string */
     if (!val) val = cJSON_CreateString(eq + 1);
     if (!val) return plast_err_set(err, PLAST_E_INTERNAL, where, "out of memory");
     cJSON *obj = root;
@@ -386,7 +386,7 @@ static void write_float(FILE *f, float v)
     fprintf(f, "%.9g", (double)v);
 }
 
-static void write_string(FILE *f, const char *str)
+void plast_json_write_string(FILE *f, const char *str)
 {
     cJSON *s = cJSON_CreateString(str); /* escapes quotes and control characters */
     char *txt = s ? cJSON_PrintUnformatted(s) : NULL;
@@ -403,7 +403,7 @@ static void write_value(FILE *f, const plast_opt *o, const void *opts)
     case PLAST_OPT_BOOL: fputs(*(const int *)p ? "true" : "false", f); break;
     case PLAST_OPT_FLOAT: write_float(f, *(const float *)p); break;
     case PLAST_OPT_ENUM: fprintf(f, "\"%s\"", o->choices[*(const int *)p]); break;
-    case PLAST_OPT_STRING: write_string(f, p); break;
+    case PLAST_OPT_STRING: plast_json_write_string(f, p); break;
     case PLAST_OPT_INTS: {
         const plast_ints *x = (const plast_ints *)p;
         fputc('[', f);
@@ -505,7 +505,7 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
     {
         if (rc) break;
         if (!strcmp(sec->string, "format") || !strcmp(sec->string, "version") ||
-            !strcmp(sec->string, "rule"))
+            (!strcmp(sec->string, "rule") && cJSON_IsString(sec)))
             continue;
         int s = -1;
         for (int i = 0; i < n; i++)

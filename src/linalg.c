@@ -19,9 +19,53 @@ const char *plast_linalg_blas_name(void)
     return name;
 }
 
+/* Below this many multiply-adds a BLAS call costs more than the work (batch-1 steps on
+ * small networks); the loops below vectorise without reassociating anything except the
+ * dot product, which keeps eight fixed lanes, so results stay deterministic. */
+#define SMALL_GEMM 32768.0
+
+static float dot8(int K, const float *restrict a, int sa, const float *restrict b)
+{
+    float lane[8] = {0};
+    int k = 0;
+    if (sa == 1)
+        for (; k + 8 <= K; k += 8)
+            for (int q = 0; q < 8; q++) lane[q] += a[k + q] * b[k + q];
+    float s = 0.0f;
+    for (; k < K; k++) s += a[(size_t)k * sa] * b[k];
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])) + s;
+}
+
+static void small_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        float *restrict c = C + (size_t)i * ldc;
+        if (beta == 0.0f)
+            for (int j = 0; j < N; j++) c[j] = 0.0f;
+        else if (beta != 1.0f)
+            for (int j = 0; j < N; j++) c[j] *= beta;
+        if (!tb) {
+            /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
+            for (int k = 0; k < K; k++) {
+                float a = alpha * (ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]);
+                const float *restrict b = B + (size_t)k * ldb;
+                for (int j = 0; j < N; j++) c[j] += a * b[j];
+            }
+        } else {
+            const float *a = ta ? A + i : A + (size_t)i * lda;
+            for (int j = 0; j < N; j++) c[j] += alpha * dot8(K, a, ta ? lda : 1, B + (size_t)j * ldb);
+        }
+    }
+}
+
 void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
+    if ((double)M * N * K <= SMALL_GEMM) {
+        small_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -65,7 +65,7 @@ static const char *const help_main =
     "usage: plast COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  eval CONFIG.json   score a rule on a task over many runs (mean, 95%% CI, curve)\n"
+    "  eval CONFIG.json   score a rule on a task over many runs (mean, 95% CI, curve)\n"
     "  list rules|tasks   the rules and tasks with their options and meta-parameters\n"
     "  help [COMMAND]     this text, or a command's\n"
     "  --version          version, git revision and BLAS\n"
@@ -78,7 +78,7 @@ static const char *const help_eval =
     "                  [--set key=value ...] [--force] [--quiet]\n"
     "\n"
     "Scores the config's rule on its task over N independent runs (episodes): the final\n"
-    "score (MSE for regression, accuracy for classification) with its 95%% bootstrap\n"
+    "score (MSE for regression, accuracy for classification) with its 95% bootstrap\n"
     "confidence interval, and the continual curve (score on everything seen so far after\n"
     "each function or class). Meta-parameters are the rule's defaults, or the tensors of\n"
     "the params file the config names (\"params\": \"RUN/best.json\").\n"
@@ -105,7 +105,7 @@ static int cmd_help(int argc, char **argv)
     const char *what = argc > 1 ? argv[1] : "";
     if (!strcmp(what, "eval")) fputs(help_eval, stdout);
     else if (!strcmp(what, "list")) fputs(help_list, stdout);
-    else if (!*what || !strcmp(what, "help")) printf(help_main);
+    else if (!*what || !strcmp(what, "help")) fputs(help_main, stdout);
     else return usage_error("no help for '%s'", what);
     return 0;
 }
@@ -204,8 +204,10 @@ static int write_results(FILE *f, const void *p)
     const eval_ctx *c = p;
     const plast_eval_result *r = c->res;
     fprintf(f, "{\n  \"plast_version\": \"%s\",\n  \"git\": \"%s\",\n", PLAST_VERSION, PLAST_GIT);
-    fprintf(f, "  \"command\": \"%s\",\n  \"rule\": \"%s\",\n  \"nonlocal\": %s,\n", c->cmdline,
-            c->cfg->rule->name, c->cfg->rule->nonlocal ? "true" : "false");
+    fprintf(f, "  \"command\": ");
+    plast_json_write_string(f, c->cmdline);
+    fprintf(f, ",\n  \"rule\": \"%s\",\n  \"nonlocal\": %s,\n", c->cfg->rule->name,
+            c->cfg->rule->nonlocal ? "true" : "false");
     fprintf(f, "  \"task\": \"%s\",\n  \"runs\": %d,\n  \"seed\": %d,\n  \"threads\": %d,\n",
             c->cfg->task->name, r->runs, c->cfg->run.seed, c->threads);
     fprintf(f, "  \"seconds\": %.3f,\n", c->seconds);
@@ -320,8 +322,9 @@ static int cmd_eval(int argc, char **argv)
         } else if (!strcmp(a, "--quiet")) {
             quiet = 1;
         } else if (a[0] == '-' && a[1]) {
-            return usage_error(has || strncmp(a, "--", 2) ? "unknown option or missing value: %s"
-                                                          : "option %s needs a value", a);
+            int valued = !strcmp(a, "--runs") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
+                         !strcmp(a, "--out") || !strcmp(a, "--set");
+            return usage_error(valued ? "option %s needs a value" : "unknown option %s", a);
         } else if (!path) {
             path = a;
         } else {
@@ -352,7 +355,7 @@ static int cmd_eval(int argc, char **argv)
         if ((rc = plast_learner_clone(&fixed, &L, &err))) goto done;
         have_fixed = 1;
         plast_pset *secs[2] = {&fixed.net.p, &fixed.meta};
-        const char *names[2] = {"net", "rule"};
+        const char *names[2] = {"net", "meta"};
         unsigned char *masks[2] = {mask_net, mask_meta};
         if ((rc = plast_params_read(cfg.run.params, cfg.rule->name, secs, names, 2, masks, &err)))
             goto done;
@@ -404,13 +407,9 @@ static int cmd_eval(int argc, char **argv)
 
     eval_ctx ctx = {.cfg = &cfg, .res = &res, .classification = shape.classification, .threads = (int)threads,
                     .seconds = since(&ps.t0)};
-    size_t used = 0;
+    size_t used = (size_t)snprintf(ctx.cmdline, sizeof ctx.cmdline, "plast");
     for (int i = 0; i < argc && used < sizeof ctx.cmdline; i++)
-        for (const char *s = argv[i]; *s && used + 3 < sizeof ctx.cmdline; s++) {
-            if (s == argv[i] && i) ctx.cmdline[used++] = ' ';
-            if (*s == '"' || *s == '\\') ctx.cmdline[used++] = '\\';
-            ctx.cmdline[used++] = *s;
-        }
+        used += (size_t)snprintf(ctx.cmdline + used, sizeof ctx.cmdline - used, " %s", argv[i]);
     struct { const char *name; plast_writer w; } files[] = {
         {"config.json", write_config},   {"results.json", write_results},
         {"curve.csv", write_curve_csv},  {"loss.csv", write_loss_csv},
@@ -452,7 +451,7 @@ int main(int argc, char **argv)
 {
     plast_linalg_init();
     if (argc < 2) {
-        printf(help_main);
+        fputs(help_main, stderr);
         return PLAST_E_USAGE;
     }
     const char *cmd = argv[1];

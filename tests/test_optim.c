@@ -283,8 +283,8 @@ static void test_es_decay_and_ties(void)
 static void test_es_sphere(void)
 {
     /* Shifted sphere, n = 10, optimum (1..10) at distance 19.6 from the start. Adam moves each
-     * coordinate by about lr per generation; the decaying sigma and a small lr at the end
-     * bring the mean within 0.05 of the optimum. */
+     * coordinate by at most about lr = 0.02 per generation (500 generations to cover the distance); the decaying sigma and a small lr at the end
+     * bring the mean within 0.05 of the optimum (0.016 with this seed; 0.009-0.020 over seeds 1-10). */
     int n = 10;
     double tmp[10];
     objective obj = {f_shifted_sphere, n, NULL, tmp};
@@ -292,7 +292,7 @@ static void test_es_sphere(void)
     plast_optim_cfg_default(&cfg, PLAST_OPTIM_OPENAI_ES, n);
     cfg.popsize = 40;
     cfg.sigma0 = 0.5;
-    cfg.lr = 0.05;
+    cfg.lr = 0.02;
     cfg.sigma_decay = 0.995;
     cfg.sigma_min = 0.01;
     cfg.seed = 3;
@@ -303,7 +303,7 @@ static void test_es_sphere(void)
     fprintf(stderr, "  openai-es sphere: |mean - opt| = %.3g after %ld generations, best f %.3g\n",
             d, plast_optim_generation(o), plast_optim_best_f(o));
     CHECK(d < 0.05);
-    CHECK(plast_optim_best_f(o) < 0.01);
+    CHECK(plast_optim_best_f(o) < 1e-3);
     CHECK(plast_optim_stop(o) == NULL);
     plast_optim_delete(o);
 }
@@ -336,7 +336,7 @@ static void test_snes_sphere(void)
 
 static void test_cma_constants(void)
 {
-    /* n = 10: lambda = 4 + floor(3 ln 10) = 10, mu = 5, mu_eff = 3.1672 (the tutorial's
+    /* n = 10: lambda = 4 + floor(3 ln 10) = 10, mu = 5, mu_eff = 3.16730 (the tutorial's
      * weights ln(5.5) - ln i); sep-CMA's rates are (n + 2)/3 = 4 times larger. */
     plast_optim_cfg cfg;
     plast_optim_cfg_default(&cfg, PLAST_OPTIM_CMAES, 10);
@@ -347,7 +347,7 @@ static void test_cma_constants(void)
     CHECK(plast_optim_popsize(o) == 10);
     CHECK(plast_optim_cfg_get(o)->popsize == 10);
     CHECK(o->mu == 5);
-    CHECK_NEAR(o->mu_eff, 3.16722, 1e-5);
+    CHECK_NEAR(o->mu_eff, 3.1672992814, 1e-9); /* computed independently */
     CHECK_NEAR(o->c_1, 2.0 / (11.3 * 11.3 + o->mu_eff), 1e-15);
     CHECK_NEAR(s->c_1 / o->c_1, 4.0, 1e-12);
     CHECK_NEAR(s->c_mu / o->c_mu, 4.0, 1e-12);
@@ -457,7 +457,8 @@ static void test_ipop_rastrigin(void)
 
 static void test_stop_reasons(void)
 {
-    /* tolfun on a constant: every generation ties, flatfitness; maxevals counts fitnesses. */
+    /* maxevals counts fitnesses; tolfun fires on the sphere once the recent best values span
+     * less than tolfun; flatfitness when the best quarter of a generation ties. */
     int n = 3;
     objective obj = {f_shifted_sphere, n, NULL, NULL};
     plast_optim_cfg cfg;
@@ -503,10 +504,11 @@ static void test_stop_reasons(void)
 
 /* ---- ask is pure; save and load are exact --------------------------------------------------- */
 
-static plast_optim *make(plast_optim_kind kind, int n, int ipop)
+static plast_optim *make(plast_optim_kind kind, int n, int popsize, int ipop)
 {
     plast_optim_cfg cfg;
     plast_optim_cfg_default(&cfg, kind, n);
+    cfg.popsize = popsize;
     cfg.sigma0 = 0.7;
     cfg.seed = 99;
     cfg.ipop = ipop;
@@ -516,17 +518,27 @@ static plast_optim *make(plast_optim_kind kind, int n, int ipop)
         cfg.weight_decay = 0.01;
         cfg.sigma_decay = 0.99;
     }
-    double x0[6] = {0.3, -1.0, 2.0, 0.0, 1.5, -0.5};
+    double *x0 = malloc((size_t)n * sizeof(double));
+    REQUIRE(x0);
+    for (int i = 0; i < n; i++) x0[i] = 0.5 * ((i * 7) % 5) - 1.0;
     plast_optim *o = plast_optim_new(&cfg, x0, NULL);
     REQUIRE(o);
+    free(x0);
     return o;
+}
+
+/* The shifted sphere lifted by 100: a fitness history lost in a save would span >= 100 and
+ * delay tolfun, so the ipop variants below notice it. */
+static double f_lifted_sphere(const objective *obj, const double *x)
+{
+    return 100.0 + f_shifted_sphere(obj, x);
 }
 
 static void test_ask_pure(void)
 {
     int n = 6;
     for (int kind = 0; kind < PLAST_OPTIM_N_KINDS; kind++) {
-        plast_optim *o = make((plast_optim_kind)kind, n, 0);
+        plast_optim *o = make((plast_optim_kind)kind, n, 0, 0);
         objective obj = {f_shifted_sphere, n, NULL, NULL};
         double x[6], fit[64];
         for (int g = 0; g < 3; g++) step(o, &obj, x, fit); /* a non-trivial state */
@@ -545,7 +557,12 @@ static void test_ask_pure(void)
         for (int k = 0; k < lam; k++) plast_optim_ask(o, k, fwd + (size_t)k * n);
         for (int k = lam - 1; k >= 0; k--) plast_optim_ask(o, k, bwd + (size_t)k * n);
         CHECK(memcmp(fwd, bwd, (size_t)lam * n * sizeof(double)) == 0);
-        CHECK(memcmp(fwd, fwd + n, (size_t)n * sizeof(double)) != 0); /* members differ */
+        int distinct = 1; /* every member differs from every other */
+        for (int k = 0; k < lam; k++)
+            for (int l = 0; l < k; l++)
+                if (memcmp(fwd + (size_t)k * n, fwd + (size_t)l * n, (size_t)n * sizeof(double)) == 0)
+                    distinct = 0;
+        CHECK(distinct);
         plast_optim_state_store(o, after);
         CHECK(memcmp(before, after, bytes) == 0); /* ask changed nothing */
         if (kind == PLAST_OPTIM_OPENAI_ES) {
@@ -569,18 +586,30 @@ static void test_ask_pure(void)
 
 static void test_save_load(void)
 {
-    int n = 6;
-    for (int variant = 0; variant < PLAST_OPTIM_N_KINDS + 2; variant++) {
-        /* variants 4, 5: CMA-ES and sep-CMA-ES with IPOP, restarting after the save */
-        plast_optim_kind kind = variant < PLAST_OPTIM_N_KINDS
-                                    ? (plast_optim_kind)variant
-                                    : (variant == 4 ? PLAST_OPTIM_CMAES : PLAST_OPTIM_SEP_CMAES);
-        int ipop = variant >= PLAST_OPTIM_N_KINDS;
-        plast_optim *a = make(kind, n, ipop);
-        objective obj = {f_shifted_sphere, n, NULL, NULL};
-        double x[6], *fit = malloc(4096 * sizeof(double));
-        REQUIRE(fit);
-        for (int g = 0; g < 20; g++) step(a, &obj, x, fit);
+    /* Every kind, saved after 20 generations; CMA-ES and sep-CMA-ES with IPOP saved after 70,
+     * when the tolfun history that decides the first restart (due after about 80) is already
+     * partly written; and full CMA-ES in 80 dimensions with popsize 4, where B and D are
+     * recomputed only every 3 generations (1 / (10 n (c_1 + c_mu)) = 3.1), saved one generation
+     * before an update is due, so the lazy-update phase must survive the save. */
+    static const struct {
+        plast_optim_kind kind;
+        int n, popsize, ipop, save_at;
+    } variants[] = {{PLAST_OPTIM_OPENAI_ES, 6, 0, 0, 20}, {PLAST_OPTIM_CMAES, 6, 0, 0, 20},
+                    {PLAST_OPTIM_SEP_CMAES, 6, 0, 0, 20}, {PLAST_OPTIM_SNES, 6, 0, 0, 20},
+                    {PLAST_OPTIM_CMAES, 6, 0, 1, 70},     {PLAST_OPTIM_SEP_CMAES, 6, 0, 1, 70},
+                    {PLAST_OPTIM_CMAES, 80, 4, 0, 19}};
+    for (size_t variant = 0; variant < sizeof variants / sizeof variants[0]; variant++) {
+        int n = variants[variant].n, ipop = variants[variant].ipop;
+        plast_optim *a = make(variants[variant].kind, n, variants[variant].popsize, ipop);
+        if (n == 80) {
+            CHECK(a->eigen_gen == 0);
+        }
+        objective obj = {f_lifted_sphere, n, NULL, NULL};
+        double *x = malloc((size_t)n * sizeof(double)), *fit = malloc(4096 * sizeof(double));
+        REQUIRE(x && fit);
+        int save_at = variants[variant].save_at;
+        for (int g = 0; g < save_at; g++) step(a, &obj, x, fit);
+        if (n == 80) CHECK(a->eigen_gen == 18); /* updated after generations 3, 6, .., 18 */
         int restarts_at_save = plast_optim_restarts(a);
         size_t bytes = plast_optim_state_bytes(a);
         unsigned char *buf = malloc(bytes + 1);
@@ -595,12 +624,19 @@ static void test_save_load(void)
             fprintf(stderr, "  load failed: %s\n", err.msg);
             exit(1);
         }
+        /* A loaded state stores back to the same bytes. */
+        unsigned char *again = malloc(bytes);
+        REQUIRE(again);
+        CHECK(plast_optim_state_bytes(b) == bytes);
+        plast_optim_state_store(b, again);
+        CHECK(memcmp(again, buf, bytes) == 0);
+        free(again);
         /* The loaded copy and the original go on side by side. */
         for (int g = 0; g < 100; g++) {
             step(a, &obj, x, fit);
             step(b, &obj, x, fit);
         }
-        CHECK(plast_optim_generation(a) == 120 && plast_optim_generation(b) == 120);
+        CHECK(plast_optim_generation(a) == save_at + 100 && plast_optim_generation(b) == save_at + 100);
         CHECK(memcmp(plast_optim_mean(a), plast_optim_mean(b), (size_t)n * sizeof(double)) == 0);
         CHECK(memcmp(plast_optim_best_x(a), plast_optim_best_x(b), (size_t)n * sizeof(double)) == 0);
         CHECK(plast_optim_sigma(a) == plast_optim_sigma(b));
@@ -613,6 +649,7 @@ static void test_save_load(void)
         /* The mean moved after the save, so the comparison above is not vacuous. */
         CHECK(memcmp(sa + 200, buf + 200, bytes - 200) != 0);
         if (ipop) CHECK(plast_optim_restarts(a) > restarts_at_save);
+        if (ipop) CHECK(restarts_at_save == 0);
 
         /* Bad buffers: truncated by one byte or to the header, a byte too long, a wrong magic,
          * a wrong version, a configuration that does not validate (dim 0 at offset 40). */
@@ -643,6 +680,7 @@ static void test_save_load(void)
         free(buf);
         free(sa);
         free(sb);
+        free(x);
         free(fit);
         plast_optim_delete(a);
         plast_optim_delete(b);

@@ -8,7 +8,7 @@
  * validation, so they are checked exactly like the file. The resolved config (every
  * effective value, defaults included) can be written back as JSON.
  *
- * A params file holds named tensors ("net": {"W[0]": ...}, "rule": {"P[1]": ...}) and is
+ * A params file holds named tensors ("net": {"W[0]": ...}, "meta": {"P[1]": ...}) and is
  * how learned meta-parameters travel between runs (best.json). */
 #ifndef PLAST_CONFIG_H
 #define PLAST_CONFIG_H
@@ -58,11 +58,15 @@ int plast_config_write(const plast_config *c, FILE *f);
 int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *sections,
                        const char *const *names, int n);
 /* Reads a params file into the sections (same names); each tensor in the file must
- * exist with the same shape; tensors absent from the file keep their values. When
+ * exist with the same shape; tensors absent from the file keep their values. On an
+ * error, tensors read before it have already been overwritten: discard the sections. When
  * loaded is not NULL, loaded[s][k] is set to 1 for every tensor k of section s read. */
 int plast_params_read(const char *path, const char *rule_name, plast_pset *const *sections,
                       const char *const *names, int n, unsigned char *const *loaded,
                       plast_err *err);
+
+/* A JSON string literal, escaped (quotes, backslashes, control characters). */
+void plast_json_write_string(FILE *f, const char *s);
 
 /* Writes an option struct's values as one JSON object (for metadata). */
 int plast_opts_write(const plast_opt_table *t, const void *opts, FILE *f, int indent);

@@ -36,7 +36,7 @@ static const plast_opt flp_table[] = {
      "oja: h~ pre^T - diag(h~^2) W; hebb: h~ pre^T"},
     {"granularity", PLAST_OPT_ENUM, offsetof(flp_opts, granularity), FLP_SYNAPSE, 0, 0, grans,
      NULL, "shape of the plasticity coefficients P"},
-    {"p_init", PLAST_OPT_FLOAT, offsetof(flp_opts, p_init), 1e-5, -1e3, 1e3, NULL, NULL,
+    {"p_init", PLAST_OPT_FLOAT, offsetof(flp_opts, p_init), 1e-6, -1e3, 1e3, NULL, NULL,
      "initial value of every plasticity coefficient"},
     {"beta_init", PLAST_OPT_FLOAT, offsetof(flp_opts, beta_init), 0.5, 0, 1, NULL, NULL,
      "initial feedback mixing beta of every layer"},

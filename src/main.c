@@ -265,11 +265,12 @@ static int write_curve_gp(FILE *f, const void *p)
             "set datafile separator ','\n"
             "set title '%s on %s: %d runs'\n"
             "set xlabel 'segments (functions or classes) seen'\n"
-            "set ylabel 'score on segments seen so far'\n"
+            "set ylabel '%s on segments seen so far'\n"
             "set key top left\nset grid\n"
             "plot 'curve.csv' skip 1 using 1:3:4 with filledcurves lc rgb '#9ecae1' title '95%% CI', \\\n"
             "     'curve.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'mean'\n",
-            c->cfg->rule->name, c->cfg->task->name, c->res->runs);
+            c->cfg->rule->name, c->cfg->task->name, c->res->runs,
+            c->classification ? "accuracy (higher is better)" : "MSE (lower is better)");
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 

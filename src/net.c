@@ -62,8 +62,12 @@ int plast_net_init(plast_net *net, const plast_net_spec *spec, plast_err *err)
                  err);
     for (int l = 0; l < L && !rc; l++) {
         if (!net->layer[l].n_fb) continue;
+        /* The output layer's own feedback (DIRECT: [n_out][n_out]) has its own initialiser:
+         * its sign decides whether the output is pulled towards or away from the target. */
+        int out = l == L - 1;
         rc = add(&net->p, "B", "feedback", l, net->layer[l].n_out, net->layer[l].n_fb,
-                 spec->fb_init, spec->fb_scale, err);
+                 out ? spec->out_fb_init : spec->fb_init, out ? spec->out_fb_value : spec->fb_scale,
+                 err);
         if (!rc)
             rc = add(&net->p, "c", "feedback", l, net->layer[l].n_out, 1, spec->fbb_init,
                      spec->fbb_value, err);
@@ -244,6 +248,11 @@ static const plast_opt net_table[] = {
      "initialiser of the feedback matrices B"},
     {"feedback_scale", PLAST_OPT_FLOAT, offsetof(plast_net_opts, fb_scale), 1.0, 0, 1e3, NULL,
      NULL, "gain (or value, or std) of the feedback initialiser"},
+    {"output_feedback_init", PLAST_OPT_ENUM, offsetof(plast_net_opts, out_fb_init),
+     PLAST_INIT_IDENTITY, 0, 0, plast_init_names, NULL,
+     "initialiser of the output layer's own feedback matrix (direct feedback)"},
+    {"output_feedback_value", PLAST_OPT_FLOAT, offsetof(plast_net_opts, out_fb_value), 1.0, -1e3,
+     1e3, NULL, NULL, "value (or gain) of the output feedback initialiser"},
     {"feedback_bias_init", PLAST_OPT_ENUM, offsetof(plast_net_opts, fbb_init), PLAST_INIT_ZEROS,
      0, 0, plast_init_names, NULL, "initialiser of the feedback biases c"},
     {"feedback_bias_value", PLAST_OPT_FLOAT, offsetof(plast_net_opts, fbb_value), 0, -1e3, 1e3,
@@ -284,5 +293,7 @@ int plast_net_spec_make(const plast_net_opts *o, int n_in, int n_out, plast_net_
     sp->fb_scale = o->fb_scale;
     sp->fbb_init = (plast_init)o->fbb_init;
     sp->fbb_value = o->fbb_value;
+    sp->out_fb_init = (plast_init)o->out_fb_init;
+    sp->out_fb_value = o->out_fb_value;
     return PLAST_OK;
 }

@@ -36,6 +36,8 @@ static void rig_init(rig *g, const char *rule, int n_in, int n_layers, const int
     sp.fb_scale = 0.5f;
     sp.fbb_init = PLAST_INIT_UNIFORM;
     sp.fbb_value = 0.1f;
+    sp.out_fb_init = PLAST_INIT_NORMAL;
+    sp.out_fb_value = 0.5f;
     plast_err err;
     REQUIRE(plast_learner_init(&g->L, &sp, r, g->opts, classification, &err) == PLAST_OK);
     plast_rng rng;

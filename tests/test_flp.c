@@ -2,7 +2,8 @@
  *
  * 1. One step computed by hand (a 2-input, 1-output regression layer, batch 2) for the Oja
  *    and the Hebbian forms, with per-synapse P.
- * 2. Against a plain double-precision reference on a 3-layer network, for every
+ * 2. Against a plain double-precision reference on 3-layer networks (small, and wide
+ *    enough for several row blocks and the BLAS path), for every
  *    granularity, both forms, regression and classification (one-hot target at the
  *    output, hidden_scale on hidden layers), linear feedback and the gate. Tolerance 1e-5
  *    relative to the largest update.
@@ -98,9 +99,10 @@ static void flp_reference(const rig *g, int l, int form, int gran, int relu_fb, 
     }
 }
 
-static void compare_reference(int form, int gran, int cls, int relu_fb, int gate)
+static void compare_reference(int form, int gran, int cls, int relu_fb, int gate, int wide)
 {
-    const int widths[3] = {9, 7, 4};
+    /* wide layers (more rows than one block of G, and large enough for BLAS) */
+    const int widths[3] = {wide ? 130 : 9, wide ? 70 : 7, 4};
     const plast_act acts[3] = {PLAST_ACT_RELU, PLAST_ACT_TANH, PLAST_ACT_IDENTITY};
     rig g;
     rig_init(&g, "flp", 5, 3, widths, acts, 3, cls, 40 + form + 2 * gran);
@@ -120,6 +122,7 @@ static void compare_reference(int form, int gran, int cls, int relu_fb, int gate
         sp.b_init = PLAST_INIT_UNIFORM, sp.b_value = 0.2f;
         sp.fb_init = PLAST_INIT_NORMAL, sp.fb_scale = 0.5f;
         sp.fbb_init = PLAST_INIT_UNIFORM, sp.fbb_value = 0.1f;
+        sp.out_fb_init = PLAST_INIT_NORMAL, sp.out_fb_value = 0.5f;
         plast_err err;
         REQUIRE(plast_learner_init(&g.L, &sp, plast_rule_find("flp"), g.opts, cls, &err) == 0);
         plast_rng rng;
@@ -229,9 +232,10 @@ int main(void)
     hand_step(1);
     for (int form = 0; form < 2; form++)
         for (int gran = 0; gran < 4; gran++)
-            for (int cls = 0; cls < 2; cls++) compare_reference(form, gran, cls, 1, 0);
-    compare_reference(0, 0, 0, 0, 0); /* linear feedback */
-    compare_reference(0, 1, 0, 1, 1); /* gated feedback */
+            for (int cls = 0; cls < 2; cls++) compare_reference(form, gran, cls, 1, 0, 0);
+    compare_reference(0, 0, 0, 0, 0, 0); /* linear feedback */
+    compare_reference(0, 1, 0, 1, 1, 0); /* gated feedback */
+    for (int gran = 0; gran < 4; gran++) compare_reference(0, gran, 1, 1, 0, 1);
     classification_ema();
     hebb_reference(0);
     hebb_reference(1);

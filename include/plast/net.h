@@ -44,8 +44,8 @@ typedef struct plast_net_spec {
     plast_act act[PLAST_MAX_LAYERS];
     int plastic[PLAST_MAX_LAYERS];    /* 0 = frozen inside the inner loop */
     plast_fb_mode fb_mode;            /* chosen by the rule */
-    plast_init w_init, b_init, fb_init, fbb_init;
-    float w_gain, b_value, fb_scale, fbb_value;
+    plast_init w_init, b_init, fb_init, fbb_init, out_fb_init;
+    float w_gain, b_value, fb_scale, fbb_value, out_fb_value;
 } plast_net_spec;
 
 typedef struct plast_layer {
@@ -108,8 +108,8 @@ typedef struct plast_net_opts {
     plast_ints hidden;
     int act, output_act;
     plast_ints frozen;
-    int w_init, b_init, fb_init, fbb_init;
-    float w_gain, b_value, fb_scale, fbb_value;
+    int w_init, b_init, fb_init, fbb_init, out_fb_init;
+    float w_gain, b_value, fb_scale, fbb_value, out_fb_value;
 } plast_net_opts;
 extern const plast_opt_table plast_net_opts_table;
 

@@ -39,7 +39,7 @@ static double step_flops(const plast_net *net, int batch, int sgd)
     return f;
 }
 
-/* The same GEMM shapes as a step (forward and outer product) run back to back. */
+/* OpenBLAS sgemm on the same shapes as a step (forward and outer product), back to back. */
 static double sgemm_rate(const plast_net *net, int batch)
 {
     size_t maxw = 0, maxa = 0;
@@ -57,8 +57,8 @@ static double sgemm_rate(const plast_net *net, int batch)
     while (now() - t0 < 1.0 || reps < 3) {
         for (int l = 0; l < net->n_layers; l++) {
             int ni = net->layer[l].n_in, no = net->layer[l].n_out;
-            plast_gemm(0, 1, batch, no, ni, 1.0f, X, ni, W, ni, 0.0f, Y, no);
-            plast_gemm(1, 0, no, ni, batch, 1.0f, Y, no, X, ni, 0.0f, G, ni);
+            plast_gemm_blas(0, 1, batch, no, ni, 1.0f, X, ni, W, ni, 0.0f, Y, no);
+            plast_gemm_blas(1, 0, no, ni, batch, 1.0f, Y, no, X, ni, 0.0f, G, ni);
             flops += 4.0 * batch * ni * no;
         }
         reps++;

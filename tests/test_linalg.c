@@ -40,6 +40,22 @@ int main(void)
             CHECK(size > 1.0); /* the product is not trivially zero */
         }
 
+    /* Small products go through plast's own loops: same contract, same tolerance. */
+    const int shapes[4][3] = {{1, 40, 40}, {40, 40, 1}, {7, 9, 33}, {1, 1, 1}};
+    for (int s = 0; s < 4; s++) {
+        int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                fill(&r, C1, m * n);
+                for (int i = 0; i < m * n; i++) C2[i] = C1[i];
+                plast_gemm(ta, tb, m, n, k, 1.3f, A, ta ? m : k, B, tb ? k : n, 0.5f, C1, n);
+                plast_gemm_ref(ta, tb, m, n, k, 1.3f, A, ta ? m : k, B, tb ? k : n, 0.5f, C2, n);
+                double worst = 0.0;
+                for (int i = 0; i < m * n; i++) worst = fmax(worst, fabs((double)C1[i] - C2[i]));
+                CHECK(worst <= 1e-5 * (1.0 + 1.3 * k * 3.0));
+            }
+    }
+
     /* Forward pass, batch 1 to 256, every activation. */
     for (int act = PLAST_ACT_IDENTITY; act <= PLAST_ACT_SOFTPLUS; act++) {
         plast_net_spec sp = {0};
@@ -47,6 +63,7 @@ int main(void)
         sp.n_layers = 4;
         int widths[4] = {64, 300, 33, 3};
         for (int l = 0; l < 4; l++) sp.width[l] = widths[l], sp.act[l] = (plast_act)act, sp.plastic[l] = 1;
+        sp.act[3] = PLAST_ACT_IDENTITY; /* a relu output can be all zero */
         sp.w_init = PLAST_INIT_KAIMING_UNIFORM;
         sp.w_gain = 1.4142f;
         sp.b_init = PLAST_INIT_UNIFORM;

@@ -16,6 +16,9 @@ typedef void plast_gemm_fn(int ta, int tb, int M, int N, int K, float alpha, con
                            int lda, const float *B, int ldb, float beta, float *C, int ldc);
 plast_gemm_fn plast_gemm;
 plast_gemm_fn plast_gemm_ref;
+/* Always OpenBLAS sgemm, whatever the size (plast_gemm runs small products in plain
+ * loops, where a BLAS call costs more than the work); for the benchmark's comparison. */
+plast_gemm_fn plast_gemm_blas;
 
 /* Pins OpenBLAS to one thread; call once before any work (the program and tests do). */
 void plast_linalg_init(void);

@@ -1,0 +1,91 @@
+/* test_noalloc.c — nothing is allocated inside an episode once its workspace is set up.
+ *
+ * This program is linked with malloc, calloc and realloc wrapped (-Wl,--wrap, see
+ * CMakeLists.txt), so every allocation made by plast's own code is counted. For every rule,
+ * drawing an episode from the sine task and running it (forward, feedback, updates,
+ * evaluation) must allocate nothing. */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "plast/config.h"
+#include "plast/episode.h"
+#include "plast/linalg.h"
+
+/* volatile: the compiler assumes malloc touches no globals of ours */
+static volatile int counting, allocations;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+
+void *__wrap_malloc(size_t n)
+{
+    allocations += counting;
+    return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t m)
+{
+    allocations += counting;
+    return __real_calloc(n, m);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    allocations += counting;
+    return __real_realloc(p, n);
+}
+
+int main(void)
+{
+    plast_linalg_init();
+    /* The wrapper sees allocations: a set-up step must register. */
+    counting = 1;
+    void *volatile probe = malloc(16); /* volatile: the pair must not be optimised away */
+    free(probe);
+    counting = 0;
+    CHECK(allocations == 1);
+    allocations = 0;
+
+    int n;
+    const plast_rule *const *all = plast_rule_all(&n);
+    for (int i = 0; i < n; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"net\": {\"hidden\": [70, 90]}, \"rule\": \"%s\","
+                 " \"task\": {\"name\": \"sine\", \"n_batches\": 5}}", all[i]->name);
+        static plast_config cfg;
+        plast_err err;
+        REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, &err) == PLAST_OK);
+        plast_task_shape sh;
+        plast_net_spec sp;
+        plast_learner L;
+        plast_episode ep;
+        plast_stream st;
+        REQUIRE(cfg.task->shape(cfg.task_opts, &sh, &err) == 0);
+        REQUIRE(plast_net_spec_make(&cfg.net, sh.n_in, sh.n_out, &sp, &err) == 0);
+        REQUIRE(plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, 0, &err) == 0);
+        REQUIRE(plast_episode_init(&ep, &L, &sh, &err) == 0);
+        REQUIRE(plast_stream_init(&st, &sh, &err) == 0);
+        void *state = cfg.task->create(cfg.task_opts, 1, &err);
+        REQUIRE(state);
+        plast_rng r;
+        plast_rng_seed(&r, 1, 2);
+        plast_learner_draw(&L, &r);
+        counting = 1;
+        for (int e = 0; e < 2; e++) {
+            cfg.task->draw(state, &r, &st);
+            plast_episode_run(&ep, &st);
+        }
+        counting = 0;
+        if (allocations) fprintf(stderr, "rule %s: %d allocations in an episode\n", all[i]->name, allocations);
+        CHECK(allocations == 0);
+        allocations = 0;
+        cfg.task->destroy(state);
+        plast_stream_free(&st);
+        plast_episode_free(&ep);
+        plast_learner_free(&L);
+    }
+    CHECK_DONE();
+}

@@ -251,8 +251,11 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
         }
         if (rule->signal) rule->signal(lc);
     }
-    for (int l = L - 1; l >= ep->lowest; l--)
-        if (net->layer[l].plastic) rule->update(&ep->local[l]);
+    for (int l = L - 1; l >= ep->lowest; l--) {
+        plast_local *lc = &ep->local[l];
+        lc->pre_delta = rule->signal && l > ep->lowest ? ep->delta[l - 1] : NULL;
+        if (net->layer[l].plastic) rule->update(lc);
+    }
     return loss;
 }
 

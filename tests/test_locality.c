@@ -78,6 +78,7 @@ static void check_rule(const plast_rule *r, int cls)
         lc->fb = e->fb ? fenced(e->fb, na) : NULL;
         lc->s = e->s ? fenced(e->s, na) : NULL;
         lc->delta = fenced(e->delta, na); /* chain rules read the delta their signal() wrote */
+        lc->pre_delta = e->pre_delta ? fenced(e->pre_delta, (size_t)e->batch * e->n_in) : NULL;
         lc->W = fenced(ly0->W, nw);
         lc->b = fenced(ly0->b, (size_t)e->n_out);
         lc->scratch = fenced(NULL, r->scratch_floats(g.L.rule_opts, ly0, g.shape.batch));
@@ -124,7 +125,7 @@ static void check_rule(const plast_rule *r, int cls)
         CHECK(moved > 0.0);
         fenced_free(lc->pre), fenced_free(lc->post), fenced_free(lc->preact), fenced_free(lc->fb);
         fenced_free(lc->s), fenced_free(lc->delta), fenced_free(lc->W), fenced_free(lc->b);
-        fenced_free(lc->scratch);
+        fenced_free(lc->scratch), fenced_free(lc->pre_delta);
         for (int k = 0; k < PLAST_MAX_LAYER_META; k++) fenced_free(metas[l][k]);
     }
     free(engine);

@@ -62,6 +62,9 @@ typedef struct plast_local {
     const void *opts;        /* the rule's options struct */
     float *scratch;          /* scratch_floats(...) floats, contents undefined on entry */
     float *delta;            /* [batch][n_out] CHAIN/TRANSPOSE: signal() writes what travels down */
+    const float *pre_delta;  /* [batch][n_in] the pre-synaptic neurons' own delta (what signal()
+                              * wrote for the layer below), during update() only; NULL when the
+                              * layer below computes none (first or lowest plastic layer) */
 } plast_local;
 
 typedef struct plast_rule {

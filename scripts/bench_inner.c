@@ -77,7 +77,7 @@ static result bench(const char *rule, const int *hidden, int n_hidden, int batch
              "]}, \"rule\": \"%s\", \"task\": {\"name\": \"sine\", \"batch\": %d}}", rule, batch);
     plast_config cfg;
     plast_err err;
-    if (plast_config_parse(&cfg, json, "bench", NULL, 0, &err)) {
+    if (plast_config_parse(&cfg, json, "bench", NULL, 0, NULL, &err)) {
         fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
         exit(70);
     }

@@ -158,6 +158,30 @@ static int read_opt(const plast_opt *o, const cJSON *v, void *dst, const char *p
                                  PLAST_OPT_STRLEN - 1);
         snprintf(p, PLAST_OPT_STRLEN, "%s", v->valuestring);
         return PLAST_OK;
+    case PLAST_OPT_FLAGS: {
+        if (!cJSON_IsArray(v))
+            return plast_err_set(err, PLAST_E_CONFIG, path, "expected a list of names");
+        int mask = 0, i = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v)
+        {
+            char sub[300];
+            snprintf(sub, sizeof sub, "%s[%d]", path, i++);
+            int k = cJSON_IsString(e) ? plast_choice_index(o->choices, e->valuestring) : -1;
+            if (k < 0) {
+                char list[512];
+                size_t used = 0;
+                list[0] = '\0';
+                for (int q = 0; o->choices[q] && used < sizeof list; q++)
+                    used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", q ? ", " : "",
+                                             o->choices[q]);
+                return plast_err_set(err, PLAST_E_CONFIG, sub, "expected one of: %s", list);
+            }
+            mask |= 1 << k;
+        }
+        *(int *)p = mask;
+        return PLAST_OK;
+    }
     case PLAST_OPT_INTS: {
         plast_ints *x = (plast_ints *)p;
         if (!cJSON_IsArray(v))
@@ -284,7 +308,8 @@ static int apply_set(cJSON *root, const char *set, plast_err *err)
 
 /* ---------- configs ---------- */
 
-static int config_from_json(plast_config *c, const cJSON *root, plast_err *err)
+static int config_from_json(plast_config *c, const cJSON *root, const plast_opt_table *campaign,
+                            plast_err *err)
 {
     if (!cJSON_IsObject(root))
         return plast_err_set(err, PLAST_E_CONFIG, "", "a config is a JSON object");
@@ -294,14 +319,15 @@ static int config_from_json(plast_config *c, const cJSON *root, plast_err *err)
     {
         if (dup_key(root, item)) return plast_err_set(err, PLAST_E_CONFIG, item->string, "key given twice");
         if (!strcmp(item->string, "net") || !strcmp(item->string, "rule") ||
-            !strcmp(item->string, "task"))
+            !strcmp(item->string, "task") || (campaign && !strcmp(item->string, "campaign")))
             continue;
         int known = 0;
         for (int i = 0; i < plast_run_opts_table.n; i++)
             known |= !strcmp(plast_run_opts_table.opt[i].key, item->string);
         if (!known) {
             char list[600];
-            keys_list(&plast_run_opts_table, "net, rule, task", list, sizeof list);
+            keys_list(&plast_run_opts_table, campaign ? "net, rule, task, campaign" : "net, rule, task",
+                      list, sizeof list);
             return plast_err_set(err, PLAST_E_CONFIG, item->string,
                                  "unknown key (known here: %s)", list);
         }
@@ -316,6 +342,14 @@ static int config_from_json(plast_config *c, const cJSON *root, plast_err *err)
     int rc = fill(&plast_net_opts_table, cJSON_GetObjectItemCaseSensitive(root, "net"), &c->net,
                   "net", NULL, err);
     if (rc) return rc;
+    c->campaign_table = campaign;
+    if (campaign) {
+        const cJSON *cv = cJSON_GetObjectItemCaseSensitive(root, "campaign");
+        c->has_campaign = cv != NULL;
+        if (campaign->size > PLAST_OPTS_BYTES)
+            return plast_err_set(err, PLAST_E_INTERNAL, "campaign", "options struct too large");
+        if ((rc = fill(campaign, cv, c->campaign_opts, "campaign", NULL, err))) return rc;
+    }
 
     const char *name;
     const cJSON *rv = cJSON_GetObjectItemCaseSensitive(root, "rule");
@@ -356,7 +390,8 @@ static int config_from_json(plast_config *c, const cJSON *root, plast_err *err)
 }
 
 int plast_config_parse(plast_config *c, const char *text, const char *origin,
-                       const char *const *sets, int n_sets, plast_err *err)
+                       const char *const *sets, int n_sets, const plast_opt_table *campaign,
+                       plast_err *err)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->origin, sizeof c->origin, "%s", origin);
@@ -364,17 +399,17 @@ int plast_config_parse(plast_config *c, const char *text, const char *origin,
     if (!root) return PLAST_E_CONFIG;
     int rc = PLAST_OK;
     for (int i = 0; i < n_sets && !rc; i++) rc = apply_set(root, sets[i], err);
-    if (!rc) rc = config_from_json(c, root, err);
+    if (!rc) rc = config_from_json(c, root, campaign, err);
     cJSON_Delete(root);
     return rc;
 }
 
 int plast_config_load(plast_config *c, const char *path, const char *const *sets, int n_sets,
-                      plast_err *err)
+                      const plast_opt_table *campaign, plast_err *err)
 {
     char *text = slurp(path, NULL, err);
     if (!text) return err ? err->code : PLAST_E_NOINPUT;
-    int rc = plast_config_parse(c, text, path, sets, n_sets, err);
+    int rc = plast_config_parse(c, text, path, sets, n_sets, campaign, err);
     free(text);
     return rc;
 }
@@ -404,6 +439,14 @@ static void write_value(FILE *f, const plast_opt *o, const void *opts)
     case PLAST_OPT_FLOAT: write_float(f, *(const float *)p); break;
     case PLAST_OPT_ENUM: fprintf(f, "\"%s\"", o->choices[*(const int *)p]); break;
     case PLAST_OPT_STRING: plast_json_write_string(f, p); break;
+    case PLAST_OPT_FLAGS: {
+        int mask = *(const int *)p, first = 1;
+        fputc('[', f);
+        for (int k = 0; o->choices[k]; k++)
+            if (mask & (1 << k)) fprintf(f, "%s\"%s\"", first ? "" : ", ", o->choices[k]), first = 0;
+        fputc(']', f);
+        break;
+    }
     case PLAST_OPT_INTS: {
         const plast_ints *x = (const plast_ints *)p;
         fputc('[', f);
@@ -443,26 +486,34 @@ int plast_config_write(const plast_config *c, FILE *f)
     write_members(f, &c->rule->opts, c->rule_opts, 4, 0);
     fprintf(f, "\n  },\n  \"task\": {\n    \"name\": \"%s\"", c->task->name);
     write_members(f, &c->task->opts, c->task_opts, 4, 0);
-    fprintf(f, "\n  }\n}\n");
+    fprintf(f, "\n  }");
+    if (c->has_campaign) {
+        fprintf(f, ",\n  \"campaign\": ");
+        plast_opts_write(c->campaign_table, c->campaign_opts, f, 2);
+    }
+    fprintf(f, "\n}\n");
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
 /* ---------- params files ---------- */
 
 int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *sections,
-                       const char *const *names, int n)
+                       const char *const *names, const unsigned char *const *masks, int n)
 {
     fprintf(f, "{\n  \"format\": \"plast-params\",\n  \"version\": 1,\n  \"rule\": \"%s\"",
             rule_name);
     for (int s = 0; s < n; s++) {
         const plast_pset *ps = sections[s];
         fprintf(f, ",\n  \"%s\": {", names[s]);
+        int first = 1;
         for (int k = 0; k < ps->n; k++) {
+            if (masks && !masks[s][k]) continue;
             const plast_pspec *p = &ps->spec[k];
             char label[64];
             plast_pspec_label(p, label, sizeof label);
-            fprintf(f, "%s\n    \"%s\": {\"shape\": [%d, %d], \"values\": [", k ? "," : "", label,
-                    p->rows, p->cols);
+            fprintf(f, "%s\n    \"%s\": {\"shape\": [%d, %d], \"values\": [", first ? "" : ",",
+                    label, p->rows, p->cols);
+            first = 0;
             size_t m = (size_t)p->rows * p->cols;
             for (size_t i = 0; i < m; i++) {
                 if (i) fputs(i % 8 ? ", " : ",\n      ", f);

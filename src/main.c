@@ -123,6 +123,11 @@ static void print_table(const plast_opt_table *t)
         case PLAST_OPT_BOOL: printf("bool, default %s", o->def ? "true" : "false"); break;
         case PLAST_OPT_STRING: printf("string, default \"%s\"", o->def_str ? o->def_str : ""); break;
         case PLAST_OPT_INTS: printf("list of ints, default [%s]", o->def_str ? o->def_str : ""); break;
+        case PLAST_OPT_FLAGS:
+            printf("list of names from");
+            for (int k = 0; o->choices[k]; k++) printf("%s %s", k ? "," : "", o->choices[k]);
+            printf("; default [%s]", o->def_str ? o->def_str : "");
+            break;
         case PLAST_OPT_ENUM:
             printf("one of");
             for (int k = 0; o->choices[k]; k++) printf("%s %s", k ? "," : "", o->choices[k]);
@@ -337,7 +342,7 @@ static int cmd_eval(int argc, char **argv)
     plast_err err;
     plast_err_clear(&err);
     static plast_config cfg;
-    int rc = plast_config_load(&cfg, path, sets, n_sets, &err);
+    int rc = plast_config_load(&cfg, path, sets, n_sets, NULL, &err);
     if (rc) return fail(&err);
     if (runs > 0) cfg.run.runs = (int)runs;
     if (seed >= 0) cfg.run.seed = (int)seed;

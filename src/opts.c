@@ -19,6 +19,19 @@ void plast_opts_defaults(const plast_opt_table *t, void *dst)
         case PLAST_OPT_STRING:
             snprintf(p, PLAST_OPT_STRLEN, "%s", o->def_str ? o->def_str : "");
             break;
+        case PLAST_OPT_FLAGS: {
+            int mask = 0;
+            const char *s = o->def_str ? o->def_str : "";
+            while (*s) {
+                const char *end = strchr(s, ',');
+                size_t len = end ? (size_t)(end - s) : strlen(s);
+                for (int k = 0; o->choices[k]; k++)
+                    if (strlen(o->choices[k]) == len && !strncmp(o->choices[k], s, len)) mask |= 1 << k;
+                s += len + (end ? 1 : 0);
+            }
+            *(int *)p = mask;
+            break;
+        }
         case PLAST_OPT_INTS: {
             plast_ints *v = (plast_ints *)p;
             const char *s = o->def_str ? o->def_str : "";

@@ -102,7 +102,7 @@ static void expect_cfg(int line, const char *text, const char *const *sets, int 
     static plast_config c;
     plast_err err;
     plast_err_clear(&err);
-    int rc = plast_config_parse(&c, text, "cfg.json", sets, n_sets, &err);
+    int rc = plast_config_parse(&c, text, "cfg.json", sets, n_sets, NULL, &err);
     expect_err(line, rc, &err, code, where, frag);
 }
 
@@ -140,7 +140,7 @@ static void test_bad_configs(void)
         plast_err err;
         plast_err_clear(&err);
         CHECK(plast_config_parse(&c, "{\"rule\": \"sgd\", \"task\": \"sine\"}", "cfg.json", NULL,
-                                 0, &err) == PLAST_OK);
+                                 0, NULL, &err) == PLAST_OK);
         CHECK(err.code == PLAST_OK);
         CHECK(c.rule == plast_rule_find("sgd") && c.rule != NULL);
         CHECK(c.task == plast_task_find("sine") && c.task != NULL);
@@ -253,7 +253,7 @@ static void test_sets(void)
     {
         const char *sets[] = {"task.order=iid", "net.hidden=[8,8]", "runs=3", "seed=99"};
         plast_err_clear(&err);
-        REQUIRE(plast_config_parse(&c, base, "base", sets, 4, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&c, base, "base", sets, 4, NULL, &err) == PLAST_OK);
         const int *order = opt_at(&c.task->opts, c.task_opts, "order");
         REQUIRE(order);
         CHECK(*order == opt_choice(&c.task->opts, "order", "iid"));
@@ -266,7 +266,7 @@ static void test_sets(void)
         /* switching the rule by name, then setting an option only the new rule has */
         const char *sets[] = {"rule.name=sgd", "rule.lr=0.1"};
         plast_err_clear(&err);
-        REQUIRE(plast_config_parse(&c, base, "base", sets, 2, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&c, base, "base", sets, 2, NULL, &err) == PLAST_OK);
         CHECK(c.rule == plast_rule_find("sgd"));
         const float *lr = opt_at(&c.rule->opts, c.rule_opts, "lr");
         REQUIRE(lr);
@@ -279,7 +279,7 @@ static void test_sets(void)
         /* the "rule": "flp" shorthand becomes an object when a key is added */
         const char *sets[] = {"rule.p_init=0.01"};
         plast_err_clear(&err);
-        REQUIRE(plast_config_parse(&c, base, "base", sets, 1, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&c, base, "base", sets, 1, NULL, &err) == PLAST_OK);
         CHECK(c.rule == plast_rule_find("flp"));
         const float *p = opt_at(&c.rule->opts, c.rule_opts, "p_init");
         const float *beta = opt_at(&c.rule->opts, c.rule_opts, "beta_init");
@@ -291,7 +291,7 @@ static void test_sets(void)
         /* a whole section replaced, and a section created by a key */
         const char *sets[] = {"rule=sgd", "net.act=tanh"};
         plast_err_clear(&err);
-        REQUIRE(plast_config_parse(&c, base, "base", sets, 2, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&c, base, "base", sets, 2, NULL, &err) == PLAST_OK);
         CHECK(c.rule == plast_rule_find("sgd"));
         CHECK(c.net.act == plast_choice_index(plast_act_names, "tanh"));
         CHECK(c.net.hidden.n == 3); /* net's other keys keep their defaults */
@@ -330,13 +330,13 @@ static void test_roundtrip(void)
     static plast_config a, b, d;
     plast_err err;
     plast_err_clear(&err);
-    REQUIRE(plast_config_parse(&a, text, "rt", NULL, 0, &err) == PLAST_OK);
+    REQUIRE(plast_config_parse(&a, text, "rt", NULL, 0, NULL, &err) == PLAST_OK);
     CHECK(a.run.seed == 7 && a.run.runs == 3 && a.run.bootstrap == 50);
     CHECK(strcmp(a.run.params, "dir/a \"b\".json") == 0);
     CHECK(a.net.w_gain == 0.3f && a.net.frozen.n == 1 && a.net.frozen.v[0] == 1);
 
     /* the values differ from the defaults, so the comparison below means something */
-    REQUIRE(plast_config_parse(&d, "{\"rule\": \"flp\", \"task\": \"sine\"}", "d", NULL, 0, &err) ==
+    REQUIRE(plast_config_parse(&d, "{\"rule\": \"flp\", \"task\": \"sine\"}", "d", NULL, 0, NULL, &err) ==
             PLAST_OK);
     CHECK(memcmp(&a.net, &d.net, sizeof a.net) != 0);
     CHECK(memcmp(a.rule_opts, d.rule_opts, sizeof a.rule_opts) != 0);
@@ -349,7 +349,7 @@ static void test_roundtrip(void)
     REQUIRE(fclose(f) == 0);
 
     plast_err_clear(&err);
-    int rc = plast_config_load(&b, p1, NULL, 0, &err);
+    int rc = plast_config_load(&b, p1, NULL, 0, NULL, &err);
     if (rc) fprintf(stderr, "reload: %s: %s\n", err.where, err.msg);
     REQUIRE(rc == PLAST_OK);
     CHECK(memcmp(&a.run, &b.run, sizeof a.run) == 0);
@@ -376,7 +376,7 @@ static void test_roundtrip(void)
     /* a missing config file */
     plast_err_clear(&err);
     const char *none = tmp_path("no-such-config.json");
-    rc = plast_config_load(&b, none, NULL, 0, &err);
+    rc = plast_config_load(&b, none, NULL, 0, NULL, &err);
     expect_err(__LINE__, rc, &err, PLAST_E_NOINPUT, none, NULL);
 
     /* a file's malformed JSON is located in the file */
@@ -384,7 +384,7 @@ static void test_roundtrip(void)
     const char *bt = "{\"rule\": \"sgd\",\n\n  \"runs\": 2,\n\t\"task\": sine\n}\n";
     write_text(bad, bt, strlen(bt));
     plast_err_clear(&err);
-    rc = plast_config_load(&b, bad, NULL, 0, &err);
+    rc = plast_config_load(&b, bad, NULL, 0, NULL, &err);
     char want[600];
     snprintf(want, sizeof want, "%s:4:10", bad);
     expect_err(__LINE__, rc, &err, PLAST_E_CONFIG, want, NULL);
@@ -420,7 +420,7 @@ static int write_params(const char *path, plast_learner *L, const char *const *n
     const plast_pset *secs[2] = {&L->net.p, &L->meta};
     FILE *f = fopen(path, "w");
     REQUIRE(f);
-    int rc = plast_params_write(f, L->rule->name, secs, names, 2);
+    int rc = plast_params_write(f, L->rule->name, secs, names, NULL, 2);
     REQUIRE(fclose(f) == 0);
     return rc;
 }

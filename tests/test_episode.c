@@ -25,7 +25,7 @@ typedef struct setup {
 static void make(setup *s, const char *json, const char *const *sets, int n_sets)
 {
     plast_err err;
-    REQUIRE(plast_config_parse(&s->cfg, json, "test", sets, n_sets, &err) == PLAST_OK);
+    REQUIRE(plast_config_parse(&s->cfg, json, "test", sets, n_sets, NULL, &err) == PLAST_OK);
     REQUIRE(s->cfg.task->shape(s->cfg.task_opts, &s->shape, &err) == PLAST_OK);
     plast_net_spec sp;
     REQUIRE(plast_net_spec_make(&s->cfg.net, s->shape.n_in, s->shape.n_out, &sp, &err) == 0);

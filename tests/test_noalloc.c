@@ -57,7 +57,7 @@ int main(void)
                  " \"task\": {\"name\": \"sine\", \"n_batches\": 5}}", all[i]->name);
         static plast_config cfg;
         plast_err err;
-        REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, NULL, &err) == PLAST_OK);
         plast_task_shape sh;
         plast_net_spec sp;
         plast_learner L;

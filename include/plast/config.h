@@ -40,23 +40,31 @@ typedef struct plast_config {
     const plast_task *task;
     _Alignas(16) unsigned char rule_opts[PLAST_OPTS_BYTES];
     _Alignas(16) unsigned char task_opts[PLAST_OPTS_BYTES];
+    /* The optional "campaign" section, read through the table the caller passes (the
+     * outer loop's settings belong to meta/, which the core does not know). */
+    const plast_opt_table *campaign_table; /* NULL when none was passed */
+    int has_campaign;                      /* the file had a "campaign" section */
+    _Alignas(16) unsigned char campaign_opts[PLAST_OPTS_BYTES];
     char origin[PLAST_OPT_STRLEN]; /* the file it came from */
 } plast_config;
 
 /* Reads path (PLAST_E_NOINPUT when missing), applies the n_sets "key=value" overrides,
- * validates. On error nothing in *c is meaningful. */
+ * validates. campaign is the table of the "campaign" section, or NULL when that key is
+ * not allowed. On error nothing in *c is meaningful. */
 int plast_config_load(plast_config *c, const char *path, const char *const *sets, int n_sets,
-                      plast_err *err);
+                      const plast_opt_table *campaign, plast_err *err);
 /* Same from text already in memory; origin names it in messages. */
 int plast_config_parse(plast_config *c, const char *text, const char *origin,
-                       const char *const *sets, int n_sets, plast_err *err);
+                       const char *const *sets, int n_sets, const plast_opt_table *campaign,
+                       plast_err *err);
 /* The resolved config as JSON (every key of every table). */
 int plast_config_write(const plast_config *c, FILE *f);
 
-/* Writes named tensors: sections[i] is written under names[i]. Floats are written with
- * 9 significant digits, so reading gives back the same bits. */
+/* Writes named tensors: sections[i] is written under names[i]; when masks is not NULL,
+ * only the tensors k with masks[i][k] set. Floats are written with 9 significant digits,
+ * so reading gives back the same bits. */
 int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *sections,
-                       const char *const *names, int n);
+                       const char *const *names, const unsigned char *const *masks, int n);
 /* Reads a params file into the sections (same names); each tensor in the file must
  * exist with the same shape; tensors absent from the file keep their values. On an
  * error, tensors read before it have already been overwritten: discard the sections. When

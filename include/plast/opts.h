@@ -16,7 +16,9 @@ typedef enum {
     PLAST_OPT_BOOL,   /* int 0/1 */
     PLAST_OPT_ENUM,   /* int index into choices (NULL-terminated) */
     PLAST_OPT_STRING, /* char[PLAST_OPT_STRLEN] */
-    PLAST_OPT_INTS    /* plast_ints: a list of ints, each within lo..hi */
+    PLAST_OPT_INTS,   /* plast_ints: a list of ints, each within lo..hi */
+    PLAST_OPT_FLAGS   /* int bitmask: a list of names from choices (bit k = choices[k]);
+                       * default from def_str as "a,b" */
 } plast_opt_type;
 
 #define PLAST_OPT_STRLEN 256

@@ -4,10 +4,10 @@
 #include "plast/rule.h"
 
 extern const plast_rule plast_rule_flp, plast_rule_hebb, plast_rule_sgd, plast_rule_fa,
-    plast_rule_dfa;
+    plast_rule_dfa, plast_rule_terms;
 
 static const plast_rule *const all[] = {&plast_rule_flp, &plast_rule_hebb, &plast_rule_dfa,
-                                        &plast_rule_fa, &plast_rule_sgd};
+                                        &plast_rule_fa, &plast_rule_terms, &plast_rule_sgd};
 
 const plast_rule *const *plast_rule_all(int *n)
 {
@@ -20,6 +20,12 @@ const plast_rule *plast_rule_find(const char *name)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->name, name) == 0) return all[i];
     return NULL;
+}
+
+int plast_rule_describe(const plast_rule *r, const void *opts, const plast_pset *meta, char *buf,
+                        size_t n)
+{
+    return r->describe ? r->describe(opts, meta, buf, n) : 0;
 }
 
 plast_fb_mode plast_rule_fb_mode(const plast_rule *r)

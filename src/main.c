@@ -12,9 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include "plast/campaign.h"
 #include "plast/config.h"
 #include "plast/evaluate.h"
 #include "plast/linalg.h"
+#include "plast/metatrain.h"
 #include "plast/run.h"
 
 #ifndef PLAST_VERSION
@@ -65,13 +69,52 @@ static const char *const help_main =
     "usage: plast COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
+    "  meta-train CAMPAIGN.json   evolve a rule's meta-parameters (resumable run directory)\n"
     "  eval CONFIG.json   score a rule on a task over many runs (mean, 95% CI, curve)\n"
+    "  show RUN           a run's summary and its learned meta-parameters\n"
+    "  plot RUN           redraw a run's plots with gnuplot\n"
     "  list rules|tasks   the rules and tasks with their options and meta-parameters\n"
     "  help [COMMAND]     this text, or a command's\n"
     "  --version          version, git revision and BLAS\n"
     "\n"
     "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal,\n"
-    "            74 I/O, 78 bad config\n";
+    "            74 I/O, 75 interrupted (checkpoint written; resume), 78 bad config\n";
+
+static const char *const help_metatrain =
+    "usage: plast meta-train CAMPAIGN.json [--out DIR] [--threads N] [--seed S]\n"
+    "                        [--set key=value ...] [--force] [--quiet]\n"
+    "       plast meta-train --resume DIR [--threads N] [--quiet]\n"
+    "\n"
+    "Runs the campaign's outer loop: each generation the optimizer proposes candidate\n"
+    "meta-parameters (the groups in campaign.owns), each is scored by its mean meta-loss\n"
+    "over campaign.episodes training episodes (the same episodes for all candidates), and\n"
+    "the mean is validated on held-out episodes every campaign.validate_every generations.\n"
+    "At the end the best-validated rule is compared on the evaluation pool with its starting\n"
+    "point and with online SGD (learning rate tuned on the training pool).\n"
+    "\n"
+    "  --out DIR     run directory (default results/CAMPAIGN-NAME); never overwritten\n"
+    "                without --force\n"
+    "  --resume DIR  continue a run from its checkpoint: same numbers as never stopping\n"
+    "  --threads N   candidates evaluated on N threads (results do not depend on N)\n"
+    "  --seed S      seed (overrides the config's)\n"
+    "  --set k=v     override a config key, e.g. --set campaign.generations=100\n"
+    "  --quiet       no progress lines\n"
+    "\n"
+    "SIGINT or SIGTERM stops after writing a checkpoint of the last finished generation\n"
+    "(exit 75). Under mpirun -np N the candidates are spread over the ranks.\n"
+    "writes: config.json run.json metrics.csv metrics.jsonl checkpoint.bin best.json\n"
+    "        start.json summary.json summary.md metatrain.png curves.png (+ .gp, .csv)\n";
+
+static const char *const help_show =
+    "usage: plast show RUN\n"
+    "\n"
+    "Prints a meta-training run's summary table, its best generation and, tensor by tensor,\n"
+    "the learned meta-parameters (for the terms rule: the discovered rule as an equation).\n";
+
+static const char *const help_plot =
+    "usage: plast plot RUN\n"
+    "\n"
+    "Redraws the run's plots (metatrain.png, curves.png) from its .gp and .csv files.\n";
 
 static const char *const help_eval =
     "usage: plast eval CONFIG.json [--runs N] [--seed S] [--threads T] [--out DIR]\n"
@@ -104,6 +147,9 @@ static int cmd_help(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "";
     if (!strcmp(what, "eval")) fputs(help_eval, stdout);
+    else if (!strcmp(what, "meta-train")) fputs(help_metatrain, stdout);
+    else if (!strcmp(what, "show")) fputs(help_show, stdout);
+    else if (!strcmp(what, "plot")) fputs(help_plot, stdout);
     else if (!strcmp(what, "list")) fputs(help_list, stdout);
     else if (!*what || !strcmp(what, "help")) fputs(help_main, stdout);
     else return usage_error("no help for '%s'", what);
@@ -342,7 +388,7 @@ static int cmd_eval(int argc, char **argv)
     plast_err err;
     plast_err_clear(&err);
     static plast_config cfg;
-    int rc = plast_config_load(&cfg, path, sets, n_sets, NULL, &err);
+    int rc = plast_config_load(&cfg, path, sets, n_sets, &plast_campaign_opts_table, &err);
     if (rc) return fail(&err);
     if (runs > 0) cfg.run.runs = (int)runs;
     if (seed >= 0) cfg.run.seed = (int)seed;
@@ -453,6 +499,185 @@ done:
     return rc ? fail(&err) : 0;
 }
 
+/* ---------------- meta-train ---------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct mt_progress {
+    int quiet;
+    struct timespec t0;
+} mt_progress;
+
+static void mt_generation(void *ctx, const plast_gen_stats *s, long total)
+{
+    const mt_progress *p = ctx;
+    if (p->quiet) return;
+    double per_gen = s->gen > 0 ? s->wall_s / (double)s->gen : 0.0;
+    fprintf(stderr, "gen %5ld/%ld  best %.5g  mean %.5g  sigma %.3g  %.1f evals/s", s->gen, total,
+            s->best, s->mean, s->sigma, s->evals_per_s);
+    if (isfinite(s->valid)) fprintf(stderr, "  valid %.5g (best %.5g)", s->valid, s->best_valid);
+    fprintf(stderr, "  ETA %.0f s\n", per_gen * (double)(total - s->gen));
+}
+
+static void mt_note(void *ctx, const char *msg)
+{
+    const mt_progress *p = ctx;
+    if (!p->quiet) fprintf(stderr, "meta-train: %s\n", msg);
+}
+
+static int cmd_metatrain(int argc, char **argv, const plast_comm *comm)
+{
+    plast_metatrain_args a = {.seed = -1, .threads = 1, .version = PLAST_VERSION, .git = PLAST_GIT};
+    const char *sets[MAX_SETS];
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        int has = i + 1 < argc;
+        long v;
+        if (!strcmp(s, "--threads") && has) {
+            if (parse_int("--threads", argv[++i], 1, 256, &v)) return PLAST_E_USAGE;
+            a.threads = (int)v;
+        } else if (!strcmp(s, "--seed") && has) {
+            if (parse_int("--seed", argv[++i], 0, INT_MAX, &v)) return PLAST_E_USAGE;
+            a.seed = v;
+        } else if (!strcmp(s, "--out") && has) {
+            a.out_dir = argv[++i];
+        } else if (!strcmp(s, "--resume") && has) {
+            a.resume_dir = argv[++i];
+        } else if (!strcmp(s, "--set") && has) {
+            if (a.n_sets == MAX_SETS) return usage_error("at most %s --set options", "64");
+            sets[a.n_sets++] = argv[++i];
+        } else if (!strcmp(s, "--force")) {
+            a.force = 1;
+        } else if (!strcmp(s, "--quiet")) {
+            quiet = 1;
+        } else if (s[0] == '-' && s[1]) {
+            int valued = !strcmp(s, "--threads") || !strcmp(s, "--seed") || !strcmp(s, "--out") ||
+                         !strcmp(s, "--resume") || !strcmp(s, "--set");
+            return usage_error(valued ? "option %s needs a value" : "unknown option %s", s);
+        } else if (!a.config_path) {
+            a.config_path = s;
+        } else {
+            return usage_error("unexpected argument '%s'", s);
+        }
+    }
+    if (!a.config_path == !a.resume_dir)
+        return usage_error("%s", "usage: plast meta-train CAMPAIGN.json | --resume DIR (see 'plast help meta-train')");
+    if (a.resume_dir && (a.out_dir || a.force))
+        return usage_error("%s", "--resume continues in its own directory: no --out or --force");
+    a.sets = sets;
+    a.comm = *comm;
+    char cmdline[2048];
+    size_t used = (size_t)snprintf(cmdline, sizeof cmdline, "plast");
+    for (int i = 0; i < argc && used < sizeof cmdline; i++)
+        used += (size_t)snprintf(cmdline + used, sizeof cmdline - used, " %s", argv[i]);
+    a.cmdline = cmdline;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    mt_progress pr = {.quiet = quiet || comm->rank != 0};
+    plast_metatrain_hooks hooks = {mt_generation, mt_note, &pr};
+    static plast_metatrain_result res;
+    plast_err err;
+    plast_err_clear(&err);
+    int rc = plast_metatrain(&a, &interrupted, &hooks, &res, &err);
+    if (comm->rank != 0) return rc;
+    if (rc) return fail(&err);
+    printf("%s\nstopped: %s; the meta-trained rule %s its starting point (95%% intervals %s)\n",
+           res.table, res.stop_reason ? res.stop_reason : "?",
+           res.beats_start ? "beats" : "does NOT beat",
+           res.beats_start ? "do not overlap" : "overlap or are on the wrong side");
+    printf("run directory: %s (best.json, summary.md, metatrain.png, curves.png)\n", res.dir);
+    return 0;
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+    if (argc != 2) return usage_error("%s", "usage: plast plot RUN");
+    plast_err err;
+    int n;
+    if (plast_metatrain_plot(argv[1], &n, &err)) return fail(&err);
+    if (!n) {
+        fprintf(stderr, "plast: no plot rendered in %s (gnuplot missing, or no .gp files)\n", argv[1]);
+        return PLAST_E_NOINPUT;
+    }
+    printf("%d plot(s) redrawn in %s\n", n, argv[1]);
+    return 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+    if (argc != 2) return usage_error("%s", "usage: plast show RUN");
+    const char *dir = argv[1];
+    char path[4200];
+    plast_err err;
+    plast_err_clear(&err);
+    static plast_config cfg;
+    if (plast_path_join(path, sizeof path, dir, "config.json", &err) ||
+        plast_config_load(&cfg, path, NULL, 0, &plast_campaign_opts_table, &err))
+        return fail(&err);
+    plast_task_shape sh;
+    plast_net_spec sp;
+    plast_learner L;
+    if (cfg.task->shape(cfg.task_opts, &sh, &err) ||
+        plast_net_spec_make(&cfg.net, sh.n_in, sh.n_out, &sp, &err) ||
+        plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, sh.classification, &err))
+        return fail(&err);
+    unsigned char mnet[PLAST_MAX_PSPECS] = {0}, mmeta[PLAST_MAX_PSPECS] = {0};
+    plast_pset *secs[2] = {&L.net.p, &L.meta};
+    const char *names[2] = {"net", "meta"};
+    unsigned char *masks[2] = {mnet, mmeta};
+    int rc = plast_path_join(path, sizeof path, dir, "best.json", &err);
+    if (!rc) rc = plast_params_read(path, cfg.rule->name, secs, names, 2, masks, &err);
+    if (rc) {
+        plast_learner_free(&L);
+        return fail(&err);
+    }
+    printf("run %s: rule %s on task %s\n", dir, cfg.rule->name, cfg.task->name);
+    if (!plast_path_join(path, sizeof path, dir, "summary.md", &err)) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            char line[1024];
+            while (fgets(line, sizeof line, f)) fputs(line, stdout);
+            fclose(f);
+        } else {
+            printf("(no summary.md yet: the run has not finished)\n");
+        }
+    }
+    printf("\nlearned meta-parameters (best.json):\n");
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < secs[s]->n; k++) {
+            if (!masks[s][k]) continue;
+            const plast_pspec *p = &secs[s]->spec[k];
+            const float *v = secs[s]->data + p->offset;
+            size_t n = (size_t)p->rows * p->cols;
+            double mean = 0, lo = INFINITY, hi = -INFINITY, ss = 0;
+            for (size_t i = 0; i < n; i++) mean += v[i], lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
+            mean /= (double)n;
+            for (size_t i = 0; i < n; i++) ss += (v[i] - mean) * (v[i] - mean);
+            char label[64];
+            plast_pspec_label(p, label, sizeof label);
+            printf("  %-5s %-10s %-12s [%d x %d]  mean %.4g  std %.4g  min %.4g  max %.4g\n",
+                   names[s], label, p->group, p->rows, p->cols, mean, n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0,
+                   lo, hi);
+        }
+    char eq[2048];
+    if (plast_rule_describe(cfg.rule, cfg.rule_opts, &L.meta, eq, sizeof eq)) printf("\ndiscovered rule:\n  %s\n", eq);
+    plast_learner_free(&L);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     plast_linalg_init();
@@ -469,6 +694,12 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
         return cmd_help(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "meta-train")) {
+        plast_comm comm = {0, 1, NULL, NULL};
+        return cmd_metatrain(argc - 1, argv + 1, &comm);
+    }
+    if (!strcmp(cmd, "show")) return cmd_show(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -86,11 +86,17 @@ typedef struct plast_rule {
     void (*signal)(const plast_local *x);
     /* Updates W (and b) in place. */
     void (*update)(const plast_local *x);
+    /* Optional: the rule with these meta-parameters as a readable equation (rule
+     * discovery); returns the length written, 0 when the rule has nothing to say. */
+    int (*describe)(const void *opts, const plast_pset *meta, char *buf, size_t n);
 } plast_rule;
 
 /* rules/registry.c */
 const plast_rule *plast_rule_find(const char *name);
 const plast_rule *const *plast_rule_all(int *n);
+/* r->describe when the rule has one, else 0. */
+int plast_rule_describe(const plast_rule *r, const void *opts, const plast_pset *meta, char *buf,
+                        size_t n);
 /* The network feedback mode a rule needs. */
 plast_fb_mode plast_rule_fb_mode(const plast_rule *r);
 

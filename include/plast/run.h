@@ -26,4 +26,33 @@ int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_
  * gnuplot is not installed (not an error). A gnuplot failure is PLAST_E_IO. */
 int plast_plot_render(const char *dir, const char *name, int *rendered, plast_err *err);
 
+
+/* ---- checkpoints ----
+ * A checkpoint is one binary file: the magic "PLASTCKP", a format version, a byte-order
+ * mark, the hash of the resolved config it belongs to, tagged sections (8-character tag,
+ * length, bytes) and a 64-bit FNV-1a checksum of everything before it. It is written
+ * atomically; reading checks every one of those, so a truncated, corrupt or foreign
+ * file is refused with a message saying which check failed (PLAST_E_DATA). */
+#include <stdint.h>
+
+typedef struct plast_ckpt_section {
+    char tag[9];      /* up to 8 characters */
+    const void *data;
+    size_t n;
+} plast_ckpt_section;
+
+typedef struct plast_ckpt {
+    unsigned char *buf;
+    size_t n;
+    uint64_t config_hash;
+} plast_ckpt;
+
+uint64_t plast_hash64(const void *data, size_t n);
+int plast_ckpt_write(const char *path, uint64_t config_hash, const plast_ckpt_section *s, int n,
+                     plast_err *err);
+int plast_ckpt_read(const char *path, plast_ckpt *c, plast_err *err);
+/* The section called tag, or NULL; *n receives its length. */
+const void *plast_ckpt_get(const plast_ckpt *c, const char *tag, size_t *n);
+void plast_ckpt_free(plast_ckpt *c);
+
 #endif

@@ -1,0 +1,458 @@
+/* metatrain.c — the run directory of a meta-training campaign (see metatrain.h). */
+#include "plast/metatrain.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plast/linalg.h"
+#include "plast/run.h"
+
+typedef struct ctx {
+    const plast_metatrain_args *a;
+    const plast_config *cfg;
+    plast_campaign *camp;
+    const char *dir;
+    char started[32], ended[32];
+    const char *status;
+    int exit_code;
+    const plast_campaign_final *fin;
+    const char *stop;
+    int classification;
+} ctx;
+
+static void iso_now(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+}
+
+static int file_in(const ctx *x, const char *name, plast_writer w, plast_err *err)
+{
+    char path[4200];
+    int rc = plast_path_join(path, sizeof path, x->dir, name, err);
+    return rc ? rc : plast_write_atomic(path, w, x, err);
+}
+
+static int w_config(FILE *f, const void *p)
+{
+    return plast_config_write(((const ctx *)p)->cfg, f);
+}
+
+static int w_run(FILE *f, const void *p)
+{
+    const ctx *x = p;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    fprintf(f, "{\n  \"command\": ");
+    plast_json_write_string(f, x->a->cmdline ? x->a->cmdline : "");
+    fprintf(f, ",\n  \"version\": \"%s\",\n  \"git\": \"%s\",\n", x->a->version ? x->a->version : "",
+            x->a->git ? x->a->git : "");
+#ifdef __VERSION__
+    fprintf(f, "  \"compiler\": \"%s\",\n", __VERSION__);
+#endif
+    fprintf(f, "  \"blas\": ");
+    plast_json_write_string(f, plast_linalg_blas_name());
+    fprintf(f, ",\n  \"threads\": %d,\n  \"ranks\": %d,\n  \"host\": ", x->a->threads < 1 ? 1 : x->a->threads,
+            x->a->comm.size < 1 ? 1 : x->a->comm.size);
+    plast_json_write_string(f, host);
+    fprintf(f, ",\n  \"resumed\": %s,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n",
+            x->a->resume_dir ? "true" : "false", x->started, x->ended);
+    fprintf(f, "  \"status\": \"%s\",\n  \"exit_code\": %d\n}\n", x->status, x->exit_code);
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static void num(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, "%.9g", v);
+    else fputs("null", f);
+}
+
+static int w_metrics_csv(FILE *f, const void *p)
+{
+    const ctx *x = p;
+    int n;
+    const plast_gen_stats *h = plast_campaign_history(x->camp, &n);
+    fprintf(f, "generation,best,mean,std,validation,best_validation,sigma,evals_per_s,wall_s,outside_frac\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.3f,%.6f\n", h[i].gen, h[i].best,
+                h[i].mean, h[i].std, h[i].valid, h[i].best_valid, h[i].sigma, h[i].evals_per_s,
+                h[i].wall_s, h[i].outside_frac);
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static int w_metrics_jsonl(FILE *f, const void *p)
+{
+    const ctx *x = p;
+    int n;
+    const plast_gen_stats *h = plast_campaign_history(x->camp, &n);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "{\"generation\": %ld, \"best\": ", h[i].gen);
+        num(f, h[i].best);
+        fputs(", \"mean\": ", f);
+        num(f, h[i].mean);
+        fputs(", \"std\": ", f);
+        num(f, h[i].std);
+        fputs(", \"validation\": ", f);
+        num(f, h[i].valid);
+        fputs(", \"best_validation\": ", f);
+        num(f, h[i].best_valid);
+        fputs(", \"sigma\": ", f);
+        num(f, h[i].sigma);
+        fputs(", \"evals_per_s\": ", f);
+        num(f, h[i].evals_per_s);
+        fputs(", \"wall_s\": ", f);
+        num(f, h[i].wall_s);
+        fputs(", \"outside_frac\": ", f);
+        num(f, h[i].outside_frac);
+        fputs("}\n", f);
+    }
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static int w_best(FILE *f, const void *p)
+{
+    return plast_campaign_write_params(((const ctx *)p)->camp, f, 1);
+}
+
+static int w_start(FILE *f, const void *p)
+{
+    return plast_campaign_write_params(((const ctx *)p)->camp, f, 0);
+}
+
+static int w_metatrain_gp(FILE *f, const void *p)
+{
+    const ctx *x = p;
+    fprintf(f,
+            "# Meta-training curve: candidates' meta-loss per generation (mean +- std, best)\n"
+            "# and the validation meta-loss of the mean on held-out episodes.\n"
+            "set terminal pngcairo size 900,540 noenhanced\n"
+            "set output 'metatrain.png'\n"
+            "set datafile separator ','\n"
+            "set datafile missing 'nan'\n"
+            "set title '%s on %s: meta-training'\n"
+            "set xlabel 'generation'\nset ylabel 'meta-loss (%s)'\n"
+            "set key top right\nset grid\nset logscale y\n"
+            "plot 'metrics.csv' skip 2 using 1:(($3-$4)>0?$3-$4:$3/10):($3+$4) with filledcurves lc rgb '#c6dbef' title 'mean +- std', \\\n"
+            "     'metrics.csv' skip 2 using 1:3 with lines lw 2 lc rgb '#08519c' title 'mean', \\\n"
+            "     'metrics.csv' skip 2 using 1:2 with lines lc rgb '#6baed6' title 'best', \\\n"
+            "     'metrics.csv' skip 1 using 1:5 with linespoints pt 7 lc rgb '#e6550d' title 'validation'\n",
+            x->cfg->rule->name, x->cfg->task->name,
+            x->classification ? "1 - accuracy" : "query MSE");
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static int w_curves_csv(FILE *f, const void *p)
+{
+    const ctx *x = p;
+    const plast_campaign_final *fin = x->fin;
+    fprintf(f, "segments_seen,best,best_lo,best_hi,start,start_lo,start_hi,sgd,sgd_lo,sgd_hi\n");
+    for (int k = 0; k < fin->best.n_seg; k++) {
+        const plast_summary *a = &fin->best.curve_sum[k], *b = &fin->start.curve_sum[k],
+                            *c = &fin->sgd.curve_sum[k];
+        fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", k + 1, a->mean, a->lo,
+                a->hi, b->mean, b->lo, b->hi, c->mean, c->lo, c->hi);
+    }
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static int w_curves_gp(FILE *f, const void *p)
+{
+    const ctx *x = p;
+    fprintf(f,
+            "# Continual curve on the evaluation pool: score on everything seen so far, with\n"
+            "# 95%% bootstrap bands: the meta-trained rule, its starting point, online SGD.\n"
+            "set terminal pngcairo size 900,540 noenhanced\n"
+            "set output 'curves.png'\n"
+            "set datafile separator ','\n"
+            "set title '%s on %s: continual curve (%d runs)'\n"
+            "set xlabel 'segments (functions or classes) seen'\n"
+            "set ylabel '%s on segments seen so far'\n"
+            "set key outside right\nset grid\n"
+            "plot 'curves.csv' skip 1 using 1:3:4 with filledcurves fs transparent solid 0.25 lc rgb '#08519c' notitle, \\\n"
+            "     'curves.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'meta-trained', \\\n"
+            "     'curves.csv' skip 1 using 1:6:7 with filledcurves fs transparent solid 0.25 lc rgb '#969696' notitle, \\\n"
+            "     'curves.csv' skip 1 using 1:5 with linespoints lw 2 lc rgb '#636363' title 'starting point', \\\n"
+            "     'curves.csv' skip 1 using 1:9:10 with filledcurves fs transparent solid 0.25 lc rgb '#e6550d' notitle, \\\n"
+            "     'curves.csv' skip 1 using 1:8 with linespoints lw 2 lc rgb '#e6550d' title 'online SGD (non-local)'\n",
+            x->cfg->rule->name, x->cfg->task->name, x->fin->best.runs,
+            x->classification ? "accuracy" : "MSE");
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static void summary_json(FILE *f, const char *name, const plast_eval_result *r, int last)
+{
+    const plast_summary *s = &r->final_sum;
+    fprintf(f, "    {\"method\": ");
+    plast_json_write_string(f, name);
+    fprintf(f, ", \"final\": {\"mean\": ");
+    num(f, s->mean);
+    fputs(", \"ci95\": [", f);
+    num(f, s->lo);
+    fputs(", ", f);
+    num(f, s->hi);
+    fprintf(f, "], \"std\": ");
+    num(f, s->std);
+    fprintf(f, ", \"n\": %d, \"diverged\": %d}, \"curve\": [", s->n, s->n_bad);
+    for (int k = 0; k < r->n_seg; k++) {
+        if (k) fputs(", ", f);
+        num(f, r->curve_sum[k].mean);
+    }
+    fprintf(f, "]}%s\n", last ? "" : ",");
+}
+
+static void method_names(const ctx *x, char names[3][160])
+{
+    int n;
+    plast_campaign_history(x->camp, &n);
+    snprintf(names[0], 160, "meta-trained %s", x->cfg->rule->name);
+    snprintf(names[1], 160, "%s starting point", x->cfg->rule->name);
+    snprintf(names[2], 160, "online SGD, lr %g tuned on the training pool (non-local)",
+             (double)x->fin->sgd_lr);
+}
+
+static int w_summary(FILE *f, const void *p)
+{
+    const ctx *x = p;
+    char names[3][160];
+    method_names(x, names);
+    int n;
+    const plast_gen_stats *h = plast_campaign_history(x->camp, &n);
+    long best_gen = 0;
+    for (int i = 0; i < n; i++)
+        if (h[i].valid == h[n - 1].best_valid) best_gen = h[i].gen;
+    fprintf(f, "{\n  \"rule\": \"%s\",\n  \"task\": \"%s\",\n  \"score\": \"%s\",\n", x->cfg->rule->name,
+            x->cfg->task->name,
+            x->classification ? "accuracy (higher is better)" : "MSE (lower is better)");
+    fprintf(f, "  \"runs\": %d,\n  \"generations\": %ld,\n  \"stop_reason\": \"%s\",\n",
+            x->fin->best.runs, plast_campaign_gen(x->camp), x->stop ? x->stop : "");
+    fprintf(f, "  \"best_generation\": %ld,\n  \"best_validation\": ", best_gen);
+    num(f, h[n - 1].best_valid);
+    fprintf(f, ",\n  \"ci_method\": \"percentile bootstrap of the mean, %d resamples\",\n",
+            x->cfg->run.bootstrap);
+    fprintf(f, "  \"sgd_tuning\": [");
+    for (int i = 0; i < x->fin->n_tune; i++) {
+        fprintf(f, "%s{\"lr\": %g, \"train_loss\": ", i ? ", " : "", (double)plast_campaign_sgd_lrs[i]);
+        num(f, x->fin->sgd_tune[i]);
+        fputc('}', f);
+    }
+    fprintf(f, "],\n  \"methods\": [\n");
+    summary_json(f, names[0], &x->fin->best, 0);
+    summary_json(f, names[1], &x->fin->start, 0);
+    summary_json(f, names[2], &x->fin->sgd, 1);
+    fprintf(f, "  ]\n}\n");
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static void make_table(const ctx *x, char *buf, size_t n)
+{
+    char names[3][160];
+    method_names(x, names);
+    const plast_eval_result *r[3] = {&x->fin->best, &x->fin->start, &x->fin->sgd};
+    const char *metric = x->classification ? "accuracy" : "MSE";
+    size_t used = (size_t)snprintf(buf, n, "| method | final %s | 95%% CI | diverged |\n|---|---|---|---|\n",
+                                   metric);
+    for (int i = 0; i < 3 && used < n; i++) {
+        const plast_summary *s = &r[i]->final_sum;
+        used += (size_t)snprintf(buf + used, n - used, "| %s | %.4f | [%.4f, %.4f] | %d |\n",
+                                 names[i], s->mean, s->lo, s->hi, s->n_bad);
+    }
+}
+
+static int w_summary_md(FILE *f, const void *p)
+{
+    const ctx *x = p;
+    char table[4096];
+    make_table(x, table, sizeof table);
+    fprintf(f, "# %s on %s: meta-training summary\n\n", x->cfg->rule->name, x->cfg->task->name);
+    fprintf(f, "Evaluation pool, %d runs, same episodes for every method; 95%% percentile "
+               "bootstrap intervals.\n\n%s\n",
+            x->fin->best.runs, table);
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static void note(const plast_metatrain_hooks *h, const char *msg)
+{
+    if (h && h->note) h->note(h->ctx, msg);
+}
+
+/* The resolved config's text hash: what a checkpoint belongs to. */
+static uint64_t config_hash(const plast_config *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) return 0;
+    plast_config_write(cfg, m);
+    fclose(m);
+    uint64_t h = plast_hash64(text, len);
+    free(text);
+    return h;
+}
+
+int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *interrupt,
+                    const plast_metatrain_hooks *hooks, plast_metatrain_result *res,
+                    plast_err *err)
+{
+    memset(res, 0, sizeof *res);
+    static plast_config cfg; /* large; one campaign per process */
+    int rc;
+    int writer = a->comm.rank == 0;
+    char cfg_path[4200];
+    if (a->resume_dir) {
+        if (a->n_sets || a->seed >= 0)
+            return plast_err_set(err, PLAST_E_USAGE, "--resume",
+                                 "a resumed run keeps its config: no --set or --seed");
+        if ((rc = plast_path_join(cfg_path, sizeof cfg_path, a->resume_dir, "config.json", err)))
+            return rc;
+        rc = plast_config_load(&cfg, cfg_path, NULL, 0, &plast_campaign_opts_table, err);
+    } else {
+        rc = plast_config_load(&cfg, a->config_path, a->sets, a->n_sets, &plast_campaign_opts_table,
+                               err);
+        if (!rc && a->seed >= 0) cfg.run.seed = (int)a->seed;
+    }
+    if (rc) return rc;
+    if (!cfg.has_campaign)
+        return plast_err_set(err, PLAST_E_CONFIG, "campaign",
+                             "missing: meta-train needs a \"campaign\" section (see meta/campaigns/)");
+    uint64_t hash = config_hash(&cfg);
+    plast_campaign *camp = plast_campaign_new(&cfg, a->threads, &a->comm, err);
+    if (!camp) return err ? err->code : PLAST_E_INTERNAL;
+
+    /* The directory: chosen and checked only now that the input is known to be good. */
+    if (a->resume_dir) {
+        snprintf(res->dir, sizeof res->dir, "%s", a->resume_dir);
+        char ck[4200];
+        if (!(rc = plast_path_join(ck, sizeof ck, res->dir, "checkpoint.bin", err)))
+            rc = plast_campaign_restore(camp, ck, hash, err);
+    } else if (a->out_dir) {
+        snprintf(res->dir, sizeof res->dir, "%s", a->out_dir);
+    } else {
+        const char *base = strrchr(a->config_path, '/');
+        base = base ? base + 1 : a->config_path;
+        char stem[256];
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot) *dot = '\0';
+        snprintf(res->dir, sizeof res->dir, "results/%s", stem);
+    }
+    if (!rc && !a->resume_dir && writer) rc = plast_dir_prepare(res->dir, a->force, err);
+    if (rc) {
+        plast_campaign_delete(camp);
+        return rc;
+    }
+    ctx x = {.a = a, .cfg = &cfg, .camp = camp, .dir = res->dir, .status = "running",
+             .classification = 0};
+    plast_task_shape sh;
+    cfg.task->shape(cfg.task_opts, &sh, NULL);
+    x.classification = sh.classification;
+    iso_now(x.started, sizeof x.started);
+    char ckpt[4200];
+    plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", NULL);
+    if (writer) {
+        if (!a->resume_dir) rc = file_in(&x, "config.json", w_config, err);
+        if (!rc) rc = file_in(&x, "run.json", w_run, err);
+        if (!rc) rc = file_in(&x, "start.json", w_start, err);
+        if (!rc) rc = file_in(&x, "metatrain.gp", w_metatrain_gp, err);
+    }
+    if (!rc && !a->resume_dir) {
+        note(hooks, "validating the starting point");
+        rc = plast_campaign_start(camp, interrupt, err);
+    }
+    double last_best = INFINITY;
+    while (!rc && !plast_campaign_done(camp)) {
+        plast_gen_stats s;
+        rc = plast_campaign_step(camp, interrupt, &s, err);
+        if (rc) break;
+        if (writer) {
+            rc = file_in(&x, "metrics.csv", w_metrics_csv, err);
+            if (!rc) rc = file_in(&x, "metrics.jsonl", w_metrics_jsonl, err);
+            if (!rc && s.best_valid < last_best) rc = file_in(&x, "best.json", w_best, err);
+            last_best = s.best_valid;
+            if (!rc && s.gen % ((const plast_campaign_opts *)cfg.campaign_opts)->checkpoint_every == 0)
+                rc = plast_campaign_save(camp, ckpt, hash, err);
+        }
+        if (hooks && hooks->generation && writer)
+            hooks->generation(hooks->ctx, &s, ((const plast_campaign_opts *)cfg.campaign_opts)->generations);
+        if (!rc && interrupt && *interrupt)
+            rc = plast_err_set(err, PLAST_INTERRUPTED, "", "interrupted");
+    }
+    if (rc == PLAST_INTERRUPTED) {
+        /* The state of the last completed generation, so that --resume continues exactly. */
+        if (writer && plast_campaign_gen(camp) > 0) {
+            int rc2 = plast_campaign_save(camp, ckpt, hash, err);
+            if (rc2) rc = rc2;
+        }
+        x.status = "interrupted";
+        x.exit_code = PLAST_INTERRUPTED;
+        iso_now(x.ended, sizeof x.ended);
+        if (writer) file_in(&x, "run.json", w_run, NULL);
+        snprintf(err->msg, sizeof err->msg,
+                 "interrupted after generation %ld; checkpoint written: resume with --resume %.200s",
+                 plast_campaign_gen(camp), res->dir);
+        err->where[0] = '\0';
+        plast_campaign_delete(camp);
+        return PLAST_INTERRUPTED;
+    }
+    plast_campaign_final fin;
+    memset(&fin, 0, sizeof fin);
+    int have_fin = 0;
+    if (!rc) {
+        res->stop_reason = plast_campaign_done(camp);
+        x.stop = res->stop_reason;
+        if (writer) {
+            rc = plast_campaign_save(camp, ckpt, hash, err);
+            if (!rc) rc = file_in(&x, "metrics.csv", w_metrics_csv, err);
+            if (!rc) rc = file_in(&x, "metrics.jsonl", w_metrics_jsonl, err);
+            if (!rc) rc = file_in(&x, "best.json", w_best, err);
+        }
+    }
+    if (!rc && writer) {
+        note(hooks, "final evaluation: meta-trained rule, its starting point, online SGD (lr tuned)");
+        rc = plast_campaign_final_eval(camp, &fin, err);
+        have_fin = !rc;
+    }
+    if (have_fin) {
+        x.fin = &fin;
+        rc = file_in(&x, "summary.json", w_summary, err);
+        if (!rc) rc = file_in(&x, "summary.md", w_summary_md, err);
+        if (!rc) rc = file_in(&x, "curves.csv", w_curves_csv, err);
+        if (!rc) rc = file_in(&x, "curves.gp", w_curves_gp, err);
+        make_table(&x, res->table, sizeof res->table);
+        const plast_summary *b = &fin.best.final_sum, *s0 = &fin.start.final_sum;
+        res->beats_start = x.classification ? b->lo > s0->hi : b->hi < s0->lo;
+        int n_plots;
+        plast_err perr;
+        if (plast_metatrain_plot(res->dir, &n_plots, &perr)) note(hooks, perr.msg);
+        else if (!n_plots) note(hooks, "gnuplot is not installed: the .gp and .csv files are kept");
+    }
+    x.status = rc ? "failed" : "finished";
+    x.exit_code = rc;
+    iso_now(x.ended, sizeof x.ended);
+    if (writer) file_in(&x, "run.json", w_run, NULL);
+    if (have_fin) plast_campaign_final_free(&fin);
+    plast_campaign_delete(camp);
+    return rc;
+}
+
+int plast_metatrain_plot(const char *dir, int *n_rendered, plast_err *err)
+{
+    static const char *const plots[] = {"metatrain", "curves", NULL};
+    *n_rendered = 0;
+    for (int i = 0; plots[i]; i++) {
+        char gp[4200];
+        int rc = plast_path_join(gp, sizeof gp, dir, plots[i], err);
+        if (rc) return rc;
+        strncat(gp, ".gp", sizeof gp - strlen(gp) - 1);
+        if (access(gp, R_OK)) continue; /* not made yet (e.g. no final evaluation) */
+        int rendered = 0;
+        if ((rc = plast_plot_render(dir, plots[i], &rendered, err))) return rc;
+        *n_rendered += rendered;
+    }
+    return PLAST_OK;
+}

@@ -1,0 +1,286 @@
+/* terms.c — rule discovery with a term library (Shervani-Tabar & Rosenbaum 2023;
+ * PROTOCOLS.md §4). Each plastic layer moves by a linear combination of candidate terms,
+ * summed over the minibatch b, with one meta-parameter theta_k per term shared by every
+ * synapse of every layer and a fixed step eta (so that theta are O(1)):
+ *   dw_ij = eta * sum_b sum_k theta_k T_k,
+ * from the synapse's own signals: x_j = pre, y_i = post, e_i = the layer's delta
+ * fb (.) f'(a) (chain feedback, s = -dL/d(output), as in rules/delta.c's fa), eps_j = the
+ * pre-synaptic neurons' delta (zero at the lowest plastic layer) and w_ij. The terms are
+ * the ten quadratic products
+ *   post x pre:        e_i x_j (pseudo-gradient: FA), e_i eps_j (error-Hebbian), y_i x_j
+ *                      (Hebbian), y_i eps_j;
+ *   post x post x w:   y_i^2 w_ij, e_i^2 w_ij, y_i e_i w_ij;
+ *   pre x pre x w:     x_j^2 w_ij, eps_j^2 w_ij, x_j eps_j w_ij;
+ * and Oja's y_i x_j - y_i^2 w_ij, the compact form an L1 penalty on theta prefers to its
+ * two parts. The update is done as
+ *   W += eta (rho_i + gamma_j) W                   (old W; rho, gamma: row and column sums)
+ *   W += eta (t_pg e + (t_hebb + t_oja) y)^T x     (one gemm, skipped when both are zero)
+ *   W += eta (t_eh e + t_yeps y)^T eps             (one gemm, skipped likewise or eps = 0)
+ * Biases are not plastic. theta lives in seven shared tensors of group "terms": one 1x1
+ * tensor per cross-product term and for Oja, and two 1x3 tensors for the w-scaled terms
+ * (a layer receives at most PLAST_MAX_LAYER_META = 8 tensors, so eleven 1x1 ones do not fit).
+ * include/plast/terms.h reads theta in term order and prints the rule as an equation (the
+ * rule's describe hook, for `plast show`, lists the terms with |theta| > 0.01). */
+#include "plast/terms.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plast/linalg.h"
+#include "plast/rule.h"
+
+typedef struct terms_opts {
+    float eta;
+    int init;
+} terms_opts;
+
+enum { INIT_ZEROS, INIT_PSEUDO_GRAD, INIT_OJA };
+static const char *const inits[] = {"zeros", "pseudo_grad", "oja", NULL};
+
+static const plast_opt terms_table[] = {
+    {"eta", PLAST_OPT_FLOAT, offsetof(terms_opts, eta), 1e-2, 0, 1e3, NULL, NULL,
+     "fixed step multiplying every term (keeps theta O(1))"},
+    {"init", PLAST_OPT_ENUM, offsetof(terms_opts, init), INIT_PSEUDO_GRAD, 0, 0, inits, NULL,
+     "initial theta: zeros, pseudo_grad (theta_pseudo_grad = 1) or oja (theta_oja = 1)"},
+};
+
+/* Term indices, in the order of plast_terms_names. */
+enum { PG, EH, HEBB, YEPS, Y2W, E2W, YEW, X2W, EPS2W, XEPSW, OJA };
+
+/* The shared tensors, in declaration order (= the order of plast_local.meta). */
+enum { T_PG, T_EH, T_HEBB, T_YEPS, T_POST_W, T_PRE_W, T_OJA, N_TENSORS };
+static const struct {
+    const char *name;
+    int cols;
+} tensors[N_TENSORS] = {
+    {"t_pseudo_grad", 1}, {"t_error_hebb", 1}, {"t_hebb", 1}, {"t_y_eps", 1},
+    {"t_post_w", 3}, /* y^2 w, e^2 w, y e w */
+    {"t_pre_w", 3},  /* x^2 w, eps^2 w, x eps w */
+    {"t_oja", 1},
+};
+
+/* Where term k lives: tensor, then index in it. */
+static const unsigned char where[PLAST_TERMS_N][2] = {
+    {T_PG, 0},     {T_EH, 0},     {T_HEBB, 0},   {T_YEPS, 0},  {T_POST_W, 0}, {T_POST_W, 1},
+    {T_POST_W, 2}, {T_PRE_W, 0},  {T_PRE_W, 1},  {T_PRE_W, 2}, {T_OJA, 0},
+};
+
+const char *const plast_terms_names[PLAST_TERMS_N] = {
+    "pseudo_grad", "error_hebb", "hebb", "y_eps", "y2_w", "e2_w",
+    "ye_w",        "x2_w",       "eps2_w", "xeps_w", "oja",
+};
+
+const char *const plast_terms_math[PLAST_TERMS_N] = {
+    "e_i x_j",      "e_i eps_j",    "y_i x_j",        "y_i eps_j",
+    "y_i^2 w_ij",   "e_i^2 w_ij",   "y_i e_i w_ij",   "x_j^2 w_ij",
+    "eps_j^2 w_ij", "x_j eps_j w_ij", "(y_i x_j - y_i^2 w_ij)",
+};
+
+static int terms_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+{
+    const terms_opts *o = opts;
+    (void)net;
+    int rc = PLAST_OK;
+    for (int t = 0; t < N_TENSORS && !rc; t++) {
+        float a = (o->init == INIT_PSEUDO_GRAD && t == T_PG) || (o->init == INIT_OJA && t == T_OJA);
+        rc = plast_pset_add(meta, tensors[t].name, "terms", -1, 1, tensors[t].cols,
+                            PLAST_INIT_CONSTANT, a, 0, -INFINITY, INFINITY, err);
+    }
+    return rc;
+}
+
+static int terms_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+{
+    (void)opts, (void)net, (void)classification, (void)err;
+    return PLAST_OK;
+}
+
+static size_t terms_scratch(const void *opts, const plast_layer *ly, int batch_max)
+{
+    (void)opts;
+    /* a left factor [batch][n_out] (signal(): the f'(a) row), rho [n_out], gamma [n_in] */
+    return (size_t)batch_max * ly->n_out + ly->n_out + ly->n_in;
+}
+
+/* delta [batch][n_out] = fb (.) f'(a), exactly as rules/delta.c computes it for fa. */
+static void terms_signal(const plast_local *x)
+{
+    float *dv = x->scratch;
+    for (int bb = 0; bb < x->batch; bb++) {
+        size_t o = (size_t)bb * x->n_out;
+        plast_act_deriv(x->act, x->n_out, x->preact + o, x->post + o, dv);
+        for (int i = 0; i < x->n_out; i++) x->delta[o + i] = x->fb[o + i] * dv[i];
+    }
+}
+
+/* W [n_out][n_in] += eta (a u + c v)^T q with u, v [batch][n_out], q [batch][n_in]: one gemm,
+ * on u or v itself when the other coefficient is zero, else on the combination in P. */
+static void cross(const plast_local *x, float eta, float a, const float *u, float c,
+                  const float *v, const float *q, float *P)
+{
+    int nb = x->batch, no = x->n_out, ni = x->n_in;
+    const float *left = P;
+    float alpha = eta;
+    if (a == 0.0f && c == 0.0f) return;
+    if (c == 0.0f) {
+        left = u, alpha = eta * a;
+    } else if (a == 0.0f) {
+        left = v, alpha = eta * c;
+    } else {
+        for (size_t k = 0; k < (size_t)nb * no; k++) P[k] = a * u[k] + c * v[k];
+    }
+    plast_gemm(1, 0, no, ni, nb, alpha, left, no, q, ni, 1.0f, x->W, ni);
+}
+
+static void terms_update(const plast_local *x)
+{
+    const terms_opts *o = x->opts;
+    int nb = x->batch, no = x->n_out, ni = x->n_in;
+    const float *e = x->delta, *eps = x->pre_delta, *X = x->pre, *Y = x->post;
+    float *P = x->scratch, *rho = P + (size_t)nb * no, *gam = rho + no;
+    float eta = o->eta, th[PLAST_TERMS_N];
+    for (int k = 0; k < PLAST_TERMS_N; k++) th[k] = x->meta[where[k][0]][where[k][1]];
+
+    /* The w-scaled terms first, from the old W: rho_i = sum_b (t y^2 + t e^2 + t y e),
+     * with Oja's decay in the y^2 coefficient; gamma_j likewise over the pre side. */
+    float ayy = th[Y2W] - th[OJA], aee = th[E2W], aye = th[YEW];
+    float axx = th[X2W], app = eps ? th[EPS2W] : 0.0f, axp = eps ? th[XEPSW] : 0.0f;
+    int post_w = ayy != 0.0f || aee != 0.0f || aye != 0.0f;
+    int pre_w = axx != 0.0f || app != 0.0f || axp != 0.0f;
+    if (post_w || pre_w) {
+        for (int i = 0; i < no; i++) rho[i] = 0.0f;
+        for (int j = 0; j < ni; j++) gam[j] = 0.0f;
+        for (int bb = 0; bb < nb && post_w; bb++) {
+            const float *y = Y + (size_t)bb * no, *d = e + (size_t)bb * no;
+            for (int i = 0; i < no; i++) rho[i] += (ayy * y[i] + aye * d[i]) * y[i] + aee * d[i] * d[i];
+        }
+        for (int bb = 0; bb < nb && pre_w; bb++) {
+            const float *xx = X + (size_t)bb * ni;
+            if (eps) {
+                const float *p = eps + (size_t)bb * ni;
+                for (int j = 0; j < ni; j++)
+                    gam[j] += (axx * xx[j] + axp * p[j]) * xx[j] + app * p[j] * p[j];
+            } else {
+                for (int j = 0; j < ni; j++) gam[j] += axx * xx[j] * xx[j];
+            }
+        }
+        for (int i = 0; i < no; i++) rho[i] *= eta;
+        for (int j = 0; j < ni; j++) gam[j] *= eta;
+        for (int i = 0; i < no; i++) {
+            float *restrict w = x->W + (size_t)i * ni;
+            float r = rho[i];
+            for (int j = 0; j < ni; j++) w[j] += (r + gam[j]) * w[j];
+        }
+    }
+    /* The cross products: two gemms with combined left factors. */
+    cross(x, eta, th[PG], e, th[HEBB] + th[OJA], Y, X, P);
+    if (eps) cross(x, eta, th[EH], e, th[YEPS], Y, eps, P);
+}
+
+static int terms_describe(const void *opts, const plast_pset *meta, char *buf, size_t n)
+{
+    if (plast_terms_equation(meta, opts, PLAST_TERMS_THRESHOLD, buf, n, NULL)) return 0;
+    return (int)strlen(buf);
+}
+
+const plast_rule plast_rule_terms = {
+    .name = "terms",
+    .summary = "term library: eta sum_k theta_k T_k over pre, post, deltas and w (rule discovery)",
+    .nonlocal = 0,
+    .path = PLAST_PATH_CHAIN,
+    .sig = PLAST_SIG_ERROR,
+    .opts = {terms_table, sizeof terms_table / sizeof terms_table[0], sizeof(terms_opts)},
+    .declare = terms_declare,
+    .check = terms_check,
+    .scratch_floats = terms_scratch,
+    .signal = terms_signal,
+    .update = terms_update,
+    .describe = terms_describe,
+};
+
+/* ---- reading the discovered rule (include/plast/terms.h) ---------------------------------- */
+
+/* The view of each tensor in meta, or PLAST_E_DATA naming the first one missing. */
+static int views(const plast_pset *meta, float *v[N_TENSORS], plast_err *err)
+{
+    for (int t = 0; t < N_TENSORS; t++) {
+        const plast_pspec *p = plast_pset_find(meta, tensors[t].name, -1);
+        if (!p || p->rows != 1 || p->cols != tensors[t].cols || !meta->data)
+            return plast_err_set(err, PLAST_E_DATA, tensors[t].name,
+                                 "not a terms-rule parameter set: no shared 1x%d tensor %s",
+                                 tensors[t].cols, tensors[t].name);
+        v[t] = meta->data + p->offset;
+    }
+    return PLAST_OK;
+}
+
+int plast_terms_theta(const plast_pset *meta, double theta[PLAST_TERMS_N], plast_err *err)
+{
+    float *v[N_TENSORS];
+    int rc = views(meta, v, err);
+    if (rc) return rc;
+    for (int k = 0; k < PLAST_TERMS_N; k++) theta[k] = v[where[k][0]][where[k][1]];
+    return PLAST_OK;
+}
+
+int plast_terms_set_theta(plast_pset *meta, const double theta[PLAST_TERMS_N], plast_err *err)
+{
+    float *v[N_TENSORS];
+    int rc = views(meta, v, err);
+    if (rc) return rc;
+    for (int k = 0; k < PLAST_TERMS_N; k++) v[where[k][0]][where[k][1]] = (float)theta[k];
+    return PLAST_OK;
+}
+
+/* Appends to buf[n] at *len; once it does not fit, sets *full and writes nothing more. */
+static void put(char *buf, size_t n, size_t *len, int *full, const char *fmt, ...)
+{
+    if (*full) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *len, n - *len, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= n - *len) *full = 1;
+    else *len += (size_t)w;
+}
+
+int plast_terms_equation(const plast_pset *meta, const void *rule_opts, double threshold,
+                         char *buf, size_t n, plast_err *err)
+{
+    if (n == 0) return plast_err_set(err, PLAST_E_USAGE, "", "no room for the equation");
+    buf[0] = '\0';
+    double th[PLAST_TERMS_N];
+    int rc = plast_terms_theta(meta, th, err);
+    if (rc) return rc;
+    /* Surviving terms by decreasing |theta| (insertion sort, ties in term order). */
+    int order[PLAST_TERMS_N], m = 0;
+    for (int k = 0; k < PLAST_TERMS_N; k++) {
+        if (!(fabs(th[k]) > threshold)) continue;
+        int q = m++;
+        while (q > 0 && fabs(th[order[q - 1]]) < fabs(th[k])) order[q] = order[q - 1], q--;
+        order[q] = k;
+    }
+    size_t len = 0;
+    int full = 0;
+    if (m == 0) {
+        put(buf, n, &len, &full, "dw_ij = 0 (no surviving term: every |theta| <= %g)", threshold);
+    } else {
+        if (rule_opts)
+            put(buf, n, &len, &full, "dw_ij = %.3g * sum_b (",
+                (double)((const terms_opts *)rule_opts)->eta);
+        else
+            put(buf, n, &len, &full, "dw_ij = eta * sum_b (");
+        for (int q = 0; q < m; q++) {
+            double c = th[order[q]];
+            const char *sign = c < 0 ? (q ? " - " : " -") : (q ? " + " : " ");
+            put(buf, n, &len, &full, "%s%.3g %s", sign, fabs(c), plast_terms_math[order[q]]);
+        }
+        put(buf, n, &len, &full, " )");
+    }
+    if (full)
+        return plast_err_set(err, PLAST_E_USAGE, "", "the equation needs more than %zu bytes", n);
+    return PLAST_OK;
+}

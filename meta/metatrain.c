@@ -342,6 +342,10 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         snprintf(res->dir, sizeof res->dir, "results/%s", stem);
     }
     if (!rc && !a->resume_dir && writer) rc = plast_dir_prepare(res->dir, a->force, err);
+    double failed = rc ? 1.0 : 0.0; /* all ranks leave together */
+    if (a->comm.allsum) a->comm.allsum(&failed, 1, a->comm.ctx);
+    if (!rc && failed != 0.0)
+        rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not set up the run directory");
     if (rc) {
         plast_campaign_delete(camp);
         return rc;
@@ -360,26 +364,39 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         if (!rc) rc = file_in(&x, "start.json", w_start, err);
         if (!rc) rc = file_in(&x, "metatrain.gp", w_metatrain_gp, err);
     }
+    /* Ranks agree after every step that only rank 0 does: otherwise one rank would leave
+     * while the others wait in a collective. flags: [interrupted, rank 0 failed]. */
+    double flags[2] = {0.0, rc ? 1.0 : 0.0};
+    if (a->comm.allsum) a->comm.allsum(flags, 2, a->comm.ctx);
+    if (!rc && flags[1] != 0.0)
+        rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not set up the run directory");
     if (!rc && !a->resume_dir) {
         note(hooks, "validating the starting point");
         rc = plast_campaign_start(camp, interrupt, err);
     }
     double last_best = INFINITY;
+    const plast_campaign_opts *co = (const plast_campaign_opts *)cfg.campaign_opts;
     while (!rc && !plast_campaign_done(camp)) {
         plast_gen_stats s;
         rc = plast_campaign_step(camp, interrupt, &s, err);
         if (rc) break;
+        int wrc = PLAST_OK;
         if (writer) {
-            rc = file_in(&x, "metrics.csv", w_metrics_csv, err);
-            if (!rc) rc = file_in(&x, "metrics.jsonl", w_metrics_jsonl, err);
-            if (!rc && s.best_valid < last_best) rc = file_in(&x, "best.json", w_best, err);
+            wrc = file_in(&x, "metrics.csv", w_metrics_csv, err);
+            if (!wrc) wrc = file_in(&x, "metrics.jsonl", w_metrics_jsonl, err);
+            if (!wrc && s.best_valid < last_best) wrc = file_in(&x, "best.json", w_best, err);
             last_best = s.best_valid;
-            if (!rc && s.gen % ((const plast_campaign_opts *)cfg.campaign_opts)->checkpoint_every == 0)
-                rc = plast_campaign_save(camp, ckpt, hash, err);
+            if (!wrc && s.gen % co->checkpoint_every == 0)
+                wrc = plast_campaign_save(camp, ckpt, hash, err);
+            if (hooks && hooks->generation) hooks->generation(hooks->ctx, &s, co->generations);
         }
-        if (hooks && hooks->generation && writer)
-            hooks->generation(hooks->ctx, &s, ((const plast_campaign_opts *)cfg.campaign_opts)->generations);
-        if (!rc && interrupt && *interrupt)
+        flags[0] = interrupt && *interrupt ? 1.0 : 0.0;
+        flags[1] = wrc ? 1.0 : 0.0;
+        if (a->comm.allsum) a->comm.allsum(flags, 2, a->comm.ctx);
+        if (wrc) rc = wrc;
+        else if (flags[1] != 0.0)
+            rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not write the run directory");
+        else if (flags[0] != 0.0)
             rc = plast_err_set(err, PLAST_INTERRUPTED, "", "interrupted");
     }
     if (rc == PLAST_INTERRUPTED) {

@@ -14,7 +14,7 @@ const char *plast_linalg_blas_name(void)
     static char name[160];
     if (!name[0]) {
         char *cfg = openblas_get_config();
-        snprintf(name, sizeof name, "OpenBLAS %s", cfg ? cfg : "");
+        snprintf(name, sizeof name, "%s", cfg ? cfg : "OpenBLAS");
     }
     return name;
 }

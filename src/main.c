@@ -19,6 +19,7 @@
 #include "plast/evaluate.h"
 #include "plast/linalg.h"
 #include "plast/metatrain.h"
+#include "plast/mpi.h"
 #include "plast/run.h"
 
 #ifndef PLAST_VERSION
@@ -687,8 +688,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("plast %s%s%s\n%s\n", PLAST_VERSION, PLAST_GIT[0] ? " git " : "", PLAST_GIT,
-               plast_linalg_blas_name());
+        printf("plast %s%s%s\n%s\nMPI: %s\n", PLAST_VERSION, PLAST_GIT[0] ? " git " : "", PLAST_GIT,
+               plast_linalg_blas_name(), plast_mpi_available() ? "yes" : "no");
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
@@ -696,7 +697,12 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "meta-train")) {
         plast_comm comm = {0, 1, NULL, NULL};
-        return cmd_metatrain(argc - 1, argv + 1, &comm);
+        if (!plast_mpi_launched()) return cmd_metatrain(argc - 1, argv + 1, &comm);
+        plast_err err;
+        if (plast_mpi_init(&argc, &argv, &comm, &err)) return fail(&err);
+        int rc = cmd_metatrain(argc - 1, argv + 1, &comm);
+        plast_mpi_finalize();
+        return rc;
     }
     if (!strcmp(cmd, "show")) return cmd_show(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);

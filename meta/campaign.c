@@ -222,13 +222,12 @@ static double l1_penalty(const plast_campaign *c, const plast_learner *L)
 
 /* ---------------- parallel passes ---------------- */
 
-typedef enum { PASS_POP, PASS_VALID, PASS_TUNE } pass_kind;
+typedef enum { PASS_POP, PASS_VALID } pass_kind;
 
 typedef struct pass {
     pass_kind kind;
     int n_items;
     const float *theta;   /* PASS_VALID: parameters to score */
-    float lr;             /* PASS_TUNE: unused here (tuning uses plast_evaluate) */
     pthread_mutex_t lock;
     int next;
     const volatile sig_atomic_t *interrupt;
@@ -617,8 +616,9 @@ int plast_campaign_step(plast_campaign *c, const volatile sig_atomic_t *interrup
         read_theta(c, &w->L, theta);
         /* Not interruptible: the generation has been told, so it is finished with its
          * validation (a few episodes) and the caller checkpoints right after. */
-        double v;
+        double v, t_val0 = now_s();
         rc = validate(c, theta, NULL, &v, err);
+        t_eval += now_s() - t_val0; /* validation episodes are evaluation work too */
         if (rc) {
             free(theta);
             return rc;

@@ -39,6 +39,15 @@ static int file_in(const ctx *x, const char *name, plast_writer w, plast_err *er
     return rc ? rc : plast_write_atomic(path, w, x, err);
 }
 
+/* The per-generation metrics: replaced atomically but not synced (the checkpoint holds
+ * the history they are rebuilt from). */
+static int metrics_in(const ctx *x, const char *name, plast_writer w, plast_err *err)
+{
+    char path[4200];
+    int rc = plast_path_join(path, sizeof path, x->dir, name, err);
+    return rc ? rc : plast_write_replace(path, w, x, err);
+}
+
 static int w_config(FILE *f, const void *p)
 {
     return plast_config_write(((const ctx *)p)->cfg, f);
@@ -382,8 +391,8 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         if (rc) break;
         int wrc = PLAST_OK;
         if (writer) {
-            wrc = file_in(&x, "metrics.csv", w_metrics_csv, err);
-            if (!wrc) wrc = file_in(&x, "metrics.jsonl", w_metrics_jsonl, err);
+            wrc = metrics_in(&x, "metrics.csv", w_metrics_csv, err);
+            if (!wrc) wrc = metrics_in(&x, "metrics.jsonl", w_metrics_jsonl, err);
             if (!wrc && s.best_valid < last_best) wrc = file_in(&x, "best.json", w_best, err);
             last_best = s.best_valid;
             if (!wrc && s.gen % co->checkpoint_every == 0)

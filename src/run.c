@@ -56,7 +56,8 @@ int plast_path_join(char *buf, size_t n, const char *dir, const char *name, plas
     return PLAST_OK;
 }
 
-int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_err *err)
+static int write_tmp_rename(const char *path, plast_writer w, const void *ctx, int sync,
+                            plast_err *err)
 {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
@@ -65,7 +66,7 @@ int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_
     if (!f) return plast_err_set(err, PLAST_E_IO, path, "cannot create: %s", strerror(errno));
     int rc = w(f, ctx);
     if (!rc && fflush(f)) rc = PLAST_E_IO;
-    if (!rc && fsync(fileno(f))) rc = PLAST_E_IO;
+    if (!rc && sync && fsync(fileno(f))) rc = PLAST_E_IO;
     if (fclose(f) && !rc) rc = PLAST_E_IO;
     if (!rc && rename(tmp, path)) rc = PLAST_E_IO;
     if (rc) {
@@ -74,6 +75,16 @@ int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_
         return plast_err_set(err, rc, path, "write failed: %s", rc == PLAST_E_IO ? strerror(e) : "bad content");
     }
     return PLAST_OK;
+}
+
+int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_err *err)
+{
+    return write_tmp_rename(path, w, ctx, 1, err);
+}
+
+int plast_write_replace(const char *path, plast_writer w, const void *ctx, plast_err *err)
+{
+    return write_tmp_rename(path, w, ctx, 0, err);
 }
 
 int plast_plot_render(const char *dir, const char *name, int *rendered, plast_err *err)

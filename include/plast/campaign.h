@@ -50,7 +50,8 @@ typedef struct plast_gen_stats {
     double sigma;
     double evals_per_s;    /* candidate evaluations (K episodes each) per second */
     double wall_s;         /* since the campaign started (across resumes) */
-    double outside_frac;   /* share of the generation's time spent outside evaluation */
+    double outside_frac;   /* share of the generation's time spent outside evaluating
+                            * episodes (candidates and validation): the optimizer, bookkeeping */
 } plast_gen_stats;
 
 typedef struct plast_campaign plast_campaign;

@@ -19,8 +19,13 @@ int plast_dir_prepare(const char *dir, int force, plast_err *err);
 int plast_path_join(char *buf, size_t n, const char *dir, const char *name, plast_err *err);
 
 typedef int (*plast_writer)(FILE *f, const void *ctx);
-/* Writes path through w (which returns PLAST_OK or an error code) atomically. */
+/* Writes path through w (which returns PLAST_OK or an error code) atomically, synced to
+ * disk before the rename. */
 int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_err *err);
+/* Same without the sync: readers still never see half a file, but a crash may lose the
+ * newest version. For files rewritten often and recoverable (a run's metrics are rebuilt
+ * from its checkpoint). */
+int plast_write_replace(const char *path, plast_writer w, const void *ctx, plast_err *err);
 
 /* Runs `gnuplot NAME.gp` inside dir. *rendered is 1 when NAME.png was made, 0 when
  * gnuplot is not installed (not an error). A gnuplot failure is PLAST_E_IO. */

@@ -2,6 +2,7 @@
 #include "plast/metatrain.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,16 +83,41 @@ static void num(FILE *f, double v)
     else fputs("null", f);
 }
 
+/* The per-generation columns of metrics.csv and metrics.jsonl, in order. */
+static const struct {
+    const char *name;
+    size_t offset;
+} columns[] = {
+    {"best", offsetof(plast_gen_stats, best)},
+    {"mean", offsetof(plast_gen_stats, mean)},
+    {"std", offsetof(plast_gen_stats, std)},
+    {"validation", offsetof(plast_gen_stats, valid)},
+    {"best_validation", offsetof(plast_gen_stats, best_valid)},
+    {"sigma", offsetof(plast_gen_stats, sigma)},
+    {"evals_per_s", offsetof(plast_gen_stats, evals_per_s)},
+    {"wall_s", offsetof(plast_gen_stats, wall_s)},
+    {"outside_frac", offsetof(plast_gen_stats, outside_frac)},
+};
+#define N_COLUMNS (sizeof columns / sizeof columns[0])
+
+static double column(const plast_gen_stats *s, size_t k)
+{
+    return *(const double *)((const char *)s + columns[k].offset);
+}
+
 static int w_metrics_csv(FILE *f, const void *p)
 {
     const ctx *x = p;
     int n;
     const plast_gen_stats *h = plast_campaign_history(x->camp, &n);
-    fprintf(f, "generation,best,mean,std,validation,best_validation,sigma,evals_per_s,wall_s,outside_frac\n");
-    for (int i = 0; i < n; i++)
-        fprintf(f, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.3f,%.6f\n", h[i].gen, h[i].best,
-                h[i].mean, h[i].std, h[i].valid, h[i].best_valid, h[i].sigma, h[i].evals_per_s,
-                h[i].wall_s, h[i].outside_frac);
+    fputs("generation", f);
+    for (size_t k = 0; k < N_COLUMNS; k++) fprintf(f, ",%s", columns[k].name);
+    fputc('\n', f);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%ld", h[i].gen);
+        for (size_t k = 0; k < N_COLUMNS; k++) fprintf(f, ",%.9g", column(&h[i], k));
+        fputc('\n', f);
+    }
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
@@ -101,24 +127,11 @@ static int w_metrics_jsonl(FILE *f, const void *p)
     int n;
     const plast_gen_stats *h = plast_campaign_history(x->camp, &n);
     for (int i = 0; i < n; i++) {
-        fprintf(f, "{\"generation\": %ld, \"best\": ", h[i].gen);
-        num(f, h[i].best);
-        fputs(", \"mean\": ", f);
-        num(f, h[i].mean);
-        fputs(", \"std\": ", f);
-        num(f, h[i].std);
-        fputs(", \"validation\": ", f);
-        num(f, h[i].valid);
-        fputs(", \"best_validation\": ", f);
-        num(f, h[i].best_valid);
-        fputs(", \"sigma\": ", f);
-        num(f, h[i].sigma);
-        fputs(", \"evals_per_s\": ", f);
-        num(f, h[i].evals_per_s);
-        fputs(", \"wall_s\": ", f);
-        num(f, h[i].wall_s);
-        fputs(", \"outside_frac\": ", f);
-        num(f, h[i].outside_frac);
+        fprintf(f, "{\"generation\": %ld", h[i].gen);
+        for (size_t k = 0; k < N_COLUMNS; k++) {
+            fprintf(f, ", \"%s\": ", columns[k].name);
+            num(f, column(&h[i], k));
+        }
         fputs("}\n", f);
     }
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
@@ -137,16 +150,13 @@ static int w_start(FILE *f, const void *p)
 static int w_metatrain_gp(FILE *f, const void *p)
 {
     const ctx *x = p;
+    fprintf(f, "# Meta-training curve: candidates' meta-loss per generation (mean +- std, best)\n"
+               "# and the validation meta-loss of the mean on held-out episodes.\n");
+    plast_gp_header(f, "metatrain", 900, 540);
     fprintf(f,
-            "# Meta-training curve: candidates' meta-loss per generation (mean +- std, best)\n"
-            "# and the validation meta-loss of the mean on held-out episodes.\n"
-            "set terminal pngcairo size 900,540 noenhanced\n"
-            "set output 'metatrain.png'\n"
-            "set datafile separator ','\n"
-            "set datafile missing 'nan'\n"
             "set title '%s on %s: meta-training'\n"
             "set xlabel 'generation'\nset ylabel 'meta-loss (%s)'\n"
-            "set key top right\nset grid\nset logscale y\n"
+            "set key top right\nset logscale y\n"
             "plot 'metrics.csv' skip 2 using 1:(($3-$4)>0?$3-$4:$3/10):($3+$4) with filledcurves lc rgb '#c6dbef' title 'mean +- std', \\\n"
             "     'metrics.csv' skip 2 using 1:3 with lines lw 2 lc rgb '#08519c' title 'mean', \\\n"
             "     'metrics.csv' skip 2 using 1:2 with lines lc rgb '#6baed6' title 'best', \\\n"
@@ -173,16 +183,14 @@ static int w_curves_csv(FILE *f, const void *p)
 static int w_curves_gp(FILE *f, const void *p)
 {
     const ctx *x = p;
+    fprintf(f, "# Continual curve on the evaluation pool: score on everything seen so far, with\n"
+               "# 95%% bootstrap bands: the meta-trained rule, its starting point, online SGD.\n");
+    plast_gp_header(f, "curves", 900, 540);
     fprintf(f,
-            "# Continual curve on the evaluation pool: score on everything seen so far, with\n"
-            "# 95%% bootstrap bands: the meta-trained rule, its starting point, online SGD.\n"
-            "set terminal pngcairo size 900,540 noenhanced\n"
-            "set output 'curves.png'\n"
-            "set datafile separator ','\n"
             "set title '%s on %s: continual curve (%d runs)'\n"
             "set xlabel 'segments (functions or classes) seen'\n"
             "set ylabel '%s on segments seen so far'\n"
-            "set key outside right\nset grid\n"
+            "set key outside right\n"
             "plot 'curves.csv' skip 1 using 1:3:4 with filledcurves fs transparent solid 0.25 lc rgb '#08519c' notitle, \\\n"
             "     'curves.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'meta-trained', \\\n"
             "     'curves.csv' skip 1 using 1:6:7 with filledcurves fs transparent solid 0.25 lc rgb '#969696' notitle, \\\n"

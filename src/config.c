@@ -99,6 +99,15 @@ static int dup_key(const cJSON *obj, const cJSON *item)
     return 0;
 }
 
+/* "a, b, c": an option's allowed names, for messages. */
+static void choices_list(const plast_opt *o, char *list, size_t n)
+{
+    size_t used = 0;
+    list[0] = '\0';
+    for (int i = 0; o->choices[i] && used < n; i++)
+        used += (size_t)snprintf(list + used, n - used, "%s%s", i ? ", " : "", o->choices[i]);
+}
+
 static int read_int(const cJSON *v, const plast_opt *o, const char *path, int *out, plast_err *err)
 {
     if (!cJSON_IsNumber(v))
@@ -138,11 +147,7 @@ static int read_opt(const plast_opt *o, const cJSON *v, void *dst, const char *p
         int k = cJSON_IsString(v) ? plast_choice_index(o->choices, v->valuestring) : -1;
         if (k < 0) {
             char list[512];
-            size_t used = 0;
-            list[0] = '\0';
-            for (int i = 0; o->choices[i] && used < sizeof list; i++)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                         o->choices[i]);
+            choices_list(o, list, sizeof list);
             if (!cJSON_IsString(v))
                 return plast_err_set(err, PLAST_E_CONFIG, path, "expected one of: %s", list);
             return plast_err_set(err, PLAST_E_CONFIG, path, "'%s' is not one of: %s",
@@ -170,11 +175,7 @@ static int read_opt(const plast_opt *o, const cJSON *v, void *dst, const char *p
             int k = cJSON_IsString(e) ? plast_choice_index(o->choices, e->valuestring) : -1;
             if (k < 0) {
                 char list[512];
-                size_t used = 0;
-                list[0] = '\0';
-                for (int q = 0; o->choices[q] && used < sizeof list; q++)
-                    used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", q ? ", " : "",
-                                             o->choices[q]);
+                choices_list(o, list, sizeof list);
                 return plast_err_set(err, PLAST_E_CONFIG, sub, "expected one of: %s", list);
             }
             mask |= 1 << k;

@@ -309,16 +309,14 @@ static int write_loss_csv(FILE *f, const void *p)
 static int write_curve_gp(FILE *f, const void *p)
 {
     const eval_ctx *c = p;
+    fprintf(f, "# Continual curve of one evaluation: mean score on everything seen so far, with\n"
+               "# its 95%% bootstrap confidence band. Render with: gnuplot curve.gp\n");
+    plast_gp_header(f, "curve", 800, 500);
     fprintf(f,
-            "# Continual curve of one evaluation: mean score on everything seen so far, with\n"
-            "# its 95%% bootstrap confidence band. Render with: gnuplot curve.gp\n"
-            "set terminal pngcairo size 800,500 noenhanced\n"
-            "set output 'curve.png'\n"
-            "set datafile separator ','\n"
             "set title '%s on %s: %d runs'\n"
             "set xlabel 'segments (functions or classes) seen'\n"
             "set ylabel '%s on segments seen so far'\n"
-            "set key top left\nset grid\n"
+            "set key top left\n"
             "plot 'curve.csv' skip 1 using 1:3:4 with filledcurves lc rgb '#9ecae1' title '95%% CI', \\\n"
             "     'curve.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'mean'\n",
             c->cfg->rule->name, c->cfg->task->name, c->res->runs,

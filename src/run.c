@@ -87,6 +87,13 @@ int plast_write_replace(const char *path, plast_writer w, const void *ctx, plast
     return write_tmp_rename(path, w, ctx, 0, err);
 }
 
+void plast_gp_header(FILE *f, const char *name, int w, int h)
+{
+    fprintf(f, "set terminal pngcairo size %d,%d noenhanced\nset output '%s.png'\n"
+               "set datafile separator ','\nset datafile missing 'nan'\nset grid\n",
+            w, h, name);
+}
+
 int plast_plot_render(const char *dir, const char *name, int *rendered, plast_err *err)
 {
     *rendered = 0;

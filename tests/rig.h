@@ -17,7 +17,7 @@ typedef struct rig {
 } rig;
 
 /* widths[0..n_layers-1], the last is the output; acts likewise. */
-static void rig_init(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
+static inline void rig_init(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
                      const plast_act *acts, int batch, int classification, uint64_t seed)
 {
     const plast_rule *r = plast_rule_find(rule);
@@ -54,25 +54,39 @@ static void rig_init(rig *g, const char *rule, int n_in, int n_layers, const int
 }
 
 /* The episode is set up after the caller has adjusted options and meta-parameters. */
-static void rig_start(rig *g)
+static inline void rig_start(rig *g)
 {
     plast_err err;
     REQUIRE(plast_episode_init(&g->ep, &g->L, &g->shape, &err) == PLAST_OK);
     plast_episode_reset(&g->ep);
 }
 
-static void rig_free(rig *g)
+static inline void rig_free(rig *g)
 {
     plast_episode_free(&g->ep);
     plast_learner_free(&g->L);
 }
 
-static void fill_normal(plast_rng *r, float *x, int n, float scale)
+/* Sets a rule option (number, bool or enum index) in the rig's options struct. */
+static inline void set_opt(rig *g, const char *key, double v)
+{
+    const plast_opt_table *t = &g->L.rule->opts;
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->opt[i].key, key)) {
+            char *p = (char *)g->opts + t->opt[i].offset;
+            if (t->opt[i].type == PLAST_OPT_FLOAT) *(float *)p = (float)v;
+            else *(int *)p = (int)v;
+            return;
+        }
+    REQUIRE(0 && "unknown option");
+}
+
+static inline void fill_normal(plast_rng *r, float *x, int n, float scale)
 {
     for (int i = 0; i < n; i++) x[i] = scale * (float)plast_rng_normal(r);
 }
 
-static void fill_onehot(plast_rng *r, float *y, int batch, int n_out)
+static inline void fill_onehot(plast_rng *r, float *y, int batch, int n_out)
 {
     memset(y, 0, sizeof(float) * batch * n_out);
     for (int b = 0; b < batch; b++) y[b * n_out + plast_rng_below(r, (uint32_t)n_out)] = 1.0f;

@@ -28,19 +28,6 @@
 #include "plast/terms.h"
 #include "rig.h"
 
-static void set_opt(rig *g, const char *key, double v)
-{
-    const plast_opt_table *t = &g->L.rule->opts;
-    for (int i = 0; i < t->n; i++)
-        if (!strcmp(t->opt[i].key, key)) {
-            char *p = (char *)g->opts + t->opt[i].offset;
-            if (t->opt[i].type == PLAST_OPT_FLOAT) *(float *)p = (float)v;
-            else *(int *)p = (int)v;
-            return;
-        }
-    REQUIRE(0 && "unknown option");
-}
-
 static double get_opt(const rig *g, const char *key)
 {
     const plast_opt_table *t = &g->L.rule->opts;

@@ -27,6 +27,10 @@ int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_
  * from its checkpoint). */
 int plast_write_replace(const char *path, plast_writer w, const void *ctx, plast_err *err);
 
+/* The opening lines every plast plot script shares: a PNG terminal of w x h pixels writing
+ * NAME.png, comma-separated data, no enhanced text (names with underscores stay as
+ * they are). */
+void plast_gp_header(FILE *f, const char *name, int w, int h);
 /* Runs `gnuplot NAME.gp` inside dir. *rendered is 1 when NAME.png was made, 0 when
  * gnuplot is not installed (not an error). A gnuplot failure is PLAST_E_IO. */
 int plast_plot_render(const char *dir, const char *name, int *rendered, plast_err *err);

@@ -63,8 +63,7 @@ static char *replace_once(const char *text, const char *old, const char *new)
     REQUIRE(out);
     size_t pre = (size_t)(at - text);
     memcpy(out, text, pre);
-    strcpy(out + pre, new);
-    strcat(out, at + strlen(old));
+    snprintf(out + pre, n + 1 - pre, "%s%s", new, at + strlen(old));
     return out;
 }
 
@@ -563,7 +562,7 @@ static void test_params(void)
         /* the position is on the last line of what is left */
         int lines = 1;
         for (size_t i = 0; i < len / 2; i++) lines += text[i] == '\n';
-        CHECK(atoi(err.where + pl + 1) == lines);
+        CHECK(strtol(err.where + pl + 1, NULL, 10) == lines);
         plast_learner_free(&C.L);
     }
 

@@ -445,7 +445,7 @@ static int cmd_eval(int argc, char **argv)
         .seed = (uint64_t)cfg.run.seed,
         .runs = cfg.run.runs,
         .threads = (int)threads,
-        .init_per_run = !have_fixed,
+        .init_per_run = 1, /* loaded tensors replace the drawn ones in every run */
         .n_boot = cfg.run.bootstrap,
         .fixed = have_fixed ? &fixed : NULL,
         .fixed_net = mask_net,

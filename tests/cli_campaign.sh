@@ -46,6 +46,14 @@ has "$tmp/out" "meta-trained flp" "final table on stdout"
 [ "$(wc -l <"$tmp/run/metrics.jsonl")" -eq 7 ] && ok || bad "metrics.jsonl has 7 rows"
 if ls "$tmp/run" | grep -q '\.tmp\.'; then bad "temporary files left"; else ok; fi
 
+# best.json is a params file: `plast eval` of the run's config with it reproduces the
+# final table's meta-trained row exactly (same seed, same evaluation episodes).
+expect 0 "eval best.json" "$bin" eval "$tmp/run/config.json" --set "params=$tmp/run/best.json" \
+  --out "$tmp/ev" --quiet
+want=$(grep "meta-trained" "$tmp/run/summary.md" | cut -d'|' -f3-4)
+got=$(sed -n 3p "$tmp/out" | cut -d'|' -f5-6)
+[ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "eval of best.json gives '$got', the run said '$want'"
+
 # Never overwritten without --force.
 ls "$tmp/run" >"$tmp/before"
 expect 64 "existing run directory" "$bin" meta-train "$tmp/c.json" --out "$tmp/run" --quiet

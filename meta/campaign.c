@@ -35,6 +35,12 @@ static const plast_opt campaign_table[] = {
      "initial step size, in units of each tensor's scale"},
     {"lr", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, lr), 0.05, 0, 1e3, NULL, NULL,
      "openai-es: learning rate of Adam on the mean"},
+    {"es_adam", PLAST_OPT_BOOL, offsetof(plast_campaign_opts, es_adam), 1, 0, 1, NULL, NULL,
+     "openai-es: Adam on the mean (false: plain SGD)"},
+    {"sigma_decay", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, sigma_decay), 1, 1e-6, 1, NULL,
+     NULL, "openai-es: sigma <- max(sigma_min, sigma * sigma_decay) each generation"},
+    {"sigma_min", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, sigma_min), 0, 0, 1e3, NULL, NULL,
+     "openai-es: floor of the sigma schedule"},
     {"weight_decay", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, weight_decay), 0, 0, 1e3, NULL,
      NULL, "openai-es: weight decay on the mean"},
     {"episodes", PLAST_OPT_INT, offsetof(plast_campaign_opts, episodes), 2, 1, 100000, NULL, NULL,
@@ -492,6 +498,9 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
     oc.seed = c->seed;
     oc.lr = c->o.lr;
     oc.weight_decay = c->o.weight_decay;
+    oc.use_adam = c->o.es_adam;
+    oc.sigma_decay = c->o.sigma_decay;
+    oc.sigma_min = c->o.sigma_min;
     oc.ipop = c->o.ipop;
     c->opt = plast_optim_new(&oc, NULL, err); /* z = 0 is the starting point */
     if (!c->opt) {

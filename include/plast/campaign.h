@@ -29,7 +29,9 @@ typedef struct plast_campaign_opts {
     int popsize;
     float sigma0;
     float lr;
+    int es_adam;
     float weight_decay;
+    float sigma_decay, sigma_min;
     int episodes;
     int validate_every, validation_runs;
     int checkpoint_every;

@@ -88,10 +88,11 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
 
     /* One block: s, then per layer fb, delta, scratch; then the outputs. */
     size_t total = (size_t)nb * net->n_out;
-    size_t scr[PLAST_MAX_LAYERS];
+    size_t scr[PLAST_MAX_LAYERS], sta[PLAST_MAX_LAYERS];
     for (int l = 0; l < n_layers; l++) {
         scr[l] = L->rule->scratch_floats(L->rule_opts, &net->layer[l], nb);
-        total += 2 * (size_t)nb * net->layer[l].n_out + scr[l];
+        sta[l] = L->rule->state_floats ? L->rule->state_floats(L->rule_opts, &net->layer[l]) : 0;
+        total += 2 * (size_t)nb * net->layer[l].n_out + scr[l] + sta[l];
     }
     size_t n_seg = (size_t)sh->n_seg;
     total += (size_t)sh->max_steps + n_seg * (n_seg + 3);
@@ -101,6 +102,12 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
         return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (episode workspace)");
     }
     float *p = ep->buf;
+    /* the rule's state first, in one run, so that a reset is one memset */
+    for (int l = 0; l < n_layers; l++) {
+        ep->state[l] = sta[l] ? p : NULL;
+        p += sta[l];
+        ep->n_state += sta[l];
+    }
     ep->s = p, p += (size_t)nb * net->n_out;
     for (int l = 0; l < n_layers; l++) {
         ep->fb[l] = p, p += (size_t)nb * net->layer[l].n_out;
@@ -144,6 +151,7 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
         x->meta = ep->meta[l];
         x->opts = L->rule_opts;
         x->scratch = ep->scratch[l];
+        x->state = ep->state[l];
         x->delta = ep->delta[l];
     }
     return PLAST_OK;
@@ -160,6 +168,7 @@ void plast_episode_free(plast_episode *ep)
 void plast_episode_reset(plast_episode *ep)
 {
     plast_net_copy(&ep->work, &ep->L->net);
+    if (ep->n_state) memset(ep->buf, 0, ep->n_state * sizeof(float));
 }
 
 /* Minibatch loss and the broadcast signal s; out is the network output [batch][n_out]. */

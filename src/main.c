@@ -216,10 +216,22 @@ static int cmd_list(int argc, char **argv)
         plast_opts_defaults(&plast_net_opts_table, &no);
         plast_err err;
         plast_learner L;
-        if (plast_net_spec_make(&no, 11, 1, &sp, &err) ||
-            plast_learner_init(&L, &sp, r, opts, 0, &err))
-            return fail(&err);
-        printf("  meta-parameters (network 11-40-40-40-1, default options):\n");
+        /* An example network: regression with every layer plastic, or, for a rule that
+         * refuses that, classification on a frozen stack. */
+        int rc = plast_net_spec_make(&no, 11, 1, &sp, &err);
+        if (!rc && plast_learner_init(&L, &sp, r, opts, 0, &err)) {
+            for (int l = 0; l < sp.n_layers - 1; l++) sp.plastic[l] = 0;
+            sp.width[sp.n_layers - 1] = 5;
+            rc = plast_learner_init(&L, &sp, r, opts, 1, &err);
+        }
+        if (rc) {
+            printf("  (no example network: %s)\n\n", err.msg);
+            continue;
+        }
+        printf("  meta-parameters (example network %d", L.net.n_in);
+        for (int l = 0; l < L.net.n_layers; l++) printf("-%d", L.net.layer[l].n_out);
+        printf(", default options):\n");
+        if (!L.meta.n) printf("    (none)\n");
         for (int k = 0; k < L.meta.n; k++) {
             const plast_pspec *p = &L.meta.spec[k];
             char label[64];

@@ -61,3 +61,31 @@ void plast_summarize(const float *x, int n, int n_boot, double level, uint64_t s
 {
     plast_summarize_strided(x, n, 1, n_boot, level, seed, work, out);
 }
+
+void plast_cl_compute(const float *R, const float *b, int T, int higher_better,
+                      plast_cl_metrics *out)
+{
+    const float *last = R + (size_t)(T - 1) * T;
+    double acc = 0.0, la = 0.0;
+    for (int j = 0; j < T; j++) acc += last[j], la += R[(size_t)j * T + j];
+    out->acc = acc / T;
+    out->learning = la / T;
+    if (T < 2) {
+        out->bwt = out->fwt = out->forgetting = NAN;
+        return;
+    }
+    double bwt = 0.0, fwt = 0.0, fgt = 0.0;
+    for (int j = 0; j < T - 1; j++) {
+        bwt += last[j] - R[(size_t)j * T + j];
+        double best = R[j]; /* row 0 */
+        for (int l = 1; l < T - 1; l++) {
+            double v = R[(size_t)l * T + j];
+            best = higher_better ? fmax(best, v) : fmin(best, v);
+        }
+        fgt += higher_better ? best - last[j] : last[j] - best;
+    }
+    for (int j = 1; j < T; j++) fwt += b ? R[(size_t)(j - 1) * T + j] - b[j] : NAN;
+    out->bwt = bwt / (T - 1);
+    out->fwt = fwt / (T - 1);
+    out->forgetting = fgt / (T - 1);
+}

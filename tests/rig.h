@@ -16,9 +16,11 @@ typedef struct rig {
     plast_task_shape shape;
 } rig;
 
-/* widths[0..n_layers-1], the last is the output; acts likewise. */
-static inline void rig_init(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
-                     const plast_act *acts, int batch, int classification, uint64_t seed)
+/* widths[0..n_layers-1], the last is the output; acts likewise. output_only freezes every
+ * layer but the output. Returns the learner's error code (the rule may refuse the set-up). */
+static inline int rig_try(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
+                          const plast_act *acts, int batch, int classification, uint64_t seed,
+                          int output_only)
 {
     const plast_rule *r = plast_rule_find(rule);
     REQUIRE(r != NULL);
@@ -27,7 +29,8 @@ static inline void rig_init(rig *g, const char *rule, int n_in, int n_layers, co
     memset(&sp, 0, sizeof sp);
     sp.n_in = n_in;
     sp.n_layers = n_layers;
-    for (int l = 0; l < n_layers; l++) sp.width[l] = widths[l], sp.act[l] = acts[l], sp.plastic[l] = 1;
+    for (int l = 0; l < n_layers; l++)
+        sp.width[l] = widths[l], sp.act[l] = acts[l], sp.plastic[l] = !output_only || l == n_layers - 1;
     sp.w_init = PLAST_INIT_KAIMING_UNIFORM;
     sp.w_gain = 1.0f;
     sp.b_init = PLAST_INIT_UNIFORM;
@@ -39,7 +42,8 @@ static inline void rig_init(rig *g, const char *rule, int n_in, int n_layers, co
     sp.out_fb_init = PLAST_INIT_NORMAL;
     sp.out_fb_value = 0.5f;
     plast_err err;
-    REQUIRE(plast_learner_init(&g->L, &sp, r, g->opts, classification, &err) == PLAST_OK);
+    int rc = plast_learner_init(&g->L, &sp, r, g->opts, classification, &err);
+    if (rc) return rc;
     plast_rng rng;
     plast_rng_seed(&rng, seed, 99);
     plast_learner_draw(&g->L, &rng);
@@ -51,6 +55,13 @@ static inline void rig_init(rig *g, const char *rule, int n_in, int n_layers, co
     g->shape.max_steps = 1;
     g->shape.n_seg = 1;
     g->shape.n_query = 1;
+    return PLAST_OK;
+}
+
+static inline void rig_init(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
+                            const plast_act *acts, int batch, int classification, uint64_t seed)
+{
+    REQUIRE(rig_try(g, rule, n_in, n_layers, widths, acts, batch, classification, seed, 0) == 0);
 }
 
 /* The episode is set up after the caller has adjusted options and meta-parameters. */

@@ -65,7 +65,12 @@ int main(void)
         plast_stream st;
         REQUIRE(cfg.task->shape(cfg.task_opts, &sh, &err) == 0);
         REQUIRE(plast_net_spec_make(&cfg.net, sh.n_in, sh.n_out, &sp, &err) == 0);
-        REQUIRE(plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, 0, &err) == 0);
+        if (plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, 0, &err)) {
+            /* a classification-only rule (ncm): covered on the gauss task below */
+            fprintf(stderr, "rule %s on sine: %s\n", all[i]->name, err.msg);
+            REQUIRE(err.code == PLAST_E_CONFIG);
+            continue;
+        }
         REQUIRE(plast_episode_init(&ep, &L, &sh, &err) == 0);
         REQUIRE(plast_stream_init(&st, &sh, &err) == 0);
         void *state = cfg.task->create(cfg.task_opts, 1, &err);

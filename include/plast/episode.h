@@ -53,6 +53,8 @@ typedef struct plast_episode {
     float *fb[PLAST_MAX_LAYERS];
     float *delta[PLAST_MAX_LAYERS];
     float *scratch[PLAST_MAX_LAYERS];
+    float *state[PLAST_MAX_LAYERS];  /* the rule's per-layer plastic state (or NULL) */
+    size_t n_state;                  /* floats of all of it, from state[0] on */
     const float *meta[PLAST_MAX_LAYERS][PLAST_MAX_LAYER_META];
     plast_broadcast bc;
     plast_local local[PLAST_MAX_LAYERS];
@@ -68,7 +70,7 @@ void plast_episode_free(plast_episode *ep);
 void plast_episode_run(plast_episode *ep, const plast_stream *s);
 
 /* The pieces of a run, for tests and analysis: */
-/* Resets the plastic copy to the learner's initial network. */
+/* Resets the plastic copy to the learner's initial network and zeroes the rule's state. */
 void plast_episode_reset(plast_episode *ep);
 /* One online step on x [batch][n_in], y [batch][n_out]; returns the minibatch loss. */
 float plast_episode_step(plast_episode *ep, const float *x, const float *y, int batch,

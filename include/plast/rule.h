@@ -61,6 +61,9 @@ typedef struct plast_local {
     const float *const *meta;/* this layer's meta-parameter tensors, in declaration order */
     const void *opts;        /* the rule's options struct */
     float *scratch;          /* scratch_floats(...) floats, contents undefined on entry */
+    float *state;            /* state_floats(...) floats of the layer's own plastic state (e.g.
+                              * per-neuron counts or traces): zero at the start of an episode,
+                              * kept across its steps; NULL when the rule declares none */
     float *delta;            /* [batch][n_out] CHAIN/TRANSPOSE: signal() writes what travels down */
     const float *pre_delta;  /* [batch][n_in] the pre-synaptic neurons' own delta (what signal()
                               * wrote for the layer below), during update() only; NULL when the
@@ -82,6 +85,8 @@ typedef struct plast_rule {
     int (*check)(const void *opts, const plast_net *net, int classification, plast_err *err);
     /* Scratch floats a layer's step needs. */
     size_t (*scratch_floats)(const void *opts, const plast_layer *ly, int batch_max);
+    /* Optional: floats of per-layer plastic state kept through an episode (NULL: none). */
+    size_t (*state_floats)(const void *opts, const plast_layer *ly);
     /* CHAIN/TRANSPOSE rules: fills delta from fb (called top-down before any update). */
     void (*signal)(const plast_local *x);
     /* Updates W (and b) in place. */

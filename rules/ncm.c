@@ -1,0 +1,89 @@
+/* ncm.c — nearest class mean, the classification reference (not a plasticity rule to
+ * discover, but one written in the same local form). The output layer keeps, for every
+ * class c, the running mean of the inputs seen with that class,
+ *   n_c <- n_c + 1,  W_c <- W_c + (x - W_c) / n_c,  b_c = -|W_c|^2 / 2,
+ * so that the logits W x + b = -|x - W_c|^2 / 2 + |x|^2 / 2 rank classes by the distance
+ * to their mean. It reads only its input, the target at its own output and its own state
+ * (the counts n_c); every layer below the output must be frozen (a fixed representation,
+ * the way FLP and OML classify on top of a learned feature extractor). A class without
+ * samples yet gets the bias -1e30, so it is never predicted. */
+#include <stddef.h>
+#include <string.h>
+
+#include "plast/rule.h"
+
+typedef struct ncm_opts {
+    int unused;
+} ncm_opts;
+
+static int ncm_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+{
+    (void)opts, (void)net, (void)meta, (void)err;
+    return PLAST_OK; /* no meta-parameters */
+}
+
+static int ncm_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+{
+    (void)opts;
+    if (!classification)
+        return plast_err_set(err, PLAST_E_CONFIG, "rule.name", "ncm is for classification tasks");
+    for (int l = 0; l < net->n_layers - 1; l++)
+        if (net->layer[l].plastic)
+            return plast_err_set(err, PLAST_E_CONFIG, "net.frozen",
+                                 "ncm learns only the output layer: freeze layers 0..%d",
+                                 net->n_layers - 2);
+    if (net->layer[net->n_layers - 1].act != PLAST_ACT_IDENTITY)
+        return plast_err_set(err, PLAST_E_CONFIG, "net.output_act",
+                             "ncm needs an identity output (its logits are distances)");
+    return PLAST_OK;
+}
+
+static size_t ncm_scratch(const void *opts, const plast_layer *ly, int batch_max)
+{
+    (void)opts, (void)ly, (void)batch_max;
+    return 0;
+}
+
+static size_t ncm_state(const void *opts, const plast_layer *ly)
+{
+    (void)opts;
+    return (size_t)ly->n_out; /* n_c */
+}
+
+static void ncm_update(const plast_local *x)
+{
+    if (!x->is_output) return;
+    int no = x->n_out, ni = x->n_in;
+    for (int b = 0; b < x->batch; b++) {
+        const float *t = x->s + (size_t)b * no, *in = x->pre + (size_t)b * ni;
+        int c = 0;
+        for (int i = 1; i < no; i++)
+            if (t[i] > t[c]) c = i;
+        float n = x->state[c] += 1.0f;
+        float *w = x->W + (size_t)c * ni;
+        double norm = 0.0;
+        for (int j = 0; j < ni; j++) {
+            w[j] += (in[j] - w[j]) / n;
+            norm += (double)w[j] * w[j];
+        }
+        x->b[c] = (float)(-0.5 * norm);
+    }
+    /* A class not seen yet has no mean: it must never be the nearest. */
+    for (int i = 0; i < no; i++)
+        if (x->state[i] == 0.0f) x->b[i] = -1e30f;
+}
+
+const plast_rule plast_rule_ncm = {
+    .name = "ncm",
+    .summary = "nearest class mean on the output layer (classification reference)",
+    .nonlocal = 0,
+    .path = PLAST_PATH_NONE,
+    .sig = PLAST_SIG_TEACHER,
+    .opts = {NULL, 0, sizeof(ncm_opts)},
+    .declare = ncm_declare,
+    .check = ncm_check,
+    .scratch_floats = ncm_scratch,
+    .state_floats = ncm_state,
+    .signal = NULL,
+    .update = ncm_update,
+};

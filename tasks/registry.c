@@ -3,9 +3,9 @@
 
 #include "plast/task.h"
 
-extern const plast_task plast_task_sine;
+extern const plast_task plast_task_sine, plast_task_gauss;
 
-static const plast_task *const all[] = {&plast_task_sine};
+static const plast_task *const all[] = {&plast_task_sine, &plast_task_gauss};
 
 const plast_task *const *plast_task_all(int *n)
 {

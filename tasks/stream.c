@@ -38,3 +38,45 @@ void plast_stream_free(plast_stream *s)
     free(s->buf);
     memset(s, 0, sizeof *s);
 }
+
+void plast_stream_fill_classes(plast_stream *s, int n_seg, const int *label, int n_train,
+                               int iid, plast_rng *rng, plast_item_fn item, const void *ctx)
+{
+    const plast_task_shape *sh = &s->shape;
+    int nb = sh->batch, ni = sh->n_in, no = sh->n_out, per = n_train / nb;
+    int step = 0;
+    for (int k = 0; k < n_seg; k++) {
+        for (int m = 0; m < per; m++, step++) {
+            s->seg[step] = k;
+            s->saccade[step] = 0.0f;
+            for (int b = 0; b < nb; b++) {
+                size_t at = (size_t)step * nb + b;
+                item(ctx, k, m * nb + b, 0, s->x + at * ni);
+                float *y = s->y + at * no;
+                for (int i = 0; i < no; i++) y[i] = 0.0f;
+                y[label[k]] = 1.0f;
+            }
+        }
+        s->mark[k] = step;
+        for (int q = 0; q < sh->n_query; q++) {
+            size_t at = (size_t)k * sh->n_query + q;
+            item(ctx, k, q, 1, s->qx + at * ni);
+            float *y = s->qy + at * no;
+            for (int i = 0; i < no; i++) y[i] = 0.0f;
+            y[label[k]] = 1.0f;
+        }
+    }
+    s->n_steps = step;
+    if (!iid) return;
+    /* Fisher-Yates over whole minibatches, swapping their data in place. */
+    size_t xs = (size_t)nb * ni, ys = (size_t)nb * no;
+    for (int i = step - 1; i > 0; i--) {
+        int j = (int)plast_rng_below(rng, (uint32_t)i + 1u);
+        if (i == j) continue;
+        float *xi = s->x + (size_t)i * xs, *xj = s->x + (size_t)j * xs;
+        for (size_t t = 0; t < xs; t++) { float v = xi[t]; xi[t] = xj[t]; xj[t] = v; }
+        float *yi = s->y + (size_t)i * ys, *yj = s->y + (size_t)j * ys;
+        for (size_t t = 0; t < ys; t++) { float v = yi[t]; yi[t] = yj[t]; yj[t] = v; }
+        int g = s->seg[i]; s->seg[i] = s->seg[j]; s->seg[j] = g;
+    }
+}

@@ -2,10 +2,12 @@
  *
  * This program is linked with malloc, calloc and realloc wrapped (-Wl,--wrap, see
  * CMakeLists.txt), so every allocation made by plast's own code is counted. For every rule,
- * drawing an episode from the sine task and running it (forward, feedback, updates,
- * evaluation) must allocate nothing. */
+ * drawing an episode from the sine task (regression) and from the gauss task
+ * (classification) and running it (forward, feedback, updates, evaluation) must allocate
+ * nothing. */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "plast/config.h"
@@ -50,11 +52,19 @@ int main(void)
 
     int n;
     const plast_rule *const *all = plast_rule_all(&n);
-    for (int i = 0; i < n; i++) {
-        char json[256];
-        snprintf(json, sizeof json,
-                 "{\"net\": {\"hidden\": [70, 90]}, \"rule\": \"%s\","
-                 " \"task\": {\"name\": \"sine\", \"n_batches\": 5}}", all[i]->name);
+    /* every rule on regression (sine) and on classification (gauss, the hidden layers
+     * frozen when the rule learns only its output) */
+    for (int i = 0; i < 2 * n; i++) {
+        char json[320];
+        if (i < n)
+            snprintf(json, sizeof json,
+                     "{\"net\": {\"hidden\": [70, 90]}, \"rule\": \"%s\","
+                     " \"task\": {\"name\": \"sine\", \"n_batches\": 5}}", all[i]->name);
+        else
+            snprintf(json, sizeof json,
+                     "{\"net\": {\"hidden\": [30], \"frozen\": [%s]}, \"rule\": \"%s\","
+                     " \"task\": {\"name\": \"gauss\", \"n_train\": 4}}",
+                     strcmp(all[i - n]->name, "ncm") ? "" : "0", all[i - n]->name);
         static plast_config cfg;
         plast_err err;
         REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, NULL, &err) == PLAST_OK);
@@ -65,7 +75,7 @@ int main(void)
         plast_stream st;
         REQUIRE(cfg.task->shape(cfg.task_opts, &sh, &err) == 0);
         REQUIRE(plast_net_spec_make(&cfg.net, sh.n_in, sh.n_out, &sp, &err) == 0);
-        if (plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, 0, &err)) {
+        if (plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, sh.classification, &err)) {
             /* a classification-only rule (ncm): covered on the gauss task below */
             fprintf(stderr, "rule %s on sine: %s\n", all[i]->name, err.msg);
             REQUIRE(err.code == PLAST_E_CONFIG);
@@ -84,7 +94,9 @@ int main(void)
             plast_episode_run(&ep, &st);
         }
         counting = 0;
-        if (allocations) fprintf(stderr, "rule %s: %d allocations in an episode\n", all[i]->name, allocations);
+        if (allocations)
+            fprintf(stderr, "rule %s, task %s: %d allocations in an episode\n", cfg.rule->name,
+                    cfg.task->name, allocations);
         CHECK(allocations == 0);
         allocations = 0;
         cfg.task->destroy(state);

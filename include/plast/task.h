@@ -40,6 +40,18 @@ typedef struct plast_stream {
 int plast_stream_init(plast_stream *s, const plast_task_shape *shape, plast_err *err);
 void plast_stream_free(plast_stream *s);
 
+/* For classification tasks: fills s from n_seg classes (segments, in presentation order).
+ * Class k has output label label[k], n_train training items and shape.n_query query items;
+ * item(ctx, k, i, query, x) writes the i-th (training or query) input of class k, n_in
+ * floats. Continual order presents the classes one after the other (minibatches of
+ * shape.batch items of one class), iid order shuffles those minibatches; mark[k] counts
+ * the steps of the first k+1 classes. n_train must be a multiple of the batch. Items are
+ * requested in a fixed order (class by class, training then query), so an item function
+ * may draw from an RNG. Allocates nothing. */
+typedef void (*plast_item_fn)(const void *ctx, int seg, int index, int query, float *x);
+void plast_stream_fill_classes(plast_stream *s, int n_seg, const int *label, int n_train,
+                               int iid, plast_rng *rng, plast_item_fn item, const void *ctx);
+
 typedef struct plast_task {
     const char *name;
     const char *summary;

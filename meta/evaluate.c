@@ -152,3 +152,63 @@ void plast_eval_result_free(plast_eval_result *r)
     free(r->buf);
     memset(r, 0, sizeof *r);
 }
+
+int plast_eval_setup_init(plast_eval_setup *s, const plast_config *cfg, plast_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    plast_net_spec spec;
+    int rc = cfg->task->shape(cfg->task_opts, &s->shape, err);
+    if (!rc) rc = plast_net_spec_make(&cfg->net, s->shape.n_in, s->shape.n_out, &spec, err);
+    if (!rc) rc = plast_learner_init(&s->L, &spec, cfg->rule, cfg->rule_opts, s->shape.classification, err);
+    if (rc) return rc;
+    if (cfg->run.params[0]) {
+        if ((rc = plast_learner_clone(&s->fixed, &s->L, err))) goto fail;
+        s->have_fixed = 1;
+        plast_pset *secs[2] = {&s->fixed.net.p, &s->fixed.meta};
+        const char *names[2] = {"net", "meta"};
+        unsigned char *masks[2] = {s->mask_net, s->mask_meta};
+        if ((rc = plast_params_read(cfg->run.params, cfg->rule->name, secs, names, 2, masks, err)))
+            goto fail;
+    }
+    s->task_state = cfg->task->create(cfg->task_opts, (uint64_t)cfg->run.seed, err);
+    if (!s->task_state) {
+        rc = err && err->code ? err->code : PLAST_E_INTERNAL;
+        goto fail;
+    }
+    return PLAST_OK;
+fail:
+    plast_eval_setup_free(s);
+    return rc;
+}
+
+int plast_eval_setup_run(plast_eval_setup *s, int threads,
+                         void (*progress)(void *ctx, int done, int total), void *progress_ctx,
+                         plast_eval_result *res, plast_err *err)
+{
+    const plast_config *cfg = s->cfg;
+    plast_eval_spec es = {
+        .task = cfg->task,
+        .task_state = s->task_state,
+        .shape = s->shape,
+        .seed = (uint64_t)cfg->run.seed,
+        .runs = cfg->run.runs,
+        .threads = threads,
+        .init_per_run = 1, /* loaded tensors replace the drawn ones in every run */
+        .n_boot = cfg->run.bootstrap,
+        .fixed = s->have_fixed ? &s->fixed : NULL,
+        .fixed_net = s->mask_net,
+        .fixed_meta = s->mask_meta,
+        .progress = progress,
+        .progress_ctx = progress_ctx,
+    };
+    return plast_evaluate(&s->L, &es, res, err);
+}
+
+void plast_eval_setup_free(plast_eval_setup *s)
+{
+    if (s->task_state) s->cfg->task->destroy(s->task_state);
+    if (s->have_fixed) plast_learner_free(&s->fixed);
+    plast_learner_free(&s->L);
+    memset(s, 0, sizeof *s);
+}

@@ -14,6 +14,7 @@
 
 #include <signal.h>
 
+#include "plast/bench.h"
 #include "plast/campaign.h"
 #include "plast/config.h"
 #include "plast/evaluate.h"
@@ -72,6 +73,7 @@ static const char *const help_main =
     "commands:\n"
     "  meta-train CAMPAIGN.json   evolve a rule's meta-parameters (resumable run directory)\n"
     "  eval CONFIG.json   score a rule on a task over many runs (mean, 95% CI, curve)\n"
+    "  bench SUITE.json   methods x tasks x seeds: tables, continual curves, heatmaps\n"
     "  show RUN           a run's summary and its learned meta-parameters\n"
     "  plot RUN           redraw a run's plots with gnuplot\n"
     "  list rules|tasks   the rules and tasks with their options and meta-parameters\n"
@@ -105,6 +107,16 @@ static const char *const help_metatrain =
     "(exit 75). Under mpirun -np N the candidates are spread over the ranks.\n"
     "writes: config.json run.json metrics.csv metrics.jsonl checkpoint.bin best.json\n"
     "        start.json summary.json summary.md metatrain.png curves.png (+ .gp, .csv)\n";
+
+static const char *const help_bench =
+    "usage: plast bench SUITE.json [--out DIR] [--threads N] [--force] [--quiet]\n"
+    "\n"
+    "Runs every method of the suite on every variant of its task, over the suite's runs\n"
+    "(the same episodes for every method), sweeping a method's key first where it says so,\n"
+    "and writes table.md/.csv/.json (final score, ACC, BWT, FWT, forgetting, learning\n"
+    "accuracy with 95% bootstrap intervals), continual-learning curves, a heatmap of the\n"
+    "score matrix per method and forgetting bars (PNG through gnuplot). Suites ship in\n"
+    "meta/campaigns/ (bench-*.json). Default output: results/bench-NAME.\n";
 
 static const char *const help_show =
     "usage: plast show RUN\n"
@@ -150,6 +162,7 @@ static int cmd_help(int argc, char **argv)
     if (!strcmp(what, "eval")) fputs(help_eval, stdout);
     else if (!strcmp(what, "meta-train")) fputs(help_metatrain, stdout);
     else if (!strcmp(what, "show")) fputs(help_show, stdout);
+    else if (!strcmp(what, "bench")) fputs(help_bench, stdout);
     else if (!strcmp(what, "plot")) fputs(help_plot, stdout);
     else if (!strcmp(what, "list")) fputs(help_list, stdout);
     else if (!*what || !strcmp(what, "help")) fputs(help_main, stdout);
@@ -405,29 +418,9 @@ static int cmd_eval(int argc, char **argv)
     if (seed >= 0) cfg.run.seed = (int)seed;
 
     /* Everything that can be wrong with the input is found before any output is made. */
-    plast_task_shape shape;
-    plast_net_spec spec;
-    plast_learner L, fixed;
-    int have_fixed = 0;
-    unsigned char mask_net[PLAST_MAX_PSPECS] = {0}, mask_meta[PLAST_MAX_PSPECS] = {0};
-    if ((rc = cfg.task->shape(cfg.task_opts, &shape, &err))) return fail(&err);
-    if ((rc = plast_net_spec_make(&cfg.net, shape.n_in, shape.n_out, &spec, &err))) return fail(&err);
-    if ((rc = plast_learner_init(&L, &spec, cfg.rule, cfg.rule_opts, shape.classification, &err)))
-        return fail(&err);
-    if (cfg.run.params[0]) {
-        if ((rc = plast_learner_clone(&fixed, &L, &err))) goto done;
-        have_fixed = 1;
-        plast_pset *secs[2] = {&fixed.net.p, &fixed.meta};
-        const char *names[2] = {"net", "meta"};
-        unsigned char *masks[2] = {mask_net, mask_meta};
-        if ((rc = plast_params_read(cfg.run.params, cfg.rule->name, secs, names, 2, masks, &err)))
-            goto done;
-    }
-    void *task_state = cfg.task->create(cfg.task_opts, (uint64_t)cfg.run.seed, &err);
-    if (!task_state) {
-        rc = err.code ? err.code : PLAST_E_INTERNAL;
-        goto done;
-    }
+    plast_eval_setup setup;
+    if ((rc = plast_eval_setup_init(&setup, &cfg, &err))) return fail(&err);
+    const plast_task_shape shape = setup.shape;
 
     char dir[4096];
     if (out) {
@@ -446,27 +439,12 @@ static int cmd_eval(int argc, char **argv)
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tmv);
         snprintf(dir, sizeof dir, "results/eval-%s-%s", stem, stamp);
     }
-    if ((rc = plast_dir_prepare(dir, force, &err))) goto done_task;
+    if ((rc = plast_dir_prepare(dir, force, &err))) goto done;
 
     progress_state ps = {.quiet = quiet, .tty = isatty(2)};
     clock_gettime(CLOCK_MONOTONIC, &ps.t0);
-    plast_eval_spec es = {
-        .task = cfg.task,
-        .task_state = task_state,
-        .shape = shape,
-        .seed = (uint64_t)cfg.run.seed,
-        .runs = cfg.run.runs,
-        .threads = (int)threads,
-        .init_per_run = 1, /* loaded tensors replace the drawn ones in every run */
-        .n_boot = cfg.run.bootstrap,
-        .fixed = have_fixed ? &fixed : NULL,
-        .fixed_net = mask_net,
-        .fixed_meta = mask_meta,
-        .progress = progress,
-        .progress_ctx = &ps,
-    };
     plast_eval_result res;
-    if ((rc = plast_evaluate(&L, &es, &res, &err))) goto done_task;
+    if ((rc = plast_eval_setup_run(&setup, (int)threads, progress, &ps, &res, &err))) goto done;
 
     eval_ctx ctx = {.cfg = &cfg, .res = &res, .classification = shape.classification, .threads = (int)threads,
                     .seconds = since(&ps.t0)};
@@ -502,12 +480,63 @@ static int cmd_eval(int argc, char **argv)
                rendered ? " (curve.png)" : " (install gnuplot and run 'gnuplot curve.gp' there for curve.png)");
     }
     plast_eval_result_free(&res);
-done_task:
-    cfg.task->destroy(task_state);
 done:
-    if (have_fixed) plast_learner_free(&fixed);
-    plast_learner_free(&L);
+    plast_eval_setup_free(&setup);
     return rc ? fail(&err) : 0;
+}
+
+/* ---------------- bench ---------------- */
+
+static void bench_note(void *ctx, const char *msg)
+{
+    if (!*(const int *)ctx) fprintf(stderr, "bench: %s\n", msg);
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    const char *path = NULL, *out = NULL;
+    int force = 0, quiet = 0;
+    long threads = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--threads") && has) {
+            if (parse_int("--threads", argv[++i], 1, 256, &threads)) return PLAST_E_USAGE;
+        } else if (!strcmp(a, "--out") && has) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            int valued = !strcmp(a, "--threads") || !strcmp(a, "--out");
+            return usage_error(valued ? "option %s needs a value" : "unknown option %s", a);
+        } else if (!path) {
+            path = a;
+        } else {
+            return usage_error("unexpected argument '%s'", a);
+        }
+    }
+    if (!path) return usage_error("%s", "usage: plast bench SUITE.json [options]");
+    static plast_suite suite;
+    plast_err err;
+    plast_err_clear(&err);
+    if (plast_suite_load(&suite, path, &err) || plast_bench_check(&suite, &err)) {
+        plast_suite_free(&suite);
+        return fail(&err);
+    }
+    char dir[4096];
+    if (out) snprintf(dir, sizeof dir, "%s", out);
+    else snprintf(dir, sizeof dir, "results/bench-%s", suite.name);
+    int rc = plast_dir_prepare(dir, force, &err);
+    static char table[1 << 16];
+    plast_bench_hooks hooks = {bench_note, &quiet};
+    if (!rc) rc = plast_bench_run(&suite, dir, (int)threads, &hooks, table, sizeof table, &err);
+    plast_suite_free(&suite);
+    if (rc) return fail(&err);
+    fputs(table, stdout);
+    printf("\nresults in %s (table.md, table.csv, table.json, curves_*.png, heatmap_*.png, forgetting_*.png)\n", dir);
+    return 0;
 }
 
 /* ---------------- meta-train ---------------- */
@@ -715,6 +744,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (!strcmp(cmd, "show")) return cmd_show(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", cmd);

@@ -3,9 +3,11 @@
 
 #include "plast/task.h"
 
-extern const plast_task plast_task_sine, plast_task_gauss;
+extern const plast_task plast_task_sine, plast_task_gauss, plast_task_omniglot,
+    plast_task_omniglot_split, plast_task_images;
 
-static const plast_task *const all[] = {&plast_task_sine, &plast_task_gauss};
+static const plast_task *const all[] = {&plast_task_sine, &plast_task_gauss, &plast_task_omniglot,
+                                        &plast_task_omniglot_split, &plast_task_images};
 
 const plast_task *const *plast_task_all(int *n)
 {

@@ -8,6 +8,7 @@
 #ifndef PLAST_EVALUATE_H
 #define PLAST_EVALUATE_H
 
+#include "plast/config.h"
 #include "plast/episode.h"
 #include "plast/metrics.h"
 #include "plast/task.h"
@@ -47,5 +48,24 @@ typedef struct plast_eval_result {
 int plast_evaluate(const plast_learner *template_learner, const plast_eval_spec *spec,
                    plast_eval_result *out, plast_err *err);
 void plast_eval_result_free(plast_eval_result *r);
+
+/* Everything an evaluation of a config needs, checked and built before any output is made:
+ * the task's shape and state, the learner, and the params file's tensors (which replace the
+ * drawn ones in every run). */
+typedef struct plast_eval_setup {
+    const plast_config *cfg;
+    plast_task_shape shape;
+    plast_learner L, fixed;
+    int have_fixed;
+    unsigned char mask_net[PLAST_MAX_PSPECS], mask_meta[PLAST_MAX_PSPECS];
+    void *task_state;
+} plast_eval_setup;
+
+int plast_eval_setup_init(plast_eval_setup *s, const plast_config *cfg, plast_err *err);
+/* Scores the config over cfg->run.runs runs with its seed and bootstrap. */
+int plast_eval_setup_run(plast_eval_setup *s, int threads,
+                         void (*progress)(void *ctx, int done, int total), void *progress_ctx,
+                         plast_eval_result *res, plast_err *err);
+void plast_eval_setup_free(plast_eval_setup *s);
 
 #endif

@@ -1,0 +1,94 @@
+/* dataset.h — image data sets read from disk: Omniglot (PNG trees or the official zips) and
+ * IDX files (MNIST, Fashion-MNIST), held as one float array of images in [0, 1].
+ *
+ * Tasks that present images (few-shot Omniglot episodes, continual Fashion-MNIST) draw from a
+ * plast_dataset loaded once at set-up; nothing here runs inside an episode. A plast_dataset is
+ * caller-owned storage: a loader fills it (everything in one allocation, d->buf) and
+ * plast_dataset_free releases it. On failure a loader leaves *d zeroed (nothing to free) and
+ * fills the error record: PLAST_E_NOINPUT for a missing file or directory, PLAST_E_DATA for a
+ * file whose contents are wrong (where = the file, or "file.zip:entry" inside a zip),
+ * PLAST_E_IO when reading or writing failed, PLAST_E_USAGE for bad arguments. Loaders never
+ * print (libpng's messages are captured into the record) and never exit. */
+#ifndef PLAST_DATASET_H
+#define PLAST_DATASET_H
+
+#include "plast/error.h"
+
+typedef struct plast_dataset {
+    int n, h, w;          /* n images of h*w floats in [0,1]; for Omniglot 1 = ink (black stroke), background 0 */
+    float *x;             /* [n][h*w], row-major */
+    int *label;           /* [n] class 0..n_classes-1 */
+    int *group;           /* [n] Omniglot: alphabet index; IDX: 0 */
+    int *item;            /* [n] Omniglot: drawing index within its character (0..19, in file-name order); IDX: index within its class */
+    int n_classes, n_groups;
+    char (*class_name)[96];  /* [n_classes] e.g. "Alphabet_of_the_Magi/character01"; IDX: "0".."9" */
+    char (*group_name)[64];  /* [n_groups] Omniglot: alphabet name; IDX: "all" */
+    void *buf;            /* one allocation holding all of the arrays above, freed by plast_dataset_free */
+} plast_dataset;
+
+/* ---- shared (tasks/dataset.c) ---- */
+
+/* Sets *d up for n images of h x w with n_classes and n_groups names, all zero, in one
+ * allocation. Sizes are checked (n >= 0, h, w, n_classes, n_groups >= 1, no overflow) before
+ * allocating: PLAST_E_USAGE when they are out of range, PLAST_E_INTERNAL when memory runs out. */
+int plast_dataset_alloc(plast_dataset *d, int n, int h, int w, int n_classes, int n_groups,
+                        plast_err *err);
+/* Releases d->buf and zeroes *d; safe on a zeroed or already freed dataset. */
+void plast_dataset_free(plast_dataset *d);
+
+/* Area-averaging resize of one sh x sw image into dh x dw: each output pixel is the mean of
+ * the source over the output pixel's footprint, an exact box filter with fractional overlap
+ * (weights are integer overlaps on a grid of sh*dh x sw*dw cells, summed in double, divided
+ * once), so the mean of the image is preserved and an image of 0s and 1s gives exactly the
+ * covered fraction. Works for shrinking and enlarging; equal sizes copy. work holds
+ * dh * sw doubles. No allocation. */
+void plast_resize_area(const float *src, int sh, int sw, float *dst, int dh, int dw, double *work);
+/* Resizes every image of d to h x w (plast_resize_area) into a new allocation; labels, items
+ * and names are kept. On failure d is unchanged. */
+int plast_dataset_resize(plast_dataset *d, int h, int w, plast_err *err);
+
+/* ---- Omniglot (tasks/omniglot_data.c) ---- */
+
+/* Omniglot in its official layout ALPHABET/characterNN/NAME.png, from any number of sources,
+ * each a directory or an official zip (images_background_small1.zip, ...; the zip's top folder
+ * is stripped, a zip without one is read as is). Hidden entries (".*", "__MACOSX") and non-PNG
+ * files are skipped. Classes are ordered by (source order, alphabet name, character name) and
+ * images by file name, comparing names bytewise (strcmp); labels follow that order and groups
+ * number the alphabets in order of first appearance. An alphabet may appear in one source
+ * only, so that no drawing is loaded twice under two labels (small1 and small2 share Greek and
+ * Latin; both are subsets of images_background): PLAST_E_DATA otherwise, where = the later
+ * source. A source without any ALPHABET/character/NAME.png is PLAST_E_DATA.
+ *
+ * Every PNG is decoded with libpng (1-bit or 8-bit grey; palette, 16-bit and colour are
+ * converted to 8-bit grey, alpha is composited over white), inverted to ink
+ * (ink = (255 - grey) / 255) and resized to size x size (1 <= size <= 1024) by
+ * plast_resize_area; size 105 keeps the official 105 x 105 images as they are. Images need
+ * not be 105 x 105, but all images of one load must be square and of one size, the size of
+ * the first image in class order (at most 4096): any other size is PLAST_E_DATA.
+ *
+ * cache_dir non-NULL: a binary cache file there (the directory is created when missing), named
+ * omniglot-HASH.cache from a 64-bit hash (plast_hash64) of the source paths as given, their
+ * device, inode, size and mtime, the name, size and mtime (directory) or CRC (zip) of every
+ * image listed in them, and size. Directory sources list every file in the key because a
+ * directory's own mtime does not change when a file deep inside it is rewritten. A valid cache
+ * is used and *cache_hit (may be NULL) set to 1; otherwise the images are decoded, the cache is
+ * written atomically (plast_write_atomic: magic, version, byte-order mark, header, arrays and a
+ * checksum) and *cache_hit is 0. A corrupt, truncated or foreign cache is ignored and rewritten
+ * (not an error); a cache write failure is PLAST_E_IO (and *d is left zeroed). */
+int plast_omniglot_load(plast_dataset *d, const char *const *sources, int n_sources, int size,
+                        const char *cache_dir, int *cache_hit, plast_err *err);
+
+/* ---- IDX (tasks/idx.c) ---- */
+
+/* An IDX image file (magic 0x00000803, unsigned bytes, n x rows x cols, big-endian header) and
+ * its label file (magic 0x00000801, n), each plain or gzip (zlib's gzread reads both). Pixels
+ * are stored as value / 255 (0 = background as in MNIST). Checks: magic numbers, dimensions
+ * (n >= 1, 1 <= rows, cols <= 65535), the bytes actually present against the header
+ * (truncated data and trailing bytes are PLAST_E_DATA), labels count == images count (checked
+ * before any pixel is read; where = the label file). Pixel memory is grown as the bytes arrive,
+ * so a header claiming more than the file holds never causes a large allocation. Label values
+ * are bytes, so below 256 by construction; n_classes = max label + 1, class_name "0".."N-1",
+ * one group "all", group 0, item = index within its class in file order. */
+int plast_idx_load(plast_dataset *d, const char *images, const char *labels, plast_err *err);
+
+#endif

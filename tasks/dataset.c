@@ -1,0 +1,135 @@
+/* dataset.c — what every image reader shares (see include/plast/dataset.h): a plast_dataset in
+ * one allocation, and the exact area-averaging resize.
+ *
+ * Layout of d->buf: x [n*h*w floats], label, group, item [n ints each], class_name
+ * [n_classes][96], group_name [n_groups][64]. Floats and ints are 4 bytes, so every array is
+ * aligned without padding; a copy of a data set is one memcpy plus re-pointing. */
+#include "plast/dataset.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bytes of the one allocation, or 0 when the sizes overflow. */
+static size_t dataset_bytes(int n, int h, int w, int n_classes, int n_groups)
+{
+    size_t px = (size_t)h * (size_t)w; /* h, w <= INT_MAX: fits in 64 bits */
+    if (n && px > SIZE_MAX / sizeof(float) / (size_t)n) return 0;
+    size_t b = px * (size_t)n * sizeof(float);
+    size_t rest = 3 * (size_t)n * sizeof(int) + (size_t)n_classes * 96 + (size_t)n_groups * 64;
+    if (b > SIZE_MAX - rest) return 0;
+    return b + rest;
+}
+
+static void dataset_point(plast_dataset *d)
+{
+    char *p = d->buf;
+    d->x = (float *)p;
+    p += (size_t)d->n * d->h * d->w * sizeof(float);
+    d->label = (int *)p;
+    p += (size_t)d->n * sizeof(int);
+    d->group = (int *)p;
+    p += (size_t)d->n * sizeof(int);
+    d->item = (int *)p;
+    p += (size_t)d->n * sizeof(int);
+    d->class_name = (char(*)[96])p;
+    p += (size_t)d->n_classes * 96;
+    d->group_name = (char(*)[64])p;
+}
+
+int plast_dataset_alloc(plast_dataset *d, int n, int h, int w, int n_classes, int n_groups,
+                        plast_err *err)
+{
+    memset(d, 0, sizeof *d);
+    if (n < 0 || h < 1 || w < 1 || n_classes < 1 || n_groups < 1)
+        return plast_err_set(err, PLAST_E_USAGE, "dataset",
+                             "bad data set shape: %d images of %d x %d, %d classes, %d groups", n,
+                             h, w, n_classes, n_groups);
+    size_t bytes = dataset_bytes(n, h, w, n_classes, n_groups);
+    if (!bytes)
+        return plast_err_set(err, PLAST_E_USAGE, "dataset",
+                             "data set too large: %d images of %d x %d", n, h, w);
+    d->buf = calloc(1, bytes);
+    if (!d->buf)
+        return plast_err_set(err, PLAST_E_INTERNAL, "dataset",
+                             "out of memory for %d images of %d x %d (%zu bytes)", n, h, w, bytes);
+    d->n = n, d->h = h, d->w = w, d->n_classes = n_classes, d->n_groups = n_groups;
+    dataset_point(d);
+    return PLAST_OK;
+}
+
+void plast_dataset_free(plast_dataset *d)
+{
+    if (!d) return;
+    free(d->buf);
+    memset(d, 0, sizeof *d);
+}
+
+/* Overlap of source cell k, [k*dn, (k+1)*dn), with output cell i, [i*sn, (i+1)*sn), on the
+ * common integer axis of sn*dn units. */
+static long long overlap(int k, int i, int sn, int dn)
+{
+    long long lo = (long long)k * dn, hi = lo + dn;
+    long long olo = (long long)i * sn, ohi = olo + sn;
+    if (olo > lo) lo = olo;
+    if (ohi < hi) hi = ohi;
+    return hi > lo ? hi - lo : 0;
+}
+
+void plast_resize_area(const float *src, int sh, int sw, float *dst, int dh, int dw, double *work)
+{
+    if (sh == dh && sw == dw) {
+        memcpy(dst, src, sizeof(float) * (size_t)sh * sw);
+        return;
+    }
+    /* Rows: work[i][c] = sum_k overlap(k, i) * src[k][c]; output row i touches source rows
+     * floor(i*sh/dh) .. ceil((i+1)*sh/dh)-1. */
+    for (int i = 0; i < dh; i++) {
+        double *t = work + (size_t)i * sw;
+        for (int c = 0; c < sw; c++) t[c] = 0.0;
+        int k0 = (int)((long long)i * sh / dh);
+        int k1 = (int)(((long long)(i + 1) * sh + dh - 1) / dh);
+        for (int k = k0; k < k1 && k < sh; k++) {
+            double o = (double)overlap(k, i, sh, dh);
+            const float *s = src + (size_t)k * sw;
+            for (int c = 0; c < sw; c++) t[c] += o * s[c];
+        }
+    }
+    /* Columns, then one division by the footprint's area (sh * sw units of dh * dw). */
+    double area = (double)sh * (double)sw;
+    for (int i = 0; i < dh; i++) {
+        const double *t = work + (size_t)i * sw;
+        for (int j = 0; j < dw; j++) {
+            int c0 = (int)((long long)j * sw / dw);
+            int c1 = (int)(((long long)(j + 1) * sw + dw - 1) / dw);
+            double acc = 0.0;
+            for (int c = c0; c < c1 && c < sw; c++) acc += (double)overlap(c, j, sw, dw) * t[c];
+            dst[(size_t)i * dw + j] = (float)(acc / area);
+        }
+    }
+}
+
+int plast_dataset_resize(plast_dataset *d, int h, int w, plast_err *err)
+{
+    if (h == d->h && w == d->w) return PLAST_OK;
+    plast_dataset r;
+    int rc = plast_dataset_alloc(&r, d->n, h, w, d->n_classes, d->n_groups, err);
+    if (rc) return rc;
+    double *work = malloc(sizeof(double) * (size_t)h * d->w);
+    if (!work) {
+        plast_dataset_free(&r);
+        return plast_err_set(err, PLAST_E_INTERNAL, "dataset", "out of memory");
+    }
+    size_t sp = (size_t)d->h * d->w, dp = (size_t)h * w;
+    for (int i = 0; i < d->n; i++)
+        plast_resize_area(d->x + i * sp, d->h, d->w, r.x + i * dp, h, w, work);
+    free(work);
+    memcpy(r.label, d->label, sizeof(int) * (size_t)d->n);
+    memcpy(r.group, d->group, sizeof(int) * (size_t)d->n);
+    memcpy(r.item, d->item, sizeof(int) * (size_t)d->n);
+    memcpy(r.class_name, d->class_name, (size_t)d->n_classes * 96);
+    memcpy(r.group_name, d->group_name, (size_t)d->n_groups * 64);
+    plast_dataset_free(d);
+    *d = r;
+    return PLAST_OK;
+}

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "plast/config.h"
+#include "plast/dataset.h"
 #include "plast/episode.h"
 #include "plast/linalg.h"
 
@@ -68,13 +69,13 @@ static double sgemm_rate(const plast_net *net, int batch)
     return rate;
 }
 
-static result bench(const char *rule, const int *hidden, int n_hidden, int batch, int episodes)
+static result bench_task(const char *rule, const int *hidden, int n_hidden, int batch, int episodes,
+                         const char *task)
 {
     char json[1024];
     int used = snprintf(json, sizeof json, "{\"net\": {\"hidden\": [");
     for (int i = 0; i < n_hidden; i++) used += snprintf(json + used, sizeof json - used, "%s%d", i ? "," : "", hidden[i]);
-    snprintf(json + used, sizeof json - used,
-             "]}, \"rule\": \"%s\", \"task\": {\"name\": \"sine\", \"batch\": %d}}", rule, batch);
+    snprintf(json + used, sizeof json - used, "]}, \"rule\": \"%s\", \"task\": %s}", rule, task);
     plast_config cfg;
     plast_err err;
     if (plast_config_parse(&cfg, json, "bench", NULL, 0, NULL, &err)) {
@@ -88,7 +89,7 @@ static result bench(const char *rule, const int *hidden, int n_hidden, int batch
     plast_stream st;
     if (cfg.task->shape(cfg.task_opts, &sh, &err) ||
         plast_net_spec_make(&cfg.net, sh.n_in, sh.n_out, &sp, &err) ||
-        plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, 0, &err) ||
+        plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, sh.classification, &err) ||
         plast_episode_init(&ep, &L, &sh, &err) || plast_stream_init(&st, &sh, &err)) {
         fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
         exit(70);
@@ -108,7 +109,8 @@ static result bench(const char *rule, const int *hidden, int n_hidden, int batch
     t0 = now();
     while (now() - t0 < 1.0 || steps < 400) {
         int t = steps % st.n_steps;
-        plast_episode_step(&ep, st.x + (size_t)t * batch * sh.n_in, st.y + (size_t)t * batch, batch, 0.0f);
+        plast_episode_step(&ep, st.x + (size_t)t * batch * sh.n_in,
+                           st.y + (size_t)t * batch * sh.n_out, batch, 0.0f);
         if (++steps % st.n_steps == 0) plast_episode_reset(&ep);
     }
     double dt = now() - t0;
@@ -123,6 +125,42 @@ static result bench(const char *rule, const int *hidden, int n_hidden, int batch
     plast_episode_free(&ep);
     plast_learner_free(&L);
     return res;
+}
+
+static result bench(const char *rule, const int *hidden, int n_hidden, int batch, int episodes)
+{
+    char task[128];
+    snprintf(task, sizeof task, "{\"name\": \"sine\", \"batch\": %d}", batch);
+    return bench_task(rule, hidden, n_hidden, batch, episodes, task);
+}
+
+/* First (decode, write cache) and cached loads of the shared Omniglot subsets. */
+static void omniglot_loads(void)
+{
+    const char *src[2] = {"../shared/data/omniglot/images_background_small1.zip",
+                          "../shared/data/omniglot/images_background_small2.zip"};
+    char dir[] = "/tmp/plast-bench-cache-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    plast_dataset d;
+    plast_err err;
+    int hit;
+    double t0 = now();
+    if (plast_omniglot_load(&d, src, 2, 28, dir, &hit, &err)) {
+        printf("\nOmniglot load: %s: %s (run from the repository root with ../shared present)\n",
+               err.where, err.msg);
+        return;
+    }
+    double t1 = now();
+    int n = d.n;
+    plast_dataset_free(&d);
+    plast_omniglot_load(&d, src, 2, 28, dir, &hit, &err);
+    double t2 = now();
+    plast_dataset_free(&d);
+    printf("\nOmniglot load, shared subsets (%d images, 28x28): first %.3f s (%.0f images/s), "
+           "cached %.3f s (%.1fx faster)\n", n, t1 - t0, n / (t1 - t0), t2 - t1, (t1 - t0) / (t2 - t1));
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    if (system(rm)) return;
 }
 
 int main(void)
@@ -145,5 +183,14 @@ int main(void)
                b.gflops / b.sgemm_gflops);
     }
     printf("\ntargets: reference FLP episode < 1.0 s; small network > 200000 steps/s\n");
+
+    /* Classification: 28x28 inputs, two plastic layers, batch 1 (images per second). */
+    const int cls_hidden[1] = {256};
+    result c = bench_task("flp", cls_hidden, 1, 1, 3,
+                          "{\"name\": \"gauss\", \"dim\": 784, \"n_classes\": 10, \"n_train\": 100, \"n_query\": 20}");
+    printf("\nFLP classification episode (784-256-10, both layers plastic, batch 1): %.0f images/s, "
+           "%.2f GFLOP/s (OpenBLAS sgemm on the same shapes: %.2f GFLOP/s)\n",
+           c.samples_per_s, c.gflops, c.sgemm_gflops);
+    omniglot_loads();
     return 0;
 }

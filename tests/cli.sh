@@ -242,6 +242,22 @@ run "$BIN" eval "$T/good.json" --quiet --runs 3 --out "$T/deep/er/run3"
 want_rc 0
 if grep -qF '"runs": 3,' "$T/deep/er/run3/results.json" 2>/dev/null; then ok; else bad "results.json runs is not 3"; fi
 
+# Bad data behind a task: each its exit code, the file in the message, no output directory.
+expect "missing Omniglot directory" 66 "$T/no-omniglot" \
+  "$BIN" eval "$T/good.json" --set 'task={"name":"omniglot","data":"'"$T"'/no-omniglot"}' \
+  --set rule=ncm --set 'net.hidden=[]' --out "$OUT/omni-missing"
+printf 'not a zip at all' >"$T/broken.zip"
+expect "corrupt Omniglot zip" 65 "$T/broken.zip" \
+  "$BIN" eval "$T/good.json" --set 'task={"name":"omniglot","data":"'"$T"'/broken.zip","cache":""}' \
+  --set rule=ncm --set 'net.hidden=[]' --out "$OUT/omni-corrupt"
+printf '\000\000\010\001\000\000\000\001\000' >"$T/bad-magic.idx"
+expect "IDX with a wrong magic" 65 "$T/bad-magic.idx" \
+  "$BIN" eval "$T/good.json" --set 'task={"name":"images","train_images":"'"$T"'/bad-magic.idx"}' \
+  --set rule=ncm --set 'net.hidden=[]' --out "$OUT/idx-magic"
+expect "bench suite with an unknown key" 78 "net: unknown key" "$BIN" bench "$T/good.json" --out "$OUT/bench-bad"
+printf '{"name": "x", "base": {"rule": "sgd", "task": "sine"}, "methods": [{"label": "a", "set": ["rule.lr=-1"]}]}' >"$T/suite.json"
+expect "bench suite with a bad method" 78 "rule.lr" "$BIN" bench "$T/suite.json" --out "$OUT/bench-method"
+
 CASE="nothing left by failures"
 want_absent "$T/cwd/results"
 if [ -z "$(ls -A "$OUT")" ]; then ok; else bad "failing runs left: $(ls -A "$OUT")"; fi

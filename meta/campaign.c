@@ -420,7 +420,8 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
     if (cfg->run.params[0]) {
         plast_pset *secs[2] = {&c->base.net.p, &c->base.meta};
         const char *names[2] = {"net", "meta"};
-        if ((rc = plast_params_read(cfg->run.params, cfg->rule->name, secs, names, 2, NULL, err)))
+        if ((rc = plast_params_read(cfg->run.params, cfg->rule->name, secs, names, 2, NULL,
+                                     &cfg->run.params_layers, err)))
             goto fail;
     }
 

@@ -168,7 +168,8 @@ int plast_eval_setup_init(plast_eval_setup *s, const plast_config *cfg, plast_er
         plast_pset *secs[2] = {&s->fixed.net.p, &s->fixed.meta};
         const char *names[2] = {"net", "meta"};
         unsigned char *masks[2] = {s->mask_net, s->mask_meta};
-        if ((rc = plast_params_read(cfg->run.params, cfg->rule->name, secs, names, 2, masks, err)))
+        if ((rc = plast_params_read(cfg->run.params, cfg->rule->name, secs, names, 2, masks,
+                                     &cfg->run.params_layers, err)))
             goto fail;
     }
     s->task_state = cfg->task->create(cfg->task_opts, (uint64_t)cfg->run.seed, err);

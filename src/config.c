@@ -18,6 +18,8 @@ static const plast_opt run_table[] = {
      NULL, "bootstrap resamples for the 95% confidence intervals"},
     {"params", PLAST_OPT_STRING, offsetof(plast_run_opts, params), 0, 0, 0, NULL, "",
      "params file (a campaign's best.json) to load over the initial values"},
+    {"params_layers", PLAST_OPT_INTS, offsetof(plast_run_opts, params_layers), 0, 0, 31, NULL, "",
+     "load only these layers' tensors from the params file (empty: all)"},
 };
 const plast_opt_table plast_run_opts_table = {run_table, sizeof run_table / sizeof run_table[0],
                                               sizeof(plast_run_opts)};
@@ -530,7 +532,7 @@ int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *
 
 int plast_params_read(const char *path, const char *rule_name, plast_pset *const *sections,
                       const char *const *names, int n, unsigned char *const *loaded,
-                      plast_err *err)
+                      const plast_ints *layers, plast_err *err)
 {
     char *text = slurp(path, NULL, err);
     if (!text) return err ? err->code : PLAST_E_NOINPUT;
@@ -580,6 +582,11 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
             if (!p) {
                 rc = plast_err_set(err, PLAST_E_DATA, where, "no such tensor in this network/rule");
                 break;
+            }
+            if (layers && layers->n) {
+                int wanted = 0;
+                for (int k = 0; k < layers->n; k++) wanted |= layers->v[k] == p->layer;
+                if (!wanted) continue;
             }
             const cJSON *shape = cJSON_GetObjectItemCaseSensitive(t, "shape");
             const cJSON *vals = cJSON_GetObjectItemCaseSensitive(t, "values");

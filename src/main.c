@@ -679,7 +679,7 @@ static int cmd_show(int argc, char **argv)
     const char *names[2] = {"net", "meta"};
     unsigned char *masks[2] = {mnet, mmeta};
     int rc = plast_path_join(path, sizeof path, dir, "best.json", &err);
-    if (!rc) rc = plast_params_read(path, cfg.rule->name, secs, names, 2, masks, &err);
+    if (!rc) rc = plast_params_read(path, cfg.rule->name, secs, names, 2, masks, NULL, &err);
     if (rc) {
         plast_learner_free(&L);
         return fail(&err);

@@ -431,7 +431,47 @@ static int read_params(const char *path, const char *rule, plast_learner *L,
     plast_pset *secs[2] = {&L->net.p, &L->meta};
     unsigned char *masks[2] = {m0, m1};
     plast_err_clear(err);
-    return plast_params_read(path, rule, secs, names, 2, m0 ? masks : NULL, err);
+    return plast_params_read(path, rule, secs, names, 2, m0 ? masks : NULL, NULL, err);
+}
+
+/* Only the chosen layers of a params file are read: a representation moves to a network
+ * with another head (OML-style transfer); without the filter the head's shape is refused. */
+static void test_params_layers(void)
+{
+    const plast_rule *sgd = plast_rule_find("sgd");
+    _Alignas(16) unsigned char opts[PLAST_OPTS_BYTES];
+    plast_opts_defaults(&sgd->opts, opts);
+    plast_net_opts no;
+    plast_opts_defaults(&plast_net_opts_table, &no);
+    no.hidden.n = 1;
+    no.hidden.v[0] = 6;
+    plast_net_spec s5, s9;
+    plast_learner a, b;
+    plast_err err;
+    REQUIRE(plast_net_spec_make(&no, 3, 5, &s5, &err) == 0 && plast_net_spec_make(&no, 3, 9, &s9, &err) == 0);
+    REQUIRE(plast_learner_init(&a, &s5, sgd, opts, 1, &err) == 0 && plast_learner_init(&b, &s9, sgd, opts, 1, &err) == 0);
+    plast_rng r;
+    plast_rng_seed(&r, 5, 5);
+    plast_learner_draw(&a, &r);
+    const char *path = tmp_path("head5.json");
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    const plast_pset *secs[2] = {&a.net.p, &a.meta};
+    const char *names[2] = {"net", "meta"};
+    REQUIRE(plast_params_write(f, "sgd", secs, names, NULL, 2) == 0);
+    fclose(f);
+    plast_pset *dst[2] = {&b.net.p, &b.meta};
+    unsigned char m0[PLAST_MAX_PSPECS] = {0}, m1[PLAST_MAX_PSPECS] = {0};
+    unsigned char *masks[2] = {m0, m1};
+    CHECK(plast_params_read(path, "sgd", dst, names, 2, masks, NULL, &err) == PLAST_E_DATA);
+    CHECK(strstr(err.where, "W[1]") != NULL);
+    plast_ints only0 = {1, {0}};
+    memset(m0, 0, sizeof m0);
+    CHECK(plast_params_read(path, "sgd", dst, names, 2, masks, &only0, &err) == PLAST_OK);
+    CHECK(!memcmp(b.net.layer[0].W, a.net.layer[0].W, 18 * sizeof(float)));
+    CHECK(m0[0] == 1 && m0[1] == 0); /* W[0] read, W[1] not */
+    plast_learner_free(&a);
+    plast_learner_free(&b);
 }
 
 static void test_params(void)
@@ -587,6 +627,7 @@ int main(void)
     test_sets();
     test_roundtrip();
     test_params();
+    test_params_layers();
     for (int i = 0; i < n_made; i++) unlink(made[i]);
     REQUIRE(rmdir(tmpdir) == 0);
     CHECK_DONE();

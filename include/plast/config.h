@@ -30,6 +30,7 @@ typedef struct plast_run_opts {
     int runs;
     int bootstrap;
     char params[PLAST_OPT_STRLEN];
+    plast_ints params_layers; /* empty: every tensor of the params file */
 } plast_run_opts;
 extern const plast_opt_table plast_run_opts_table;
 
@@ -66,12 +67,14 @@ int plast_config_write(const plast_config *c, FILE *f);
 int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *sections,
                        const char *const *names, const unsigned char *const *masks, int n);
 /* Reads a params file into the sections (same names); each tensor in the file must
- * exist with the same shape; tensors absent from the file keep their values. On an
+ * exist with the same shape; tensors absent from the file keep their values. When layers
+ * is not NULL and not empty, only tensors of those layers are read (the others are skipped
+ * unchecked: a representation can move to a network with another head). On an
  * error, tensors read before it have already been overwritten: discard the sections. When
  * loaded is not NULL, loaded[s][k] is set to 1 for every tensor k of section s read. */
 int plast_params_read(const char *path, const char *rule_name, plast_pset *const *sections,
                       const char *const *names, int n, unsigned char *const *loaded,
-                      plast_err *err);
+                      const plast_ints *layers, plast_err *err);
 
 /* A JSON string literal, escaped (quotes, backslashes, control characters). */
 void plast_json_write_string(FILE *f, const char *s);

@@ -10,6 +10,6 @@ set boxwidth 0.6
 set ylabel 'forgetting (MSE gained)'
 set xtics rotate by -25
 unset key
-set xtics ('online SGD (non-local)' 0, 'FLP meta-trained (default campaign)' 1, 'FLP starting point' 2, 'DFA' 3, 'ABCD Hebbian (teacher post)' 4)
+set xtics ('online SGD (non-local)' 0, 'OML-style: meta-learned representation, SGD head (non-local head)' 1, 'FLP meta-trained (default campaign)' 2, 'FLP starting point' 3, 'DFA' 4, 'ABCD Hebbian (teacher post)' 5)
 plot 'forgetting_1.csv' skip 1 using 1:2 with boxes lc rgb '#6baed6', \
      'forgetting_1.csv' skip 1 using 1:2:3:4 with yerrorbars lc rgb '#08519c' pt 0

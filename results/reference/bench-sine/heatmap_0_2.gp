@@ -5,7 +5,7 @@ set datafile separator ','
 set datafile missing 'nan'
 set grid
 set datafile separator whitespace
-set title 'FLP starting point: continual order'
+set title 'FLP meta-trained (default campaign): continual order'
 set xlabel 'evaluated on j'
 set ylabel 'after learning i'
 set xrange [-0.5:9.5]

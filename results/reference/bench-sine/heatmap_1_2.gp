@@ -5,7 +5,7 @@ set datafile separator ','
 set datafile missing 'nan'
 set grid
 set datafile separator whitespace
-set title 'FLP starting point: i.i.d. order'
+set title 'FLP meta-trained (default campaign): i.i.d. order'
 set xlabel 'evaluated on j'
 set ylabel 'after learning i'
 set xrange [-0.5:9.5]

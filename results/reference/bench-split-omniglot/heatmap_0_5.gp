@@ -5,7 +5,7 @@ set datafile separator ','
 set datafile missing 'nan'
 set grid
 set datafile separator whitespace
-set title 'nearest class mean (pixels): 10 classes'
+set title 'ABCD Hebbian (teacher post): 10 classes'
 set xlabel 'evaluated on j'
 set ylabel 'after learning i'
 set xrange [-0.5:9.5]

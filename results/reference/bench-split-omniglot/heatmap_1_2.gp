@@ -5,7 +5,7 @@ set datafile separator ','
 set datafile missing 'nan'
 set grid
 set datafile separator whitespace
-set title 'DFA: 50 classes'
+set title 'OML-style: meta-learned representation (oml-omniglot), SGD head (non-local head): 50 classes'
 set xlabel 'evaluated on j'
 set ylabel 'after learning i'
 set xrange [-0.5:49.5]

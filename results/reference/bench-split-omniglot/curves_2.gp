@@ -5,7 +5,7 @@ set output 'curves_2.png'
 set datafile separator ','
 set datafile missing 'nan'
 set grid
-set title 'split-omniglot: 100 classes (10 runs)'
+set title 'split-omniglot: 75 classes (10 runs)'
 set xlabel 'classes (or functions) seen'
 set ylabel 'accuracy on everything seen so far'
 set key outside right

@@ -4,7 +4,7 @@ set output 'forgetting_2.png'
 set datafile separator ','
 set datafile missing 'nan'
 set grid
-set title 'split-omniglot: 100 classes, forgetting'
+set title 'split-omniglot: 75 classes, forgetting'
 set style fill solid 0.6
 set boxwidth 0.6
 set ylabel 'forgetting (accuracy lost)'

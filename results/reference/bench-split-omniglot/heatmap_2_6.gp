@@ -5,11 +5,11 @@ set datafile separator ','
 set datafile missing 'nan'
 set grid
 set datafile separator whitespace
-set title 'nearest class mean (pixels): 100 classes'
+set title 'nearest class mean (pixels): 75 classes'
 set xlabel 'evaluated on j'
 set ylabel 'after learning i'
-set xrange [-0.5:99.5]
-set yrange [99.5:-0.5]
+set xrange [-0.5:74.5]
+set yrange [74.5:-0.5]
 set palette defined (0 '#f7fbff', 1 '#08306b')
 set cbrange [0:1]
 unset grid

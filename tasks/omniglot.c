@@ -87,7 +87,8 @@ static int sources_of(const omni_opts *o, char *buf, size_t n, const char **src,
     else snprintf(list, sizeof list, "../shared/data/omniglot");
     *count = 0;
     size_t used = 0;
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         struct stat st;
         if (stat(tok, &st))
             return plast_err_set(err, PLAST_E_NOINPUT, tok,

@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 void plast_linalg_init(void)
 {
@@ -90,6 +91,25 @@ void plast_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const floa
             *c = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * *c));
         }
     }
+}
+
+/* LAPACK (Fortran calling convention), provided by OpenBLAS. */
+extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+                   double *w, double *work, const int *lwork, int *info);
+
+int plast_symeig_d(int n, double *A, double *w)
+{
+    int info = 0, lwork = -1;
+    double query;
+    dsyev_("N", "U", &n, A, &n, w, &query, &lwork, &info); /* workspace size */
+    if (info) return info;
+    lwork = (int)query;
+    double *work = malloc((size_t)(lwork > 1 ? lwork : 1) * sizeof *work);
+    if (!work) return -1;
+    /* A symmetric row-major matrix is its own column-major transpose. */
+    dsyev_("N", "U", &n, A, &n, w, work, &lwork, &info);
+    free(work);
+    return info;
 }
 
 void plast_axpy(int n, float alpha, const float *x, float *y)

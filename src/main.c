@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 
+#include "plast/analyze.h"
 #include "plast/bench.h"
 #include "plast/campaign.h"
 #include "plast/config.h"
@@ -74,6 +76,7 @@ static const char *const help_main =
     "  meta-train CAMPAIGN.json   evolve a rule's meta-parameters (resumable run directory)\n"
     "  eval CONFIG.json   score a rule on a task over many runs (mean, 95% CI, curve)\n"
     "  bench SUITE.json   methods x tasks x seeds: tables, continual curves, heatmaps\n"
+    "  analyze RUN|CONFIG how a rule's updates interfere, against online SGD\n"
     "  show RUN           a run's summary and its learned meta-parameters\n"
     "  plot RUN           redraw a run's plots with gnuplot\n"
     "  list rules|tasks   the rules and tasks with their options and meta-parameters\n"
@@ -117,6 +120,24 @@ static const char *const help_bench =
     "accuracy with 95% bootstrap intervals), continual-learning curves, a heatmap of the\n"
     "score matrix per method and forgetting bars (PNG through gnuplot). Suites ship in\n"
     "meta/campaigns/ (bench-*.json). Default output: results/bench-NAME.\n";
+
+static const char *const help_analyze =
+    "usage: plast analyze RUN_OR_CONFIG [--task TASK.json] [--runs N] [--probes K]\n"
+    "                     [--sgd-lr X] [--out DIR] [--force] [--quiet]\n"
+    "\n"
+    "For the rule of a meta-training run (its config.json and best.json) or of a config, and\n"
+    "for online SGD from the same initial network on the very same streams, measures:\n"
+    "update-update cosines of probe samples (same segment, across segments), the cosine of\n"
+    "each update with minus the gradient, retroactive interference on earlier segments by\n"
+    "their age with its first-order prediction, the angle between each feedback matrix and\n"
+    "the transposed forward pathway, and the participation ratio of the updates.\n"
+    "\n"
+    "  --task TASK.json  take the task from another config (same input and output widths)\n"
+    "  --runs N          runs (default: the config's, at most 10 unless given)\n"
+    "  --probes K        probe samples per segment (default 4)\n"
+    "  --sgd-lr X        learning rate of the SGD comparison (default 0.003)\n"
+    "writes: analysis.json, cosines.png, interference.png, heatmap_rule.png, heatmap_sgd.png,\n"
+    "        feedback_angle.png (+ .csv/.dat and .gp). Default output: results/analysis-NAME.\n";
 
 static const char *const help_show =
     "usage: plast show RUN\n"
@@ -163,6 +184,7 @@ static int cmd_help(int argc, char **argv)
     else if (!strcmp(what, "meta-train")) fputs(help_metatrain, stdout);
     else if (!strcmp(what, "show")) fputs(help_show, stdout);
     else if (!strcmp(what, "bench")) fputs(help_bench, stdout);
+    else if (!strcmp(what, "analyze")) fputs(help_analyze, stdout);
     else if (!strcmp(what, "plot")) fputs(help_plot, stdout);
     else if (!strcmp(what, "list")) fputs(help_list, stdout);
     else if (!*what || !strcmp(what, "help")) fputs(help_main, stdout);
@@ -539,6 +561,119 @@ static int cmd_bench(int argc, char **argv)
     return 0;
 }
 
+/* ---------------- analyze ---------------- */
+
+/* A parsed float flag value in lo..hi, or -1 with a message. */
+static int parse_float(const char *flag, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "plast: %s expects a number in %g..%g, not '%s'\n", flag, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+    const char *what = NULL, *task = NULL, *out = NULL;
+    long runs = -1, probes = 4;
+    double sgd_lr = 0.003;
+    int force = 0, quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--task") && has) task = argv[++i];
+        else if (!strcmp(a, "--out") && has) out = argv[++i];
+        else if (!strcmp(a, "--runs") && has) {
+            if (parse_int("--runs", argv[++i], 1, 100000, &runs)) return PLAST_E_USAGE;
+        } else if (!strcmp(a, "--probes") && has) {
+            if (parse_int("--probes", argv[++i], 1, 1000, &probes)) return PLAST_E_USAGE;
+        } else if (!strcmp(a, "--sgd-lr") && has) {
+            if (parse_float("--sgd-lr", argv[++i], 0.0, 1e3, &sgd_lr)) return PLAST_E_USAGE;
+        } else if (!strcmp(a, "--force")) force = 1;
+        else if (!strcmp(a, "--quiet")) quiet = 1;
+        else if (a[0] == '-' && a[1]) {
+            int valued = !strcmp(a, "--task") || !strcmp(a, "--out") || !strcmp(a, "--runs") ||
+                         !strcmp(a, "--probes") || !strcmp(a, "--sgd-lr");
+            return usage_error(valued ? "option %s needs a value" : "unknown option %s", a);
+        } else if (!what) what = a;
+        else return usage_error("unexpected argument '%s'", a);
+    }
+    if (!what) return usage_error("%s", "usage: plast analyze RUN_OR_CONFIG [options]");
+    static plast_config cfg, tcfg;
+    plast_err err;
+    plast_err_clear(&err);
+    char path[4200];
+    struct stat st;
+    int is_run = stat(what, &st) == 0 && S_ISDIR(st.st_mode);
+    int rc = is_run ? plast_path_join(path, sizeof path, what, "config.json", &err) : PLAST_OK;
+    if (!is_run) snprintf(path, sizeof path, "%s", what);
+    if (!rc) rc = plast_config_load(&cfg, path, NULL, 0, &plast_campaign_opts_table, &err);
+    if (!rc && is_run) {
+        char best[4200];
+        rc = plast_path_join(best, sizeof best, what, "best.json", &err);
+        if (!rc && access(best, R_OK))
+            rc = plast_err_set(&err, PLAST_E_NOINPUT, best, "the run has no best.json yet");
+        if (!rc && snprintf(cfg.run.params, sizeof cfg.run.params, "%s", best) >= (int)sizeof cfg.run.params)
+            rc = plast_err_set(&err, PLAST_E_USAGE, best, "path too long");
+    }
+    if (!rc && task) {
+        rc = plast_config_load(&tcfg, task, NULL, 0, &plast_campaign_opts_table, &err);
+        if (!rc) {
+            cfg.task = tcfg.task;
+            memcpy(cfg.task_opts, tcfg.task_opts, sizeof cfg.task_opts);
+        }
+    }
+    if (rc) return fail(&err);
+    plast_an_spec spec = {.cfg = &cfg, .runs = runs > 0 ? (int)runs : (cfg.run.runs < 10 ? cfg.run.runs : 10),
+                          .n_probe = (int)probes, .sgd_lr = (float)sgd_lr};
+    char dir[4096];
+    if (out) snprintf(dir, sizeof dir, "%s", out);
+    else {
+        const char *base = strrchr(what, '/');
+        base = base && base[1] ? base + 1 : what;
+        snprintf(dir, sizeof dir, "results/analysis-%s", base);
+        char *dot = strrchr(dir, '.');
+        if (dot && dot > strrchr(dir, '/')) *dot = '\0';
+    }
+    /* The analysis checks its input (config, params, task) before the directory is made. */
+    plast_eval_setup check;
+    if ((rc = plast_eval_setup_init(&check, &cfg, &err))) return fail(&err);
+    plast_eval_setup_free(&check);
+    if ((rc = plast_dir_prepare(dir, force, &err))) return fail(&err);
+    if (!quiet) fprintf(stderr, "analyze: %s on %s, %d runs, against online SGD (lr %g)\n", cfg.rule->name,
+                        cfg.task->name, spec.runs, sgd_lr);
+    static plast_an_result res;
+    if ((rc = plast_analyze(&spec, &res, &err))) return fail(&err);
+    int n_plots = 0;
+    rc = plast_analyze_write(&res, cfg.rule->name, dir, &n_plots, &err);
+    if (!rc) {
+        printf("| updates of | cos, same segment | cos, across segments | cos with -gradient | participation ratio |\n");
+        printf("|---|---|---|---|---|\n");
+        const plast_an_method *m[2] = {&res.rule, &res.sgd};
+        for (int i = 0; i < 2; i++)
+            printf("| %s | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] | %.2f [%.2f, %.2f] |\n",
+                   i ? "online SGD" : cfg.rule->name, m[i]->cos_within.mean, m[i]->cos_within.lo,
+                   m[i]->cos_within.hi, m[i]->cos_across.mean, m[i]->cos_across.lo, m[i]->cos_across.hi,
+                   m[i]->grad_cos.mean, m[i]->grad_cos.lo, m[i]->grad_cos.hi, m[i]->pr.mean, m[i]->pr.lo,
+                   m[i]->pr.hi);
+        for (int i = 0; i < 2; i++)
+            if (m[i]->cos_within.n_bad || m[i]->grad_cos.n_bad)
+                fprintf(stderr, "plast: note: %s diverged in %d of %d runs (their figures are left out)%s\n",
+                        i ? "online SGD" : cfg.rule->name, m[i]->grad_cos.n_bad, res.runs,
+                        i ? "; try a smaller --sgd-lr" : "");
+        printf("interference on the segment learned just before (mean loss change per step): %s %.4g, SGD %.4g\n",
+               cfg.rule->name, res.rule.interf[1].mean, res.sgd.interf[1].mean);
+        printf("results in %s (analysis.json%s)\n", dir, n_plots ? ", plots" : "; gnuplot not installed: .gp files kept");
+    }
+    plast_an_result_free(&res);
+    return rc ? fail(&err) : 0;
+}
+
 /* ---------------- meta-train ---------------- */
 
 static volatile sig_atomic_t interrupted;
@@ -745,6 +880,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "show")) return cmd_show(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "analyze")) return cmd_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", cmd);

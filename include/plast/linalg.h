@@ -29,6 +29,9 @@ const char *plast_linalg_blas_name(void);
 void plast_axpy(int n, float alpha, const float *x, float *y);
 /* Sum over the rows of X[rows][cols] into out[cols] (out is overwritten). */
 void plast_colsum(int rows, int cols, const float *X, float *out);
+/* Eigenvalues (ascending) of the symmetric n x n matrix A (row-major, double; destroyed),
+ * through LAPACK's dsyev from OpenBLAS. Returns 0, or LAPACK's non-zero info. */
+int plast_symeig_d(int n, double *A, double *w);
 /* Dot product in double (for checks and metrics). */
 double plast_dot_d(size_t n, const float *x, const float *y);
 

@@ -700,7 +700,7 @@ static int w_interf_gp(FILE *f, const void *p)
     plast_gp_header(f, "interference", 900, 520);
     fprintf(f, "set title 'retroactive interference: %s vs online SGD'\n"
                "set xlabel 'age of the earlier segment (segments ago)'\n"
-               "set ylabel 'mean loss change per step (> 0: forgetting)'\nset key top right\n"
+               "set ylabel 'mean loss change per step (> 0: forgetting)'\nset key outside right\n"
                "plot 'interference.csv' skip 1 using 1:2:3:4 with yerrorlines lw 2 lc rgb '#08519c' title '%s (exact)', \\\n"
                "     'interference.csv' skip 1 using 1:5 with lines dt 2 lc rgb '#08519c' title '%s (first order)', \\\n"
                "     'interference.csv' skip 1 using 1:6:7:8 with yerrorlines lw 2 lc rgb '#e6550d' title 'SGD (exact)', \\\n"

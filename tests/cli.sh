@@ -258,6 +258,18 @@ expect "bench suite with an unknown key" 78 "net: unknown key" "$BIN" bench "$T/
 printf '{"name": "x", "base": {"rule": "sgd", "task": "sine"}, "methods": [{"label": "a", "set": ["rule.lr=-1"]}]}' >"$T/suite.json"
 expect "bench suite with a bad method" 78 "rule.lr" "$BIN" bench "$T/suite.json" --out "$OUT/bench-method"
 
+# plast analyze: a small config works; a missing config, a run without best.json, bad flags.
+CASE="analyze a config"
+run "$BIN" analyze "$T/good.json" --runs 2 --probes 2 --out "$T/an" --quiet
+want_rc 0
+if [ -s "$T/an/analysis.json" ] && grep -q '"cos_across_segments"' "$T/an/analysis.json"; then ok; else bad "analysis.json missing or incomplete"; fi
+want_out "| online SGD |"
+expect "analyze a missing config" 66 "$T/none.json" "$BIN" analyze "$T/none.json" --out "$OUT/an-missing"
+mkdir -p "$T/norun" && cp "$T/good.json" "$T/norun/config.json"
+expect "analyze a run without best.json" 66 "best.json" "$BIN" analyze "$T/norun" --out "$OUT/an-nobest"
+expect "analyze --probes 0" 64 "--probes" "$BIN" analyze "$T/good.json" --probes 0 --out "$OUT/an-probes"
+expect "analyze --sgd-lr x" 64 "--sgd-lr" "$BIN" analyze "$T/good.json" --sgd-lr x --out "$OUT/an-lr"
+
 CASE="nothing left by failures"
 want_absent "$T/cwd/results"
 if [ -z "$(ls -A "$OUT")" ]; then ok; else bad "failing runs left: $(ls -A "$OUT")"; fi

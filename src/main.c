@@ -65,6 +65,79 @@ static int parse_int(const char *flag, const char *s, long lo, long hi, long *ou
     return 0;
 }
 
+/* A parsed float flag value in lo..hi, or -1 with a message. */
+static int parse_float(const char *flag, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "plast: %s expects a number in %g..%g, not '%s'\n", flag, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+
+/* Command-line flags, table-driven: every command lists its flags once. */
+typedef enum { FLAG_SWITCH, FLAG_STR, FLAG_INT, FLAG_FLOAT, FLAG_SET } flag_kind;
+
+typedef struct set_list {
+    const char *v[MAX_SETS];
+    int n;
+} set_list;
+
+typedef struct flag {
+    const char *name;
+    flag_kind kind;
+    void *dst; /* int* switch, const char** string, long* int, double* float, set_list* set */
+    double lo, hi;
+} flag;
+
+/* Parses argv[1..argc) against the table; the one positional argument goes to *positional.
+ * Prints the problem and returns PLAST_E_USAGE, or 0. */
+static int parse_flags(int argc, char **argv, const flag *flags, int n, const char **positional)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const flag *f = NULL;
+        for (int k = 0; k < n && !f; k++)
+            if (!strcmp(a, flags[k].name)) f = &flags[k];
+        if (!f) {
+            if (a[0] == '-' && a[1]) return usage_error("unknown option %s", a);
+            if (*positional) return usage_error("unexpected argument '%s'", a);
+            *positional = a;
+            continue;
+        }
+        if (f->kind == FLAG_SWITCH) {
+            *(int *)f->dst = 1;
+            continue;
+        }
+        if (i + 1 >= argc) return usage_error("option %s needs a value", a);
+        const char *v = argv[++i];
+        long iv;
+        switch (f->kind) {
+        case FLAG_STR: *(const char **)f->dst = v; break;
+        case FLAG_INT:
+            if (parse_int(a, v, (long)f->lo, (long)f->hi, &iv)) return PLAST_E_USAGE;
+            *(long *)f->dst = iv;
+            break;
+        case FLAG_FLOAT:
+            if (parse_float(a, v, f->lo, f->hi, (double *)f->dst)) return PLAST_E_USAGE;
+            break;
+        case FLAG_SET: {
+            set_list *l = f->dst;
+            if (l->n == MAX_SETS) return usage_error("at most %s --set options", "64");
+            l->v[l->n++] = v;
+            break;
+        }
+        case FLAG_SWITCH: break;
+        }
+    }
+    return 0;
+}
+
 /* ---------------- help ---------------- */
 
 static const char *const help_main =
@@ -398,43 +471,22 @@ static void progress(void *ctx, int done, int total)
 static int cmd_eval(int argc, char **argv)
 {
     const char *path = NULL, *out = NULL;
-    const char *sets[MAX_SETS];
-    int n_sets = 0, force = 0, quiet = 0;
+    set_list sets = {.n = 0};
+    int force = 0, quiet = 0;
     long runs = -1, seed = -1, threads = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "--runs") && has) {
-            if (parse_int("--runs", argv[++i], 1, 1000000, &runs)) return PLAST_E_USAGE;
-        } else if (!strcmp(a, "--seed") && has) {
-            if (parse_int("--seed", argv[++i], 0, INT_MAX, &seed)) return PLAST_E_USAGE;
-        } else if (!strcmp(a, "--threads") && has) {
-            if (parse_int("--threads", argv[++i], 1, 256, &threads)) return PLAST_E_USAGE;
-        } else if (!strcmp(a, "--out") && has) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--set") && has) {
-            if (n_sets == MAX_SETS) return usage_error("at most %s --set options", "64");
-            sets[n_sets++] = argv[++i];
-        } else if (!strcmp(a, "--force")) {
-            force = 1;
-        } else if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-        } else if (a[0] == '-' && a[1]) {
-            int valued = !strcmp(a, "--runs") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
-                         !strcmp(a, "--out") || !strcmp(a, "--set");
-            return usage_error(valued ? "option %s needs a value" : "unknown option %s", a);
-        } else if (!path) {
-            path = a;
-        } else {
-            return usage_error("unexpected argument '%s'", a);
-        }
-    }
+    const flag flags[] = {
+        {"--runs", FLAG_INT, &runs, 1, 1000000},   {"--seed", FLAG_INT, &seed, 0, INT_MAX},
+        {"--threads", FLAG_INT, &threads, 1, 256}, {"--out", FLAG_STR, &out, 0, 0},
+        {"--set", FLAG_SET, &sets, 0, 0},          {"--force", FLAG_SWITCH, &force, 0, 0},
+        {"--quiet", FLAG_SWITCH, &quiet, 0, 0},
+    };
+    if (parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &path)) return PLAST_E_USAGE;
     if (!path) return usage_error("%s", "usage: plast eval CONFIG.json [options]");
 
     plast_err err;
     plast_err_clear(&err);
     static plast_config cfg;
-    int rc = plast_config_load(&cfg, path, sets, n_sets, &plast_campaign_opts_table, &err);
+    int rc = plast_config_load(&cfg, path, sets.v, sets.n, &plast_campaign_opts_table, &err);
     if (rc) return fail(&err);
     if (runs > 0) cfg.run.runs = (int)runs;
     if (seed >= 0) cfg.run.seed = (int)seed;
@@ -519,26 +571,11 @@ static int cmd_bench(int argc, char **argv)
     const char *path = NULL, *out = NULL;
     int force = 0, quiet = 0;
     long threads = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "--threads") && has) {
-            if (parse_int("--threads", argv[++i], 1, 256, &threads)) return PLAST_E_USAGE;
-        } else if (!strcmp(a, "--out") && has) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--force")) {
-            force = 1;
-        } else if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-        } else if (a[0] == '-' && a[1]) {
-            int valued = !strcmp(a, "--threads") || !strcmp(a, "--out");
-            return usage_error(valued ? "option %s needs a value" : "unknown option %s", a);
-        } else if (!path) {
-            path = a;
-        } else {
-            return usage_error("unexpected argument '%s'", a);
-        }
-    }
+    const flag flags[] = {
+        {"--threads", FLAG_INT, &threads, 1, 256}, {"--out", FLAG_STR, &out, 0, 0},
+        {"--force", FLAG_SWITCH, &force, 0, 0},    {"--quiet", FLAG_SWITCH, &quiet, 0, 0},
+    };
+    if (parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &path)) return PLAST_E_USAGE;
     if (!path) return usage_error("%s", "usage: plast bench SUITE.json [options]");
     static plast_suite suite;
     plast_err err;
@@ -563,46 +600,19 @@ static int cmd_bench(int argc, char **argv)
 
 /* ---------------- analyze ---------------- */
 
-/* A parsed float flag value in lo..hi, or -1 with a message. */
-static int parse_float(const char *flag, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "plast: %s expects a number in %g..%g, not '%s'\n", flag, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int cmd_analyze(int argc, char **argv)
 {
     const char *what = NULL, *task = NULL, *out = NULL;
     long runs = -1, probes = 4;
     double sgd_lr = 0.003;
     int force = 0, quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (!strcmp(a, "--task") && has) task = argv[++i];
-        else if (!strcmp(a, "--out") && has) out = argv[++i];
-        else if (!strcmp(a, "--runs") && has) {
-            if (parse_int("--runs", argv[++i], 1, 100000, &runs)) return PLAST_E_USAGE;
-        } else if (!strcmp(a, "--probes") && has) {
-            if (parse_int("--probes", argv[++i], 1, 1000, &probes)) return PLAST_E_USAGE;
-        } else if (!strcmp(a, "--sgd-lr") && has) {
-            if (parse_float("--sgd-lr", argv[++i], 0.0, 1e3, &sgd_lr)) return PLAST_E_USAGE;
-        } else if (!strcmp(a, "--force")) force = 1;
-        else if (!strcmp(a, "--quiet")) quiet = 1;
-        else if (a[0] == '-' && a[1]) {
-            int valued = !strcmp(a, "--task") || !strcmp(a, "--out") || !strcmp(a, "--runs") ||
-                         !strcmp(a, "--probes") || !strcmp(a, "--sgd-lr");
-            return usage_error(valued ? "option %s needs a value" : "unknown option %s", a);
-        } else if (!what) what = a;
-        else return usage_error("unexpected argument '%s'", a);
-    }
+    const flag flags[] = {
+        {"--task", FLAG_STR, &task, 0, 0},           {"--out", FLAG_STR, &out, 0, 0},
+        {"--runs", FLAG_INT, &runs, 1, 100000},      {"--probes", FLAG_INT, &probes, 1, 1000},
+        {"--sgd-lr", FLAG_FLOAT, &sgd_lr, 0.0, 1e3}, {"--force", FLAG_SWITCH, &force, 0, 0},
+        {"--quiet", FLAG_SWITCH, &quiet, 0, 0},
+    };
+    if (parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &what)) return PLAST_E_USAGE;
     if (!what) return usage_error("%s", "usage: plast analyze RUN_OR_CONFIG [options]");
     static plast_config cfg, tcfg;
     plast_err err;
@@ -709,44 +719,24 @@ static void mt_note(void *ctx, const char *msg)
 static int cmd_metatrain(int argc, char **argv, const plast_comm *comm)
 {
     plast_metatrain_args a = {.seed = -1, .threads = 1, .version = PLAST_VERSION, .git = PLAST_GIT};
-    const char *sets[MAX_SETS];
+    set_list sets = {.n = 0};
     int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        int has = i + 1 < argc;
-        long v;
-        if (!strcmp(s, "--threads") && has) {
-            if (parse_int("--threads", argv[++i], 1, 256, &v)) return PLAST_E_USAGE;
-            a.threads = (int)v;
-        } else if (!strcmp(s, "--seed") && has) {
-            if (parse_int("--seed", argv[++i], 0, INT_MAX, &v)) return PLAST_E_USAGE;
-            a.seed = v;
-        } else if (!strcmp(s, "--out") && has) {
-            a.out_dir = argv[++i];
-        } else if (!strcmp(s, "--resume") && has) {
-            a.resume_dir = argv[++i];
-        } else if (!strcmp(s, "--set") && has) {
-            if (a.n_sets == MAX_SETS) return usage_error("at most %s --set options", "64");
-            sets[a.n_sets++] = argv[++i];
-        } else if (!strcmp(s, "--force")) {
-            a.force = 1;
-        } else if (!strcmp(s, "--quiet")) {
-            quiet = 1;
-        } else if (s[0] == '-' && s[1]) {
-            int valued = !strcmp(s, "--threads") || !strcmp(s, "--seed") || !strcmp(s, "--out") ||
-                         !strcmp(s, "--resume") || !strcmp(s, "--set");
-            return usage_error(valued ? "option %s needs a value" : "unknown option %s", s);
-        } else if (!a.config_path) {
-            a.config_path = s;
-        } else {
-            return usage_error("unexpected argument '%s'", s);
-        }
-    }
+    long threads = 1;
+    const flag flags[] = {
+        {"--threads", FLAG_INT, &threads, 1, 256},  {"--seed", FLAG_INT, &a.seed, 0, INT_MAX},
+        {"--out", FLAG_STR, &a.out_dir, 0, 0},      {"--resume", FLAG_STR, &a.resume_dir, 0, 0},
+        {"--set", FLAG_SET, &sets, 0, 0},           {"--force", FLAG_SWITCH, &a.force, 0, 0},
+        {"--quiet", FLAG_SWITCH, &quiet, 0, 0},
+    };
+    if (parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &a.config_path))
+        return PLAST_E_USAGE;
+    a.threads = (int)threads;
+    a.n_sets = sets.n;
     if (!a.config_path == !a.resume_dir)
         return usage_error("%s", "usage: plast meta-train CAMPAIGN.json | --resume DIR (see 'plast help meta-train')");
     if (a.resume_dir && (a.out_dir || a.force))
         return usage_error("%s", "--resume continues in its own directory: no --out or --force");
-    a.sets = sets;
+    a.sets = sets.v;
     a.comm = *comm;
     char cmdline[2048];
     size_t used = (size_t)snprintf(cmdline, sizeof cmdline, "plast");

@@ -196,6 +196,11 @@ static void table_md(const bench *b, char *buf, size_t n)
             }
             used += (size_t)snprintf(buf + used, n - used, " |\n");
         }
+        const plast_suite_entry *var = &s->variant[v];
+        for (int r = 0; r < var->n_refs && used < n; r++)
+            used += (size_t)snprintf(buf + used, n - used,
+                                     "| *%s (published; not run here)* | %.4f | | | | | |\n",
+                                     var->ref_label[r], var->ref_final[r]);
     }
     if (s->n_notes && used < n) used += (size_t)snprintf(buf + used, n - used, "\n");
     for (int i = 0; i < s->n_notes && used < n; i++)
@@ -275,7 +280,20 @@ static int w_table_json(FILE *f, const void *p)
             }
             fprintf(f, "]}%s\n", v == s->n_variants - 1 && m == s->n_methods - 1 ? "" : ",");
         }
-    fprintf(f, "  ],\n  \"notes\": [");
+    fprintf(f, "  ],\n  \"references\": [");
+    const char *sep = "";
+    for (int v = 0; v < s->n_variants; v++)
+        for (int r = 0; r < s->variant[v].n_refs; r++) {
+            fprintf(f, "%s\n    {\"variant\": ", sep);
+            plast_json_write_string(f, s->variant[v].label);
+            fprintf(f, ", \"label\": ");
+            plast_json_write_string(f, s->variant[v].ref_label[r]);
+            fprintf(f, ", \"final\": ");
+            jnum(f, s->variant[v].ref_final[r]);
+            fprintf(f, ", \"published\": true}");
+            sep = ",";
+        }
+    fprintf(f, "%s],\n  \"notes\": [", *sep ? "\n  " : "");
     for (int i = 0; i < s->n_notes; i++) {
         if (i) fputs(", ", f);
         plast_json_write_string(f, s->notes[i]);

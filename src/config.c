@@ -18,8 +18,9 @@ static const plast_opt run_table[] = {
      NULL, "bootstrap resamples for the 95% confidence intervals"},
     {"params", PLAST_OPT_STRING, offsetof(plast_run_opts, params), 0, 0, 0, NULL, "",
      "params file (a campaign's best.json) to load over the initial values"},
-    {"params_layers", PLAST_OPT_INTS, offsetof(plast_run_opts, params_layers), 0, 0, 31, NULL, "",
-     "load only these layers' tensors from the params file (empty: all)"},
+    {"params_layers", PLAST_OPT_INTS, offsetof(plast_run_opts, params_layers), 0, -1, 31, NULL, "",
+     "load only these layers' tensors from the params file (-1: those of no single layer, such "
+     "as a global plasticity coefficient; empty: all)"},
 };
 const plast_opt_table plast_run_opts_table = {run_table, sizeof run_table / sizeof run_table[0],
                                               sizeof(plast_run_opts)};
@@ -681,9 +682,29 @@ static int suite_entry(const cJSON *e, plast_suite_entry *x, int method, const c
                     return plast_err_set(err, PLAST_E_CONFIG, where, "runs: an integer 1..100000");
                 x->sweep_runs = (int)runs->valuedouble;
             }
+        } else if (!method && !strcmp(item->string, "reference")) {
+            if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) > PLAST_SUITE_REFS)
+                return plast_err_set(err, PLAST_E_CONFIG, where,
+                                     "expected a list of at most %d {\"label\": L, \"final\": x}",
+                                     PLAST_SUITE_REFS);
+            const cJSON *r;
+            cJSON_ArrayForEach(r, item)
+            {
+                char w2[320];
+                snprintf(w2, sizeof w2, "%s[%d]", where, x->n_refs);
+                const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "label");
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "final");
+                if (!cJSON_IsObject(r) || cJSON_GetArraySize(r) != 2 || !cJSON_IsNumber(v) ||
+                    !isfinite(v->valuedouble))
+                    return plast_err_set(err, PLAST_E_CONFIG, w2,
+                                         "expected {\"label\": L, \"final\": a finite number}");
+                if ((rc = str_into(l, x->ref_label[x->n_refs], sizeof x->ref_label[0], w2, err)))
+                    return rc;
+                x->ref_final[x->n_refs++] = v->valuedouble;
+            }
         } else {
-            return plast_err_set(err, PLAST_E_CONFIG, where, "unknown key (known here: label, set%s)",
-                                 method ? ", sweep" : "");
+            return plast_err_set(err, PLAST_E_CONFIG, where, "unknown key (known here: label, set, %s)",
+                                 method ? "sweep" : "reference");
         }
         if (rc) return rc;
     }

@@ -258,6 +258,25 @@ expect "bench suite with an unknown key" 78 "net: unknown key" "$BIN" bench "$T/
 printf '{"name": "x", "base": {"rule": "sgd", "task": "sine"}, "methods": [{"label": "a", "set": ["rule.lr=-1"]}]}' >"$T/suite.json"
 expect "bench suite with a bad method" 78 "rule.lr" "$BIN" bench "$T/suite.json" --out "$OUT/bench-method"
 
+# A small suite end to end: two variants, a swept method and a fixed one, a published figure.
+cat >"$T/gsuite.json" <<'EOF2'
+{"name": "g", "seed": 3, "runs": 3,
+ "base": {"net": {"hidden": []}, "rule": "ncm", "task": {"name": "gauss", "n_classes": 3, "n_train": 4, "n_query": 5}},
+ "variants": [{"label": "three", "reference": [{"label": "paper X", "final": 0.5}]},
+              {"label": "four", "set": ["task.n_classes=4"]}],
+ "methods": [{"label": "sgd", "set": ["rule=sgd"], "sweep": {"key": "rule.lr", "values": [0.1, 0.01], "runs": 2}},
+             {"label": "ncm", "set": []}]}
+EOF2
+CASE="bench a small suite"
+run "$BIN" bench "$T/gsuite.json" --out "$T/bench" --quiet
+want_rc 0
+if [ "$(grep -c '^| sgd (rule.lr = ' "$T/bench/table.md" 2>/dev/null)" -eq 2 ]; then ok; else bad "table.md lacks the swept rows"; fi
+if grep -qF '| *paper X (published; not run here)* | 0.5000 |' "$T/bench/table.md" 2>/dev/null; then ok; else bad "table.md lacks the published figure"; fi
+if grep -qF '"label": "paper X", "final": 0.5, "published": true' "$T/bench/table.json" 2>/dev/null; then ok; else bad "table.json lacks the reference"; fi
+if [ "$(lines "$T/bench/table.csv")" -eq 5 ]; then ok; else bad "table.csv is not a header and 4 rows"; fi
+sed 's/"final": 0.5/"final": "high"/' "$T/gsuite.json" >"$T/gsuite-bad.json"
+expect "bench suite with a bad reference" 78 "variants[0].reference[0]" "$BIN" bench "$T/gsuite-bad.json" --out "$OUT/bench-ref"
+
 # plast analyze: a small config works; a missing config, a run without best.json, bad flags.
 CASE="analyze a config"
 run "$BIN" analyze "$T/good.json" --runs 2 --probes 2 --out "$T/an" --quiet

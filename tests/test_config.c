@@ -435,7 +435,8 @@ static int read_params(const char *path, const char *rule, plast_learner *L,
 }
 
 /* Only the chosen layers of a params file are read: a representation moves to a network
- * with another head (OML-style transfer); without the filter the head's shape is refused. */
+ * with another head (OML-style transfer); without the filter the head's shape is refused.
+ * Layer -1 picks the tensors of no single layer (here sgd's learning rate). */
 static void test_params_layers(void)
 {
     const plast_rule *sgd = plast_rule_find("sgd");
@@ -453,6 +454,7 @@ static void test_params_layers(void)
     plast_rng r;
     plast_rng_seed(&r, 5, 5);
     plast_learner_draw(&a, &r);
+    plast_pset_view(&a.meta, "lr", -1)[0] = 0.125f;
     const char *path = tmp_path("head5.json");
     FILE *f = fopen(path, "w");
     REQUIRE(f);
@@ -470,6 +472,12 @@ static void test_params_layers(void)
     CHECK(plast_params_read(path, "sgd", dst, names, 2, masks, &only0, &err) == PLAST_OK);
     CHECK(!memcmp(b.net.layer[0].W, a.net.layer[0].W, 18 * sizeof(float)));
     CHECK(m0[0] == 1 && m0[1] == 0); /* W[0] read, W[1] not */
+    CHECK(m1[0] == 0 && plast_pset_view(&b.meta, "lr", -1)[0] != 0.125f);
+    plast_ints global0 = {2, {-1, 0}};
+    memset(m0, 0, sizeof m0);
+    CHECK(plast_params_read(path, "sgd", dst, names, 2, masks, &global0, &err) == PLAST_OK);
+    CHECK(m0[0] == 1 && m0[1] == 0 && m1[0] == 1);
+    CHECK(plast_pset_view(&b.meta, "lr", -1)[0] == 0.125f);
     plast_learner_free(&a);
     plast_learner_free(&b);
 }

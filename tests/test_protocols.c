@@ -194,6 +194,16 @@ static void shared_subsets(const char *dir)
     void *st2 = t->create(o, 1, &err);
     if (st2 || !strstr(err.msg, "pool has 106")) fprintf(stderr, "got: %s\n", st2 ? "a state" : err.msg);
     CHECK(st2 == NULL && strstr(err.msg, "pool has 106") != NULL);
+    /* The Split-Omniglot suite's split: all but Balinese, 218 classes (150 and 200 fit) */
+    const char *wide[2] = {"task.eval_alphabets=7", "task.n_classes=218"};
+    t = task_with("omniglot-split", o, wide, 2, dir);
+    void *st3 = t->create(o, 1, &err);
+    CHECK(st3 != NULL);
+    if (st3) t->destroy(st3);
+    const char *wider[2] = {"task.eval_alphabets=7", "task.n_classes=219"};
+    t = task_with("omniglot-split", o, wider, 2, dir);
+    void *st4 = t->create(o, 1, &err);
+    CHECK(st4 == NULL && strstr(err.msg, "pool has 218") != NULL);
 }
 
 static void fashion(void)

@@ -82,10 +82,12 @@ void plast_json_write_string(FILE *f, const char *s);
 /* ---- benchmark suites (plast bench) ----
  * A suite names a base config, variants of it (e.g. class counts) and methods (rules with
  * their settings), each as a list of "key=value" overrides applied like --set; a method
- * may sweep one key over values on separate runs first. */
+ * may sweep one key over values on separate runs first. A variant may carry published
+ * reference figures ("reference": [{"label": L, "final": x}]), printed in its table. */
 #define PLAST_SUITE_MAX 16
 #define PLAST_SUITE_SETS 16
 #define PLAST_SUITE_VALUES 16
+#define PLAST_SUITE_REFS 6
 
 typedef struct plast_suite_entry {
     char label[128];
@@ -95,6 +97,9 @@ typedef struct plast_suite_entry {
     int n_values;
     double values[PLAST_SUITE_VALUES];
     int sweep_runs;
+    int n_refs;                     /* variants: published figures printed in their table */
+    char ref_label[PLAST_SUITE_REFS][128];
+    double ref_final[PLAST_SUITE_REFS];
 } plast_suite_entry;
 
 typedef struct plast_suite {

@@ -1,0 +1,17 @@
+# Continual curve on the evaluation pool: score on everything seen so far, with
+# 95% bootstrap bands: the meta-trained rule, its starting point, online SGD.
+set terminal pngcairo size 900,540 noenhanced
+set output 'curves.png'
+set datafile separator ','
+set datafile missing 'nan'
+set grid
+set title 'flp on omniglot: continual curve (30 runs)'
+set xlabel 'segments (functions or classes) seen'
+set ylabel 'accuracy on segments seen so far'
+set key outside right
+plot 'curves.csv' skip 1 using 1:3:4 with filledcurves fs transparent solid 0.25 lc rgb '#08519c' notitle, \
+     'curves.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'meta-trained', \
+     'curves.csv' skip 1 using 1:6:7 with filledcurves fs transparent solid 0.25 lc rgb '#969696' notitle, \
+     'curves.csv' skip 1 using 1:5 with linespoints lw 2 lc rgb '#636363' title 'starting point', \
+     'curves.csv' skip 1 using 1:9:10 with filledcurves fs transparent solid 0.25 lc rgb '#e6550d' notitle, \
+     'curves.csv' skip 1 using 1:8 with linespoints lw 2 lc rgb '#e6550d' title 'online SGD (non-local)'

@@ -230,6 +230,7 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
         switch (rule->path) {
         case PLAST_PATH_NONE: break;
         case PLAST_PATH_DIRECT:
+            if (!ly->n_fb) continue; /* a frozen layer: no feedback, no signal, no update */
             /* fb [batch][n] = s [batch][n_out] B^T + c */
             plast_gemm(0, 1, nb, n, no, 1.0f, ep->s, no, ly->B, no, 0.0f, ep->fb[l], n);
             for (int b = 0; b < nb; b++) plast_axpy(n, 1.0f, ly->c, ep->fb[l] + (size_t)b * n);
@@ -262,7 +263,8 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
     }
     for (int l = L - 1; l >= ep->lowest; l--) {
         plast_local *lc = &ep->local[l];
-        lc->pre_delta = rule->signal && l > ep->lowest ? ep->delta[l - 1] : NULL;
+        int below = l > ep->lowest && (rule->path != PLAST_PATH_DIRECT || net->layer[l - 1].n_fb);
+        lc->pre_delta = rule->signal && below ? ep->delta[l - 1] : NULL;
         if (net->layer[l].plastic) rule->update(lc);
     }
     return loss;

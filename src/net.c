@@ -53,7 +53,9 @@ int plast_net_init(plast_net *net, const plast_net_spec *spec, plast_err *err)
         ly->n_in = l ? spec->width[l - 1] : spec->n_in;
         ly->n_out = spec->width[l];
         ly->plastic = spec->plastic[l];
-        if (spec->fb_mode == PLAST_FB_DIRECT) ly->n_fb = n_out;
+        /* Direct feedback reaches each plastic layer on its own; a frozen layer has none.
+         * (A chain passes through frozen layers, so they keep theirs.) */
+        if (spec->fb_mode == PLAST_FB_DIRECT && ly->plastic) ly->n_fb = n_out;
         if (spec->fb_mode == PLAST_FB_CHAIN && l < L - 1) ly->n_fb = spec->width[l + 1];
         rc = add(&net->p, "W", "weights", l, ly->n_out, ly->n_in, spec->w_init, spec->w_gain, err);
     }

@@ -334,11 +334,15 @@ static int w_curves_gp(FILE *f, const void *p)
     snprintf(name, sizeof name, "curves_%d", o->v);
     fprintf(f, "# Continual-learning curves of one variant: score on everything seen so far,\n"
                "# one line per method with its 95%% bootstrap band.\n");
-    plast_gp_header(f, name, 1000, 560);
+    /* the legend goes under the plot, one method a line: labels are long */
+    plast_gp_header(f, name, 1000, 520 + 20 * s->n_methods);
     fprintf(f, "set title '%s: %s (%d runs)'\nset xlabel 'classes (or functions) seen'\n"
-               "set ylabel '%s on everything seen so far'\nset key outside right\nplot ",
+               "set ylabel '%s on everything seen so far'\n"
+               "set key outside below left Left reverse maxcols 1 samplen 3\n%s"
+               "set bmargin %d\nplot ",
             s->name, s->variant[o->v].label, s->runs,
-            b->cells[o->v][0].classification ? "accuracy" : "MSE");
+            b->cells[o->v][0].classification ? "accuracy" : "MSE",
+            b->cells[o->v][0].n_seg <= 20 ? "set xtics 1\n" : "", 5 + s->n_methods);
     for (int m = 0; m < s->n_methods; m++) {
         int col = 2 + 3 * m;
         fprintf(f, "%s'%s.csv' skip 1 using 1:%d:%d with filledcurves fs transparent solid 0.2 lc rgb '%s' notitle, \\\n"
@@ -368,17 +372,20 @@ static int w_forgetting_gp(FILE *f, const void *p)
     const bench *b = o->b;
     char name[64];
     snprintf(name, sizeof name, "forgetting_%d", o->v);
-    fprintf(f, "# Forgetting per method (mean over runs, 95%% interval as error bars).\n");
-    plast_gp_header(f, name, 900, 500);
-    fprintf(f, "set title '%s: %s, forgetting'\nset style fill solid 0.6\nset boxwidth 0.6\n"
-               "set ylabel 'forgetting (%s)'\nset xtics rotate by -25\nunset key\n",
+    fprintf(f, "# Forgetting per method: horizontal bars (mean over runs) with their 95%% interval,\n"
+               "# the method names on the left.\n");
+    int n = b->s->n_methods;
+    plast_gp_header(f, name, 1000, 140 + 36 * n);
+    fprintf(f, "set title '%s: %s, forgetting'\nset style fill solid 0.6\n"
+               "set xlabel 'forgetting (%s)'\nset yrange [-0.6:%g] reverse\nunset key\n"
+               "set grid noytics\n",
             b->s->name, b->s->variant[o->v].label,
-            b->cells[o->v][0].classification ? "accuracy lost" : "MSE gained");
-    fputs("set xtics (", f);
-    for (int m = 0; m < b->s->n_methods; m++)
-        fprintf(f, "%s'%s' %d", m ? ", " : "", b->s->method[m].label, m);
-    fprintf(f, ")\nplot '%s.csv' skip 1 using 1:2 with boxes lc rgb '#6baed6', \\\n"
-               "     '%s.csv' skip 1 using 1:2:3:4 with yerrorbars lc rgb '#08519c' pt 0\n", name, name);
+            b->cells[o->v][0].classification ? "accuracy lost" : "MSE gained", n - 0.4);
+    fputs("set ytics (", f);
+    for (int m = 0; m < n; m++) fprintf(f, "%s'%s' %d", m ? ", " : "", b->s->method[m].label, m);
+    fprintf(f, ")\nplot '%s.csv' skip 1 using (0):1:($2 < 0 ? $2 : 0):($2 < 0 ? 0 : $2):($1 - 0.3):($1 + 0.3) "
+               "with boxxyerror lc rgb '#6baed6', \\\n"
+               "     '%s.csv' skip 1 using 2:1:3:4 with xerrorbars lc rgb '#08519c' pt 0\n", name, name);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 

@@ -375,9 +375,12 @@ static int w_forgetting_gp(FILE *f, const void *p)
     fprintf(f, "# Forgetting per method: horizontal bars (mean over runs) with their 95%% interval,\n"
                "# the method names on the left.\n");
     int n = b->s->n_methods;
-    plast_gp_header(f, name, 1000, 140 + 36 * n);
+    size_t longest = 0; /* the names take their room on the left; the bars keep ~500 px */
+    for (int m = 0; m < n; m++)
+        if (strlen(b->s->method[m].label) > longest) longest = strlen(b->s->method[m].label);
+    plast_gp_header(f, name, 560 + 8 * (int)longest, 140 + 36 * n);
     fprintf(f, "set title '%s: %s, forgetting'\nset style fill solid 0.6\n"
-               "set xlabel 'forgetting (%s)'\nset yrange [-0.6:%g] reverse\nunset key\n"
+               "set xlabel 'forgetting (%s)'\nset yrange [%g:-0.6]\nunset key\n"
                "set grid noytics\n",
             b->s->name, b->s->variant[o->v].label,
             b->cells[o->v][0].classification ? "accuracy lost" : "MSE gained", n - 0.4);

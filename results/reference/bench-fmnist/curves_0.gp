@@ -1,6 +1,6 @@
 # Continual-learning curves of one variant: score on everything seen so far,
 # one line per method with its 95% bootstrap band.
-set terminal pngcairo size 1000,560 noenhanced
+set terminal pngcairo size 1000,660 noenhanced
 set output 'curves_0.png'
 set datafile separator ','
 set datafile missing 'nan'
@@ -8,14 +8,20 @@ set grid
 set title 'fashion-mnist: class-incremental (one pass, class after class) (5 runs)'
 set xlabel 'classes (or functions) seen'
 set ylabel 'accuracy on everything seen so far'
-set key outside right
+set key outside below left Left reverse maxcols 1 samplen 3
+set xtics 1
+set bmargin 12
 plot 'curves_0.csv' skip 1 using 1:3:4 with filledcurves fs transparent solid 0.2 lc rgb '#08519c' notitle, \
      'curves_0.csv' skip 1 using 1:2 with lines lw 2 lc rgb '#08519c' title 'online SGD (non-local)', \
      'curves_0.csv' skip 1 using 1:6:7 with filledcurves fs transparent solid 0.2 lc rgb '#e6550d' notitle, \
      'curves_0.csv' skip 1 using 1:5 with lines lw 2 lc rgb '#e6550d' title 'DFA', \
      'curves_0.csv' skip 1 using 1:9:10 with filledcurves fs transparent solid 0.2 lc rgb '#31a354' notitle, \
-     'curves_0.csv' skip 1 using 1:8 with lines lw 2 lc rgb '#31a354' title 'FLP (untrained defaults)', \
+     'curves_0.csv' skip 1 using 1:8 with lines lw 2 lc rgb '#31a354' title 'OML-style: Omniglot-meta-learned representation (oml-omniglot), SGD head (non-local head)', \
      'curves_0.csv' skip 1 using 1:12:13 with filledcurves fs transparent solid 0.2 lc rgb '#756bb1' notitle, \
-     'curves_0.csv' skip 1 using 1:11 with lines lw 2 lc rgb '#756bb1' title 'ABCD Hebbian (teacher post)', \
+     'curves_0.csv' skip 1 using 1:11 with lines lw 2 lc rgb '#756bb1' title 'FLP meta-trained on Omniglot (flp-omniglot): frozen layer, plastic output', \
      'curves_0.csv' skip 1 using 1:15:16 with filledcurves fs transparent solid 0.2 lc rgb '#636363' notitle, \
-     'curves_0.csv' skip 1 using 1:14 with lines lw 2 lc rgb '#636363' title 'nearest class mean (pixels)'
+     'curves_0.csv' skip 1 using 1:14 with lines lw 2 lc rgb '#636363' title 'FLP, output layer on pixels (not meta-trained; P swept)', \
+     'curves_0.csv' skip 1 using 1:18:19 with filledcurves fs transparent solid 0.2 lc rgb '#d6616b' notitle, \
+     'curves_0.csv' skip 1 using 1:17 with lines lw 2 lc rgb '#d6616b' title 'ABCD Hebbian (teacher post), output layer on pixels', \
+     'curves_0.csv' skip 1 using 1:21:22 with filledcurves fs transparent solid 0.2 lc rgb '#3182bd' notitle, \
+     'curves_0.csv' skip 1 using 1:20 with lines lw 2 lc rgb '#3182bd' title 'nearest class mean (pixels)'

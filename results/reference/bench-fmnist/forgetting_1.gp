@@ -1,15 +1,16 @@
-# Forgetting per method (mean over runs, 95% interval as error bars).
-set terminal pngcairo size 900,500 noenhanced
+# Forgetting per method: horizontal bars (mean over runs) with their 95% interval,
+# the method names on the left.
+set terminal pngcairo size 1272,392 noenhanced
 set output 'forgetting_1.png'
 set datafile separator ','
 set datafile missing 'nan'
 set grid
 set title 'fashion-mnist: i.i.d. (one pass, shuffled), forgetting'
 set style fill solid 0.6
-set boxwidth 0.6
-set ylabel 'forgetting (accuracy lost)'
-set xtics rotate by -25
+set xlabel 'forgetting (accuracy lost)'
+set yrange [6.6:-0.6]
 unset key
-set xtics ('online SGD (non-local)' 0, 'DFA' 1, 'FLP (untrained defaults)' 2, 'ABCD Hebbian (teacher post)' 3, 'nearest class mean (pixels)' 4)
-plot 'forgetting_1.csv' skip 1 using 1:2 with boxes lc rgb '#6baed6', \
-     'forgetting_1.csv' skip 1 using 1:2:3:4 with yerrorbars lc rgb '#08519c' pt 0
+set grid noytics
+set ytics ('online SGD (non-local)' 0, 'DFA' 1, 'OML-style: Omniglot-meta-learned representation (oml-omniglot), SGD head (non-local head)' 2, 'FLP meta-trained on Omniglot (flp-omniglot): frozen layer, plastic output' 3, 'FLP, output layer on pixels (not meta-trained; P swept)' 4, 'ABCD Hebbian (teacher post), output layer on pixels' 5, 'nearest class mean (pixels)' 6)
+plot 'forgetting_1.csv' skip 1 using (0):1:($2 < 0 ? $2 : 0):($2 < 0 ? 0 : $2):($1 - 0.3):($1 + 0.3) with boxxyerror lc rgb '#6baed6', \
+     'forgetting_1.csv' skip 1 using 2:1:3:4 with xerrorbars lc rgb '#08519c' pt 0

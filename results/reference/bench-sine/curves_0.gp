@@ -1,6 +1,6 @@
 # Continual-learning curves of one variant: score on everything seen so far,
 # one line per method with its 95% bootstrap band.
-set terminal pngcairo size 1000,560 noenhanced
+set terminal pngcairo size 1000,640 noenhanced
 set output 'curves_0.png'
 set datafile separator ','
 set datafile missing 'nan'
@@ -8,7 +8,9 @@ set grid
 set title 'sine: continual order (30 runs)'
 set xlabel 'classes (or functions) seen'
 set ylabel 'MSE on everything seen so far'
-set key outside right
+set key outside below left Left reverse maxcols 1 samplen 3
+set xtics 1
+set bmargin 11
 plot 'curves_0.csv' skip 1 using 1:3:4 with filledcurves fs transparent solid 0.2 lc rgb '#08519c' notitle, \
      'curves_0.csv' skip 1 using 1:2 with lines lw 2 lc rgb '#08519c' title 'online SGD (non-local)', \
      'curves_0.csv' skip 1 using 1:6:7 with filledcurves fs transparent solid 0.2 lc rgb '#e6550d' notitle, \

@@ -1,15 +1,16 @@
-# Forgetting per method (mean over runs, 95% interval as error bars).
-set terminal pngcairo size 900,500 noenhanced
+# Forgetting per method: horizontal bars (mean over runs) with their 95% interval,
+# the method names on the left.
+set terminal pngcairo size 1200,428 noenhanced
 set output 'forgetting_0.png'
 set datafile separator ','
 set datafile missing 'nan'
 set grid
 set title 'split-omniglot: 10 classes, forgetting'
 set style fill solid 0.6
-set boxwidth 0.6
-set ylabel 'forgetting (accuracy lost)'
-set xtics rotate by -25
+set xlabel 'forgetting (accuracy lost)'
+set yrange [7.6:-0.6]
 unset key
-set xtics ('online SGD (non-local)' 0, 'SGD head on a fixed random layer (non-local)' 1, 'OML-style: meta-learned representation (oml-omniglot), SGD head (non-local head)' 2, 'DFA' 3, 'FLP (untrained defaults)' 4, 'ABCD Hebbian (teacher post)' 5, 'nearest class mean (pixels)' 6)
-plot 'forgetting_0.csv' skip 1 using 1:2 with boxes lc rgb '#6baed6', \
-     'forgetting_0.csv' skip 1 using 1:2:3:4 with yerrorbars lc rgb '#08519c' pt 0
+set grid noytics
+set ytics ('online SGD (non-local)' 0, 'SGD head on a fixed random layer (non-local)' 1, 'OML-style: meta-learned representation (oml-omniglot), SGD head (non-local head)' 2, 'FLP meta-trained (flp-omniglot): meta-learned frozen layer, plastic output' 3, 'FLP, output layer on pixels (not meta-trained; P swept)' 4, 'DFA' 5, 'ABCD Hebbian (teacher post), output layer on pixels' 6, 'nearest class mean (pixels)' 7)
+plot 'forgetting_0.csv' skip 1 using (0):1:($2 < 0 ? $2 : 0):($2 < 0 ? 0 : $2):($1 - 0.3):($1 + 0.3) with boxxyerror lc rgb '#6baed6', \
+     'forgetting_0.csv' skip 1 using 2:1:3:4 with xerrorbars lc rgb '#08519c' pt 0

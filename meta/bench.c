@@ -199,7 +199,7 @@ static void table_md(const bench *b, char *buf, size_t n)
         const plast_suite_entry *var = &s->variant[v];
         for (int r = 0; r < var->n_refs && used < n; r++)
             used += (size_t)snprintf(buf + used, n - used,
-                                     "| *%s (published; not run here)* | %.4f | | | | | |\n",
+                                     "| *published, not run here: %s* | %.4f | | | | | |\n",
                                      var->ref_label[r], var->ref_final[r]);
     }
     if (s->n_notes && used < n) used += (size_t)snprintf(buf + used, n - used, "\n");

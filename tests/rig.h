@@ -16,11 +16,11 @@ typedef struct rig {
     plast_task_shape shape;
 } rig;
 
-/* widths[0..n_layers-1], the last is the output; acts likewise. output_only freezes every
- * layer but the output. Returns the learner's error code (the rule may refuse the set-up). */
+/* widths[0..n_layers-1], the last is the output; acts likewise. Bit l of frozen freezes
+ * layer l. Returns the learner's error code (the rule may refuse the set-up). */
 static inline int rig_try(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
                           const plast_act *acts, int batch, int classification, uint64_t seed,
-                          int output_only)
+                          unsigned frozen)
 {
     const plast_rule *r = plast_rule_find(rule);
     REQUIRE(r != NULL);
@@ -30,7 +30,7 @@ static inline int rig_try(rig *g, const char *rule, int n_in, int n_layers, cons
     sp.n_in = n_in;
     sp.n_layers = n_layers;
     for (int l = 0; l < n_layers; l++)
-        sp.width[l] = widths[l], sp.act[l] = acts[l], sp.plastic[l] = !output_only || l == n_layers - 1;
+        sp.width[l] = widths[l], sp.act[l] = acts[l], sp.plastic[l] = !(frozen >> l & 1u);
     sp.w_init = PLAST_INIT_KAIMING_UNIFORM;
     sp.w_gain = 1.0f;
     sp.b_init = PLAST_INIT_UNIFORM;

@@ -175,40 +175,18 @@ static void frozen_direct(const char *rule)
     const int widths[3] = {5, 4, 3};
     const plast_act acts[3] = {PLAST_ACT_RELU, PLAST_ACT_RELU, PLAST_ACT_IDENTITY};
     rig f;
-    const plast_rule *r = plast_rule_find(rule);
-    REQUIRE(r != NULL);
-    plast_opts_defaults(&r->opts, f.opts);
-    plast_net_spec sp; /* layer 0 frozen, layers 1 and 2 plastic */
-    memset(&sp, 0, sizeof sp);
-    sp.n_in = 6;
-    sp.n_layers = 3;
-    for (int l = 0; l < 3; l++) sp.width[l] = widths[l], sp.act[l] = acts[l], sp.plastic[l] = l > 0;
-    sp.w_init = PLAST_INIT_KAIMING_UNIFORM;
-    sp.w_gain = 1.0f;
-    sp.fb_init = sp.out_fb_init = PLAST_INIT_NORMAL;
-    sp.fb_scale = sp.out_fb_value = 0.5f;
-    plast_err err;
-    REQUIRE(plast_learner_init(&f.L, &sp, r, f.opts, 1, &err) == 0);
+    REQUIRE(rig_try(&f, rule, 6, 3, widths, acts, 2, 1, 9, 1u /* layer 0 frozen */) == 0);
     CHECK(f.L.net.layer[0].n_fb == 0 && f.L.net.layer[0].B == NULL);
     CHECK(!plast_pset_find(&f.L.net.p, "B", 0) && !plast_pset_find(&f.L.net.p, "c", 0));
     CHECK(plast_pset_find(&f.L.net.p, "B", 1) && plast_pset_find(&f.L.net.p, "B", 2));
-    plast_rng rng;
-    plast_rng_seed(&rng, 4, 4);
-    plast_learner_draw(&f.L, &rng);
     if (plast_pset_find(&f.L.meta, "P", 1)) /* flp: a visible rate per synapse */
         for (int l = 1; l < 3; l++) {
             float *p = plast_pset_view(&f.L.meta, "P", l);
             for (int i = 0; i < widths[l] * widths[l - 1]; i++) p[i] = 0.01f;
         }
-    memset(&f.shape, 0, sizeof f.shape);
-    f.shape.classification = 1;
-    f.shape.n_in = 6;
-    f.shape.n_out = 3;
-    f.shape.batch = 2;
-    f.shape.max_steps = 1;
-    f.shape.n_seg = 1;
-    f.shape.n_query = 1;
     rig_start(&f);
+    plast_rng rng;
+    plast_rng_seed(&rng, 4, 4);
     float x[12], y[6];
     fill_normal(&rng, x, 12, 1.0f);
     fill_onehot(&rng, y, 2, 3);

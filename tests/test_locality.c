@@ -42,7 +42,7 @@ static void check_rule(const plast_rule *r, int cls)
     rig g;
     /* All layers plastic; a rule that only learns its output (ncm) on a frozen stack. */
     if (rig_try(&g, r->name, 6, 4, widths, acts, 3, cls, 17, 0) &&
-        rig_try(&g, r->name, 6, 4, widths, acts, 3, cls, 17, 1)) {
+        rig_try(&g, r->name, 6, 4, widths, acts, 3, cls, 17, 7u /* all but the output */)) {
         fprintf(stderr, "rule %s refuses %s: not applicable\n", r->name,
                 cls ? "classification" : "regression");
         REQUIRE(cls == 0); /* every rule must accept classification */

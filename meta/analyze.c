@@ -141,32 +141,17 @@ static void unpack(const probe_layout *p, plast_net *net, const float *u)
     }
 }
 
-typedef struct saved {
-    float *params, *state;
-} saved;
-
-static void save(const plast_episode *ep, saved *s)
-{
-    memcpy(s->params, ep->work.p.data, ep->work.p.n_floats * sizeof(float));
-    if (ep->n_state) memcpy(s->state, ep->buf, ep->n_state * sizeof(float));
-}
-
-static void restore(plast_episode *ep, const saved *s)
-{
-    memcpy(ep->work.p.data, s->params, ep->work.p.n_floats * sizeof(float));
-    if (ep->n_state) memcpy(ep->buf, s->state, ep->n_state * sizeof(float));
-}
-
 typedef struct method_run {
     plast_learner L;
     plast_episode ep;
-    saved sv;
+    plast_episode_snap sv;
     float *before, *u; /* [d] */
 } method_run;
 
 typedef struct run_ctx {
     probe_layout lay;
-    int classification, n_in, n_out;
+    const plast_objective *obj;
+    int n_in, n_out;
     method_run m[2]; /* 0 the rule, 1 SGD */
     plast_learner gL; /* SGD with lr 1: gradients */
     plast_episode gE;
@@ -175,6 +160,7 @@ typedef struct run_ctx {
     float *G;         /* [n_probe_total][d] probe gradients */
     float *gj;        /* [n_seg][d] gradients of the earlier segments' probe sets */
     float *lb;        /* [n_seg] losses before a step */
+    float *grad;      /* [n_out] the loss gradient (unused) */
     float *tmp;       /* [d] */
     float *pw, *work; /* feedback pathway and its work space */
 } run_ctx;
@@ -183,12 +169,12 @@ typedef struct run_ctx {
 static void update_of(method_run *m, const probe_layout *lay, const float *x, const float *y,
                       int n, float *u)
 {
-    save(&m->ep, &m->sv);
+    plast_episode_save(&m->ep, &m->sv);
     pack(lay, &m->ep.work, m->before);
-    plast_episode_step(&m->ep, x, y, n, 0.0f);
+    plast_episode_step(&m->ep, x, y, n, NULL);
     pack(lay, &m->ep.work, u);
     for (size_t k = 0; k < lay->d; k++) u[k] -= m->before[k];
-    restore(&m->ep, &m->sv);
+    plast_episode_restore(&m->ep, &m->sv);
 }
 
 /* Minus the gradient of the mean loss on (x, y, n) at the plastic W, b of net. */
@@ -197,29 +183,20 @@ static void neg_grad(run_ctx *c, const plast_net *net, const float *x, const flo
     pack(&c->lay, net, c->tmp);
     unpack(&c->lay, &c->gE.work, c->tmp);
     /* the frozen layers are the same in every learner of a run (copied at set-up) */
-    plast_episode_step(&c->gE, x, y, n, 0.0f);
+    plast_episode_step(&c->gE, x, y, n, NULL);
     pack(&c->lay, &c->gE.work, g);
     for (size_t k = 0; k < c->lay.d; k++) g[k] -= c->tmp[k];
 }
 
-/* Mean loss (1/2 |y - yhat|^2, or cross-entropy) of net on (x, y, n), n <= acts batch. */
+/* The objective's mean loss (the one whose gradient the SGD steps follow: 1/2 |y - yhat|^2,
+ * or cross-entropy) of net on (x, y, n), n <= acts batch. */
 static double loss_of(run_ctx *c, const plast_net *net, const float *x, const float *y, int n)
 {
     const float *out = plast_net_forward(net, &c->acts, x, n);
     double s = 0.0;
     int no = c->n_out;
-    for (int b = 0; b < n; b++) {
-        const float *z = out + (size_t)b * no, *t = y + (size_t)b * no;
-        if (!c->classification) {
-            for (int i = 0; i < no; i++) s += 0.5 * (double)(t[i] - z[i]) * (t[i] - z[i]);
-        } else {
-            double m = z[0], e = 0.0;
-            for (int i = 1; i < no; i++) m = fmax(m, z[i]);
-            for (int i = 0; i < no; i++) e += exp(z[i] - m);
-            for (int i = 0; i < no; i++)
-                if (t[i] > 0.0f) s -= t[i] * ((z[i] - m) - log(e));
-        }
-    }
+    for (int b = 0; b < n; b++)
+        s += c->obj->loss_grad(out + (size_t)b * no, y + (size_t)b * no, no, c->grad);
     return s / n;
 }
 
@@ -299,7 +276,8 @@ static void step_with_interference(run_ctx *c, int mi, const plast_stream *s, in
     }
     pack(&c->lay, &m->ep.work, m->before);
     plast_episode_step(&m->ep, s->x + (size_t)t * sh->batch * sh->n_in,
-                       s->y + (size_t)t * sh->batch * sh->n_out, sh->batch, s->saccade[t]);
+                       s->y + (size_t)t * sh->batch * sh->n_out, sh->batch,
+                       s->bcast + (size_t)t * sh->n_bcast);
     pack(&c->lay, &m->ep.work, m->u);
     for (size_t k = 0; k < c->lay.d; k++) m->u[k] -= m->before[k];
     for (int j = 0; j < done; j++) {
@@ -319,12 +297,14 @@ static void free_run(run_ctx *c)
     for (int i = 0; i < 2; i++) {
         plast_episode_free(&c->m[i].ep);
         plast_learner_free(&c->m[i].L);
-        free(c->m[i].sv.params), free(c->m[i].sv.state), free(c->m[i].before), free(c->m[i].u);
+        plast_episode_snap_free(&c->m[i].sv);
+        free(c->m[i].before), free(c->m[i].u);
     }
     plast_episode_free(&c->gE);
     plast_learner_free(&c->gL);
     plast_acts_free(&c->acts);
-    free(c->U), free(c->G), free(c->gj), free(c->lb), free(c->tmp), free(c->pw), free(c->work);
+    free(c->U), free(c->G), free(c->gj), free(c->lb), free(c->grad), free(c->tmp), free(c->pw);
+    free(c->work);
 }
 
 void plast_an_result_free(plast_an_result *r)
@@ -383,15 +363,13 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
     const plast_rule *sgd = plast_rule_find("sgd");
     _Alignas(16) unsigned char sopts[PLAST_OPTS_BYTES];
     plast_opts_defaults(&sgd->opts, sopts);
-    plast_net_spec spec;
-    plast_net_spec_make(&cfg->net, sh->n_in, sh->n_out, &spec, NULL);
     plast_stream st;
     if ((rc = plast_stream_init(&st, sh, err))) goto done;
 
     for (int r = 0; r < runs && !rc; r++) {
         run_ctx c;
         memset(&c, 0, sizeof c);
-        c.classification = sh->classification;
+        c.obj = sh->objective;
         c.n_in = sh->n_in;
         c.n_out = sh->n_out;
         /* The rule's learner, drawn and overlaid as plast_eval draws run r. */
@@ -402,18 +380,14 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
             plast_learner_draw(&c.m[0].L, &rng);
             if (S.have_fixed)
                 for (int set = 0; set < 2; set++) {
-                    plast_pset *d = set ? &c.m[0].L.meta : &c.m[0].L.net.p;
-                    const plast_pset *f = set ? &S.fixed.meta : &S.fixed.net.p;
-                    const unsigned char *mask = set ? S.mask_meta : S.mask_net;
-                    for (int k = 0; k < d->n; k++)
-                        if (mask[k])
-                            memcpy(d->data + d->spec[k].offset, f->data + f->spec[k].offset,
-                                   (size_t)d->spec[k].rows * d->spec[k].cols * sizeof(float));
+                    plast_pset_overlay(plast_learner_set(&c.m[0].L, set),
+                                       plast_learner_cset(&S.fixed, set),
+                                       set ? S.mask_meta : S.mask_net);
                 }
         }
         /* SGD (and SGD with lr 1 for gradients) from the very same W and b. */
-        if (!rc) rc = plast_learner_init(&c.m[1].L, &spec, sgd, sopts, sh->classification, err);
-        if (!rc) rc = plast_learner_init(&c.gL, &spec, sgd, sopts, sh->classification, err);
+        if (!rc) rc = plast_learner_from_config(&c.m[1].L, cfg, sgd, sopts, NULL, err);
+        if (!rc) rc = plast_learner_from_config(&c.gL, cfg, sgd, sopts, NULL, err);
         if (rc) {
             free_run(&c);
             break;
@@ -435,11 +409,11 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
             method_run *m = &c.m[i];
             rc = plast_episode_init(&m->ep, &m->L, sh, err);
             if (rc) break;
-            m->sv.params = malloc(m->ep.work.p.n_floats * sizeof(float));
-            m->sv.state = malloc((m->ep.n_state + 1) * sizeof(float));
+            rc = plast_episode_snap_init(&m->sv, &m->ep, err);
+            if (rc) break;
             m->before = malloc(c.lay.d * sizeof(float));
             m->u = malloc(c.lay.d * sizeof(float));
-            if (!m->sv.params || !m->sv.state || !m->before || !m->u)
+            if (!m->before || !m->u)
                 rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (analysis)");
             else plast_episode_reset(&m->ep);
         }
@@ -451,10 +425,11 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
             c.G = malloc((size_t)npt * c.lay.d * sizeof(float));
             c.gj = malloc((size_t)n_seg * c.lay.d * sizeof(float));
             c.lb = malloc((size_t)n_seg * sizeof(float));
+            c.grad = malloc((size_t)c.n_out * sizeof(float));
             c.tmp = malloc(c.lay.d * sizeof(float));
             c.pw = malloc(pwork * sizeof(float)); /* at least n_l x n_out for every layer */
             c.work = malloc(pwork * sizeof(float));
-            if (!c.U || !c.G || !c.gj || !c.lb || !c.tmp || !c.pw || !c.work)
+            if (!c.U || !c.G || !c.gj || !c.lb || !c.grad || !c.tmp || !c.pw || !c.work)
                 rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (analysis)");
         }
         if (rc) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plast/registry.h"
 #include "plast/run.h"
 
 enum { N_METRICS = 6 };
@@ -14,7 +15,7 @@ static const char *const metric_names[N_METRICS] = {"final", "ACC", "BWT", "FWT"
 
 typedef struct cell {
     int done;
-    int classification;
+    const plast_objective *obj; /* what the cell was scored on */
     double swept;             /* chosen sweep value (NAN: no sweep) */
     plast_summary m[N_METRICS];
     int n_seg;
@@ -50,7 +51,8 @@ static int evaluate(const bench *b, int v, int m, const char *const *extra, int 
     static plast_config cfg; /* large; evaluations run one at a time */
     char origin[300];
     snprintf(origin, sizeof origin, "suite %s: %s / %s", s->name, s->variant[v].label, s->method[m].label);
-    int rc = plast_config_parse(&cfg, s->base, origin, sets, n, NULL, err);
+    plast_registry reg = plast_registry_builtin(0);
+    int rc = plast_config_parse(&cfg, s->base, origin, sets, n, &reg, err);
     if (rc) return rc;
     plast_eval_setup setup;
     if ((rc = plast_eval_setup_init(&setup, &cfg, err))) return rc;
@@ -81,8 +83,8 @@ static int run_cell(bench *b, int v, int m, plast_err *err)
             const char *extra[4] = {seed, runs, boot, sweep};
             if ((rc = evaluate(b, v, m, extra, 4, &res, &shape, err))) return rc;
             double score = res.final_sum.mean;
-            if (!isfinite(score)) score = shape.classification ? -INFINITY : INFINITY;
-            int better = isnan(best) || (shape.classification ? score > best : score < best);
+            if (!isfinite(score)) score = shape.objective->higher_better ? -INFINITY : INFINITY;
+            int better = isnan(best) || (shape.objective->higher_better ? score > best : score < best);
             if (better) best = score, c->swept = me->values[i];
             plast_eval_result_free(&res);
         }
@@ -106,7 +108,7 @@ static int run_cell(bench *b, int v, int m, plast_err *err)
     }
     for (int r = 0; r < R; r++) {
         plast_cl_metrics cm;
-        plast_cl_compute(res.R + (size_t)r * T * T, res.R0 + (size_t)r * T, T, shape.classification, &cm);
+        plast_cl_compute(res.R + (size_t)r * T * T, res.R0 + (size_t)r * T, T, shape.objective->higher_better, &cm);
         const double vals[N_METRICS] = {res.final[r], cm.acc, cm.bwt, cm.fwt, cm.forgetting, cm.learning};
         for (int k = 0; k < N_METRICS; k++) per[(size_t)k * R + r] = (float)vals[k];
         for (int i = 0; i < T * T; i++) c->R[i] += res.R[(size_t)r * T * T + i] / (float)R;
@@ -116,7 +118,7 @@ static int run_cell(bench *b, int v, int m, plast_err *err)
                         &c->m[k]);
     memcpy(c->curve, res.curve_sum, (size_t)T * sizeof *c->curve);
     c->n_seg = T;
-    c->classification = shape.classification;
+    c->obj = shape.objective;
     c->done = 1;
     free(per), free(work);
     plast_eval_result_free(&res);
@@ -142,7 +144,8 @@ int plast_bench_check(const plast_suite *s, plast_err *err)
                 char origin[300];
                 snprintf(origin, sizeof origin, "suite %s: %s / %s", s->name, s->variant[v].label, me->label);
                 plast_task_shape sh;
-                int rc = plast_config_parse(&cfg, s->base, origin, sets, n, NULL, err);
+                plast_registry reg = plast_registry_builtin(0);
+                int rc = plast_config_parse(&cfg, s->base, origin, sets, n, &reg, err);
                 if (!rc) rc = cfg.task->shape(cfg.task_opts, &sh, err);
                 if (rc) {
                     char msg[sizeof err->msg];
@@ -173,14 +176,14 @@ static void table_md(const bench *b, char *buf, size_t n)
     const plast_suite *s = b->s;
     size_t used = 0;
     for (int v = 0; v < s->n_variants && used < n; v++) {
-        int cls = b->cells[v][0].classification;
+        const plast_objective *obj = b->cells[v][0].obj;
         used += (size_t)snprintf(buf + used, n - used,
-                                 "%s### %s: %s (%d runs; %s; mean and 95%% CI over runs)\n\n"
+                                 "%s### %s: %s (%d runs; %s, %s is better; mean and 95%% CI over runs)\n\n"
                                  "| method | final %s | ACC | BWT | FWT | forgetting | learning |\n"
                                  "|---|---|---|---|---|---|---|\n",
                                  v ? "\n" : "", s->name, s->variant[v].label, s->runs,
-                                 cls ? "accuracy, higher is better" : "MSE, lower is better",
-                                 cls ? "accuracy" : "MSE");
+                                 obj->score_name, obj->higher_better ? "higher" : "lower",
+                                 obj->score_name);
         for (int m = 0; m < s->n_methods && used < n; m++) {
             const cell *c = &b->cells[v][m];
             char label[200];
@@ -262,7 +265,7 @@ static int w_table_json(FILE *f, const void *p)
             plast_json_write_string(f, s->variant[v].label);
             fprintf(f, ", \"method\": ");
             plast_json_write_string(f, s->method[m].label);
-            fprintf(f, ", \"score\": \"%s\", \"swept\": ", c->classification ? "accuracy" : "MSE");
+            fprintf(f, ", \"score\": \"%s\", \"swept\": ", c->obj->score_name);
             jnum(f, c->swept);
             for (int k = 0; k < N_METRICS; k++) {
                 fprintf(f, ", \"%s\": {\"mean\": ", metric_names[k]);
@@ -341,7 +344,7 @@ static int w_curves_gp(FILE *f, const void *p)
                "set key outside below left Left reverse maxcols 1 samplen 3\n%s"
                "set bmargin %d\nplot ",
             s->name, s->variant[o->v].label, s->runs,
-            b->cells[o->v][0].classification ? "accuracy" : "MSE",
+            b->cells[o->v][0].obj->score_name,
             b->cells[o->v][0].n_seg <= 20 ? "set xtics 1\n" : "", 5 + s->n_methods);
     for (int m = 0; m < s->n_methods; m++) {
         int col = 2 + 3 * m;
@@ -380,10 +383,11 @@ static int w_forgetting_gp(FILE *f, const void *p)
         if (strlen(b->s->method[m].label) > longest) longest = strlen(b->s->method[m].label);
     plast_gp_header(f, name, 560 + 8 * (int)longest, 140 + 36 * n);
     fprintf(f, "set title '%s: %s, forgetting'\nset style fill solid 0.6\n"
-               "set xlabel 'forgetting (%s)'\nset yrange [%g:-0.6]\nunset key\n"
+               "set xlabel 'forgetting (%s %s)'\nset yrange [%g:-0.6]\nunset key\n"
                "set grid noytics\n",
             b->s->name, b->s->variant[o->v].label,
-            b->cells[o->v][0].classification ? "accuracy lost" : "MSE gained", n - 0.4);
+            b->cells[o->v][0].obj->score_name, b->cells[o->v][0].obj->higher_better ? "lost" : "gained",
+            n - 0.4);
     fputs("set ytics (", f);
     for (int m = 0; m < n; m++) fprintf(f, "%s'%s' %d", m ? ", " : "", b->s->method[m].label, m);
     fprintf(f, ")\nplot '%s.csv' skip 1 using (0):1:($2 < 0 ? $2 : 0):($2 < 0 ? 0 : $2):($1 - 0.3):($1 + 0.3) "
@@ -417,7 +421,7 @@ static int w_heatmap_gp(FILE *f, const void *p)
                "set palette defined (0 '#f7fbff', 1 '#08306b')\nset cbrange [%s]\nunset grid\n"
                "plot '%s.dat' matrix with image notitle\n",
             o->b->s->method[o->m].label, o->b->s->variant[o->v].label, c->n_seg - 1, c->n_seg - 1,
-            c->classification ? "0:1" : "*:*", name);
+            c->obj->higher_better ? "0:1" : "*:*", name);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 

@@ -7,22 +7,20 @@
 #include "plast/campaign.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "plast/optim.h"
+#include "plast/pool.h"
 #include "plast/run.h"
 
 /* ---------------- options ---------------- */
 
-const char *const plast_campaign_groups[] = {"weights", "biases", "feedback", "plasticity",
-                                             "beta",    "lr",     "eta",      "coefficients",
-                                             "terms",   NULL};
 static const char *const optimizers[] = {"openai-es", "cmaes", "sep-cmaes", "snes", NULL};
 /* enum order above matches plast_optim_kind */
+static const char *const meta_losses[] = {"score", "loss", NULL}; /* PLAST_META_* order */
 
 static const plast_opt campaign_table[] = {
     {"optimizer", PLAST_OPT_ENUM, offsetof(plast_campaign_opts, optimizer), 2, 0, 0, optimizers,
@@ -51,17 +49,24 @@ static const plast_opt campaign_table[] = {
      100000, NULL, NULL, "held-out episodes (evaluation pool) per validation"},
     {"checkpoint_every", PLAST_OPT_INT, offsetof(plast_campaign_opts, checkpoint_every), 10, 1,
      100000000, NULL, NULL, "generations between checkpoints (and on SIGINT/SIGTERM)"},
-    {"log_groups", PLAST_OPT_FLAGS, offsetof(plast_campaign_opts, log_groups), 0, 0, 0,
-     plast_campaign_groups, "plasticity,lr,eta",
-     "owned groups searched on a log scale (theta0 exp(z): positive, across decades)"},
-    {"owns", PLAST_OPT_FLAGS, offsetof(plast_campaign_opts, owns), 0, 0, 0, plast_campaign_groups,
-     "plasticity,beta,feedback", "tensor groups the outer loop evolves"},
-    {"redraw", PLAST_OPT_FLAGS, offsetof(plast_campaign_opts, redraw), 0, 0, 0,
-     plast_campaign_groups, "", "groups (not owned) drawn anew for every episode"},
+    {"log_groups", PLAST_OPT_NAMES, offsetof(plast_campaign_opts, log_groups), 0, 0, 0, NULL,
+     "plasticity,lr,eta",
+     "owned groups searched on a log scale (theta0 exp(z): positive, across decades); "
+     "groups this learner does not declare are ignored"},
+    {"owns", PLAST_OPT_NAMES, offsetof(plast_campaign_opts, owns), 0, 0, 0, NULL,
+     "plasticity,beta,feedback",
+     "tensor groups the outer loop evolves: any group the network (weights, biases, "
+     "feedback) or the rule declares (plast list rules)"},
+    {"redraw", PLAST_OPT_NAMES, offsetof(plast_campaign_opts, redraw), 0, 0, 0, NULL, "",
+     "groups (not owned) drawn anew for every episode"},
     {"l1", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, l1), 0, 0, 1e6, NULL, NULL,
      "L1 penalty on the owned tensors of the l1_groups, added to the fitness"},
-    {"l1_groups", PLAST_OPT_FLAGS, offsetof(plast_campaign_opts, l1_groups), 0, 0, 0,
-     plast_campaign_groups, "terms", "groups the L1 penalty applies to"},
+    {"l1_groups", PLAST_OPT_NAMES, offsetof(plast_campaign_opts, l1_groups), 0, 0, 0, NULL,
+     "terms", "groups the L1 penalty applies to (undeclared ones are ignored)"},
+    {"meta_loss", PLAST_OPT_ENUM, offsetof(plast_campaign_opts, meta_loss), PLAST_META_SCORE, 0, 0,
+     meta_losses, NULL,
+     "score: the final query score as a loss (MSE; 1 - accuracy); loss: the objective's "
+     "final query loss (1/2 squared error; cross-entropy: differentiable)"},
     {"fitness_cap", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, fitness_cap), 1e3, 1e-6, 1e30,
      NULL, NULL, "a meta-loss above this (or not finite: a diverged episode) counts as this"},
     {"ipop", PLAST_OPT_BOOL, offsetof(plast_campaign_opts, ipop), 0, 0, 1, NULL, NULL,
@@ -137,12 +142,12 @@ static double now_s(void)
 
 static plast_pset *set_of(plast_learner *L, int set)
 {
-    return set ? &L->meta : &L->net.p;
+    return plast_learner_set(L, set);
 }
 
 static const plast_pset *cset_of(const plast_learner *L, int set)
 {
-    return set ? &L->meta : &L->net.p;
+    return plast_learner_cset(L, set);
 }
 
 /* Tensor values from z: theta = theta0 + scale z, clamped. */
@@ -190,14 +195,7 @@ static void prepare(const plast_campaign *c, plast_learner *L, uint64_t gen, int
         plast_rng r;
         plast_rng_derive(&r, c->seed, gen, (uint64_t)purpose, episode);
         plast_learner_draw(L, &r);
-        for (int s = 0; s < 2; s++) {
-            plast_pset *d = set_of(L, s);
-            const plast_pset *b = cset_of(&c->base, s);
-            for (int k = 0; k < d->n; k++)
-                if (c->fixed[s][k])
-                    memcpy(d->data + d->spec[k].offset, b->data + b->spec[k].offset,
-                           (size_t)d->spec[k].rows * d->spec[k].cols * sizeof(float));
-        }
+        for (int s = 0; s < 2; s++) plast_pset_overlay(set_of(L, s), cset_of(&c->base, s), c->fixed[s]);
     } else {
         memcpy(L->net.p.data, c->base.net.p.data, c->base.net.p.n_floats * sizeof(float));
         memcpy(L->meta.data, c->base.meta.data, c->base.meta.n_floats * sizeof(float));
@@ -207,7 +205,9 @@ static void prepare(const plast_campaign *c, plast_learner *L, uint64_t gen, int
 /* The meta-loss of one finished episode. */
 static double episode_loss(const plast_campaign *c, const plast_episode *ep)
 {
-    double v = c->shape.classification ? 1.0 - ep->out.final : ep->out.final;
+    double v = c->o.meta_loss == PLAST_META_LOSS
+                   ? ep->out.final_loss
+                   : plast_objective_score_loss(c->shape.objective, ep->out.final);
     return isfinite(v) && v < c->o.fitness_cap ? v : c->o.fitness_cap;
 }
 
@@ -218,8 +218,7 @@ static double l1_penalty(const plast_campaign *c, const plast_learner *L)
     for (int i = 0; i < c->n_refs; i++) {
         const tensor_ref *r = &c->refs[i];
         const plast_pspec *p = &cset_of(L, r->set)->spec[r->k];
-        int g = plast_choice_index(plast_campaign_groups, p->group);
-        if (g < 0 || !(c->o.l1_groups & (1 << g))) continue;
+        if (!plast_names_has(&c->o.l1_groups, p->group)) continue;
         const float *t = cset_of(L, r->set)->data + p->offset;
         for (size_t j = 0; j < r->n; j++) s += fabs((double)t[j]);
     }
@@ -231,23 +230,18 @@ static double l1_penalty(const plast_campaign *c, const plast_learner *L)
 typedef enum { PASS_POP, PASS_VALID } pass_kind;
 
 typedef struct pass {
+    plast_campaign *c;
     pass_kind kind;
-    int n_items;
-    const float *theta;   /* PASS_VALID: parameters to score */
-    pthread_mutex_t lock;
-    int next;
-    const volatile sig_atomic_t *interrupt;
-    int stopped;
+    const float *theta; /* PASS_VALID: parameters to score */
 } pass;
 
-typedef struct pass_arg {
-    worker *w;
-    pass *p;
-} pass_arg;
-
-static void do_item(worker *w, pass *p, int item)
+/* One item on the pool's thread `thread`: a candidate's K episodes, or one validation
+ * episode; writes only its own slot. */
+static void do_item(void *ctx, int thread, int item)
 {
-    plast_campaign *c = w->c;
+    pass *p = ctx;
+    plast_campaign *c = p->c;
+    worker *w = &c->w[thread];
     plast_rng r;
     if (p->kind == PASS_POP) {
         double sum = 0.0;
@@ -271,52 +265,18 @@ static void do_item(worker *w, pass *p, int item)
     }
 }
 
-static void *pass_worker(void *arg)
+/* Evaluates n_items items into out (c->fit or c->vals); PLAST_INTERRUPTED when stopped. */
+static int run_pass(plast_campaign *c, pass *p, int n_items, double *out,
+                    const volatile sig_atomic_t *interrupt, plast_err *err)
 {
-    pass_arg *a = arg;
-    pass *p = a->p;
-    for (;;) {
-        pthread_mutex_lock(&p->lock);
-        int item = -1;
-        if (p->interrupt && *p->interrupt) p->stopped = 1;
-        while (!p->stopped && p->next < p->n_items) {
-            int cand = p->next++;
-            /* MPI: each rank takes every size-th item */
-            if (cand % a->w->c->comm.size == a->w->c->comm.rank) {
-                item = cand;
-                break;
-            }
-        }
-        pthread_mutex_unlock(&p->lock);
-        if (item < 0) break;
-        do_item(a->w, p, item);
-    }
-    return NULL;
-}
-
-/* Evaluates every item into c->fit or c->vals; PLAST_INTERRUPTED when stopped. */
-static int run_pass(plast_campaign *c, pass *p, double *out, plast_err *err)
-{
-    for (int i = 0; i < p->n_items; i++) out[i] = 0.0;
-    pthread_mutex_init(&p->lock, NULL);
-    p->next = 0;
-    p->stopped = 0;
-    pthread_t th[256];
-    pass_arg args[256];
-    int T = c->n_threads, started = 0;
-    for (int t = 0; t < T; t++) args[t] = (pass_arg){&c->w[t], p};
-    for (int t = 1; t < T; t++) {
-        if (pthread_create(&th[t], NULL, pass_worker, &args[t])) break;
-        started = t;
-    }
-    pass_worker(&args[0]);
-    for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
-    pthread_mutex_destroy(&p->lock);
+    for (int i = 0; i < n_items; i++) out[i] = 0.0;
+    plast_pool_job job = {.n_items = n_items, .rank = c->comm.rank, .n_ranks = c->comm.size,
+                          .run = do_item, .ctx = p, .interrupt = interrupt};
     /* Every rank must agree on whether the pass finished: a stop anywhere stops all. */
-    double stop = p->stopped ? 1.0 : 0.0;
+    double stop = plast_pool_run(&job, c->n_threads) ? 1.0 : 0.0;
     if (c->comm.allsum) {
         c->comm.allsum(&stop, 1, c->comm.ctx);
-        if (stop == 0.0) c->comm.allsum(out, p->n_items, c->comm.ctx);
+        if (stop == 0.0) c->comm.allsum(out, n_items, c->comm.ctx);
     }
     if (stop != 0.0)
         return plast_err_set(err, PLAST_INTERRUPTED, "", "interrupted during a generation");
@@ -326,9 +286,8 @@ static int run_pass(plast_campaign *c, pass *p, double *out, plast_err *err)
 static int validate(plast_campaign *c, const float *theta, const volatile sig_atomic_t *interrupt,
                     double *score, plast_err *err)
 {
-    pass p = {.kind = PASS_VALID, .n_items = c->o.validation_runs, .theta = theta,
-              .interrupt = interrupt};
-    int rc = run_pass(c, &p, c->vals, err);
+    pass p = {.c = c, .kind = PASS_VALID, .theta = theta};
+    int rc = run_pass(c, &p, c->o.validation_runs, c->vals, interrupt, err);
     if (rc) return rc;
     double s = 0.0;
     for (int i = 0; i < c->o.validation_runs; i++) s += c->vals[i];
@@ -388,6 +347,32 @@ static void *make_task(const plast_config *cfg, int pool, plast_err *err)
     return cfg->task->create(opts, (uint64_t)cfg->run.seed, err);
 }
 
+/* Every name in the list is a group some tensor of the learner declares; the message lists
+ * the declared groups. */
+static int check_groups(const plast_campaign *c, const char *key, const plast_names *l,
+                        plast_err *err)
+{
+    plast_names declared = {0}; /* each group once, in declaration order */
+    for (int s = 0; s < 2; s++) {
+        const plast_pset *ps = cset_of(&c->base, s);
+        for (int k = 0; k < ps->n && declared.n < PLAST_OPT_MAXNAMES; k++)
+            if (!plast_names_has(&declared, ps->spec[k].group))
+                snprintf(declared.v[declared.n++], PLAST_NAME_LEN, "%s", ps->spec[k].group);
+    }
+    for (int i = 0; i < l->n; i++) {
+        if (plast_names_has(&declared, l->v[i])) continue;
+        char have[PLAST_OPT_MAXNAMES * (PLAST_NAME_LEN + 2)] = "", where[64];
+        size_t n = 0;
+        for (int k = 0; k < declared.n; k++)
+            n += (size_t)snprintf(have + n, sizeof have - n, "%s%s", k ? ", " : "", declared.v[k]);
+        snprintf(where, sizeof where, "campaign.%s[%d]", key, i);
+        return plast_err_set(err, PLAST_E_CONFIG, where,
+                             "'%s' is not a tensor group of this network and rule '%s' (they "
+                             "declare: %s)", l->v[i], c->cfg->rule->name, have);
+    }
+    return PLAST_OK;
+}
+
 plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const plast_comm *comm,
                                    plast_err *err)
 {
@@ -405,15 +390,10 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
     memcpy(&c->o, cfg->campaign_opts, sizeof c->o);
     c->comm = comm ? *comm : (plast_comm){0, 1, NULL, NULL};
     c->seed = (uint64_t)cfg->run.seed;
-    c->n_threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
+    c->n_threads = threads < 1 ? 1 : threads > PLAST_POOL_MAX_THREADS ? PLAST_POOL_MAX_THREADS : threads;
     c->best_valid = INFINITY;
     int rc = PLAST_OK;
-    plast_net_spec sp;
-    if ((rc = cfg->task->shape(cfg->task_opts, &c->shape, err))) goto fail;
-    if ((rc = plast_net_spec_make(&cfg->net, c->shape.n_in, c->shape.n_out, &sp, err))) goto fail;
-    if ((rc = plast_learner_init(&c->base, &sp, cfg->rule, cfg->rule_opts, c->shape.classification,
-                                 err)))
-        goto fail;
+    if ((rc = plast_learner_from_config(&c->base, cfg, NULL, NULL, &c->shape, err))) goto fail;
     plast_rng r;
     plast_rng_derive(&r, c->seed, PLAST_KEY_INIT, 0, 0);
     plast_learner_draw(&c->base, &r);
@@ -425,23 +405,21 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
             goto fail;
     }
 
-    /* Which tensors are owned, fixed or re-drawn. */
-    if (c->o.owns & c->o.redraw) {
-        rc = plast_err_set(err, PLAST_E_CONFIG, "campaign.redraw",
-                           "a group cannot be both owned and re-drawn");
+    /* Which tensors are owned, fixed or re-drawn: any group the learner declares. */
+    if ((rc = check_groups(c, "owns", &c->o.owns, err)) ||
+        (rc = check_groups(c, "redraw", &c->o.redraw, err)))
         goto fail;
-    }
+    for (int i = 0; i < c->o.redraw.n; i++)
+        if (plast_names_has(&c->o.owns, c->o.redraw.v[i])) {
+            rc = plast_err_set(err, PLAST_E_CONFIG, "campaign.redraw",
+                               "group '%s' cannot be both owned and re-drawn", c->o.redraw.v[i]);
+            goto fail;
+        }
     for (int s = 0; s < 2; s++) {
         const plast_pset *ps = cset_of(&c->base, s);
         for (int k = 0; k < ps->n; k++) {
-            int g = plast_choice_index(plast_campaign_groups, ps->spec[k].group);
-            if (g < 0) {
-                rc = plast_err_set(err, PLAST_E_INTERNAL, ps->spec[k].group,
-                                   "tensor group unknown to campaigns");
-                goto fail;
-            }
-            c->owned[s][k] = (c->o.owns >> g) & 1;
-            c->fixed[s][k] = !((c->o.redraw >> g) & 1);
+            c->owned[s][k] = (unsigned char)plast_names_has(&c->o.owns, ps->spec[k].group);
+            c->fixed[s][k] = !plast_names_has(&c->o.redraw, ps->spec[k].group);
             c->any_redraw |= !c->fixed[s][k];
             c->n_refs += c->owned[s][k];
         }
@@ -471,8 +449,7 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
             }
             double rms = sqrt(ss / (double)t->n);
             t->scale = rms > 0.0 ? (float)rms : 0.1f;
-            int g = plast_choice_index(plast_campaign_groups, ps->spec[k].group);
-            t->log = (c->o.log_groups >> g) & 1;
+            t->log = plast_names_has(&c->o.log_groups, ps->spec[k].group);
             for (size_t j = 0; t->log && j < t->n; j++)
                 if (!(ps->data[ps->spec[k].offset + j] > 0.0f)) {
                     char label[64];
@@ -598,9 +575,9 @@ int plast_campaign_step(plast_campaign *c, const volatile sig_atomic_t *interrup
 {
     double t_start = now_s();
     int pop = plast_optim_popsize(c->opt);
-    pass p = {.kind = PASS_POP, .n_items = pop, .interrupt = interrupt};
+    pass p = {.c = c, .kind = PASS_POP, .theta = NULL};
     double t_eval0 = now_s();
-    int rc = run_pass(c, &p, c->fit, err);
+    int rc = run_pass(c, &p, pop, c->fit, interrupt, err);
     if (rc) return rc;
     double t_eval = now_s() - t_eval0;
     double best = INFINITY, sum = 0.0, ss = 0.0;
@@ -797,9 +774,7 @@ int plast_campaign_final_eval(plast_campaign *c, plast_campaign_final *out, plas
     const plast_rule *sgd = plast_rule_find("sgd");
     _Alignas(16) unsigned char sopts[PLAST_OPTS_BYTES];
     plast_opts_defaults(&sgd->opts, sopts);
-    plast_net_spec sp;
-    if ((rc = plast_net_spec_make(&cfg->net, c->shape.n_in, c->shape.n_out, &sp, err))) goto done;
-    if ((rc = plast_learner_init(&L, &sp, sgd, sopts, c->shape.classification, err))) goto done;
+    if ((rc = plast_learner_from_config(&L, cfg, sgd, sopts, NULL, err))) goto done;
     /* Every run draws its own network; only the learning rate is fixed by us. */
     unsigned char no_net[PLAST_MAX_PSPECS] = {0}, lr_only[PLAST_MAX_PSPECS] = {0};
     float *lr = plast_pset_view(&L.meta, "lr", -1);
@@ -813,7 +788,7 @@ int plast_campaign_final_eval(plast_campaign *c, plast_campaign_final *out, plas
         if (rc) break;
         double loss = 0.0;
         for (int r = 0; r < t.runs; r++) {
-            double v = c->shape.classification ? 1.0 - t.final[r] : t.final[r];
+            double v = plast_objective_score_loss(c->shape.objective, t.final[r]);
             loss += isfinite(v) && v < c->o.fitness_cap ? v : c->o.fitness_cap;
         }
         loss /= t.runs;
@@ -829,4 +804,12 @@ int plast_campaign_final_eval(plast_campaign *c, plast_campaign_final *out, plas
 done:
     if (rc) plast_campaign_final_free(out);
     return rc;
+}
+
+void plast_campaign_meta_loss_name(const plast_campaign_opts *o, const plast_objective *obj,
+                                   char *buf, size_t n)
+{
+    if (o->meta_loss == PLAST_META_LOSS) snprintf(buf, n, "query %s", obj->loss_name);
+    else if (obj->higher_better) snprintf(buf, n, "1 - %s", obj->score_name);
+    else snprintf(buf, n, "query %s", obj->score_name);
 }

@@ -2,72 +2,66 @@
 #include "plast/evaluate.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plast/pool.h"
+
+/* One thread's learner, episode workspace and stream. */
 typedef struct worker {
-    const plast_learner *tmpl;
-    const plast_eval_spec *spec;
-    plast_eval_result *out;
-    int tid, n_threads;
-    int rc;
-    plast_err err;
-    pthread_mutex_t *lock;
-    int *done;
-} worker;
-
-/* Replaces the tensors marked in mask with the fixed set's values. */
-static void overlay(plast_pset *dst, const plast_pset *src, const unsigned char *mask)
-{
-    for (int k = 0; mask && k < dst->n; k++)
-        if (mask[k])
-            memcpy(dst->data + dst->spec[k].offset, src->data + src->spec[k].offset,
-                   (size_t)dst->spec[k].rows * dst->spec[k].cols * sizeof(float));
-}
-
-static void *work(void *arg)
-{
-    worker *w = arg;
-    const plast_eval_spec *sp = w->spec;
-    plast_eval_result *o = w->out;
     plast_learner L;
     plast_episode ep;
     plast_stream st;
-    int have_l = 0, have_ep = 0, have_st = 0;
-    w->rc = plast_learner_clone(&L, w->tmpl, &w->err);
-    have_l = !w->rc;
-    if (!w->rc) w->rc = plast_episode_init(&ep, &L, &sp->shape, &w->err), have_ep = !w->rc;
-    if (!w->rc) w->rc = plast_stream_init(&st, &sp->shape, &w->err), have_st = !w->rc;
+    int have_l, have_ep, have_st;
+} worker;
+
+typedef struct eval_job {
+    const plast_eval_spec *sp;
+    plast_eval_result *out;
+    worker *w;
+} eval_job;
+
+static void run_one(void *ctx, int thread, int r)
+{
+    eval_job *j = ctx;
+    const plast_eval_spec *sp = j->sp;
+    plast_eval_result *o = j->out;
+    worker *w = &j->w[thread];
     int n_seg = sp->shape.n_seg;
-    for (int r = w->tid; !w->rc && r < sp->runs; r += w->n_threads) {
-        plast_rng rng;
-        plast_rng_derive(&rng, sp->seed, PLAST_KEY_INIT, 0, (uint64_t)(sp->init_per_run ? r : 0));
-        plast_learner_draw(&L, &rng);
-        if (sp->fixed) {
-            overlay(&L.net.p, &sp->fixed->net.p, sp->fixed_net);
-            overlay(&L.meta, &sp->fixed->meta, sp->fixed_meta);
-        }
-        plast_rng_derive(&rng, sp->seed, PLAST_KEY_EVAL, 0, (uint64_t)r);
-        sp->task->draw(sp->task_state, &rng, &st);
-        plast_episode_run(&ep, &st);
-        const plast_episode_out *e = &ep.out;
-        o->final[r] = e->final;
-        o->n_steps[r] = e->n_steps;
-        memcpy(o->curve + (size_t)r * n_seg, e->curve, (size_t)n_seg * sizeof(float));
-        memcpy(o->R0 + (size_t)r * n_seg, e->R0, (size_t)n_seg * sizeof(float));
-        memcpy(o->R + (size_t)r * n_seg * n_seg, e->R, (size_t)n_seg * n_seg * sizeof(float));
-        float *tl = o->train_loss + (size_t)r * o->max_steps;
-        for (int t = 0; t < o->max_steps; t++) tl[t] = t < e->n_steps ? e->train_loss[t] : NAN;
-        pthread_mutex_lock(w->lock);
-        ++*w->done;
-        if (sp->progress) sp->progress(sp->progress_ctx, *w->done, sp->runs);
-        pthread_mutex_unlock(w->lock);
+    plast_rng rng;
+    plast_rng_derive(&rng, sp->seed, PLAST_KEY_INIT, 0, (uint64_t)(sp->init_per_run ? r : 0));
+    plast_learner_draw(&w->L, &rng);
+    if (sp->fixed) {
+        plast_pset_overlay(&w->L.net.p, &sp->fixed->net.p, sp->fixed_net);
+        plast_pset_overlay(&w->L.meta, &sp->fixed->meta, sp->fixed_meta);
     }
-    if (have_st) plast_stream_free(&st);
-    if (have_ep) plast_episode_free(&ep);
-    if (have_l) plast_learner_free(&L);
-    return NULL;
+    plast_rng_derive(&rng, sp->seed, PLAST_KEY_EVAL, 0, (uint64_t)r);
+    sp->task->draw(sp->task_state, &rng, &w->st);
+    plast_episode_run(&w->ep, &w->st);
+    const plast_episode_out *e = &w->ep.out;
+    o->final[r] = e->final;
+    o->n_steps[r] = e->n_steps;
+    memcpy(o->curve + (size_t)r * n_seg, e->curve, (size_t)n_seg * sizeof(float));
+    memcpy(o->R0 + (size_t)r * n_seg, e->R0, (size_t)n_seg * sizeof(float));
+    memcpy(o->R + (size_t)r * n_seg * n_seg, e->R, (size_t)n_seg * n_seg * sizeof(float));
+    float *tl = o->train_loss + (size_t)r * o->max_steps;
+    for (int t = 0; t < o->max_steps; t++) tl[t] = t < e->n_steps ? e->train_loss[t] : NAN;
+}
+
+static void run_done(void *ctx, int done, int total)
+{
+    const plast_eval_spec *sp = ((eval_job *)ctx)->sp;
+    if (sp->progress) sp->progress(sp->progress_ctx, done, total);
+}
+
+static void free_workers(worker *ws, int T)
+{
+    for (int t = 0; ws && t < T; t++) {
+        if (ws[t].have_st) plast_stream_free(&ws[t].st);
+        if (ws[t].have_ep) plast_episode_free(&ws[t].ep);
+        if (ws[t].have_l) plast_learner_free(&ws[t].L);
+    }
+    free(ws);
 }
 
 int plast_evaluate(const plast_learner *tmpl, const plast_eval_spec *sp, plast_eval_result *o,
@@ -77,6 +71,7 @@ int plast_evaluate(const plast_learner *tmpl, const plast_eval_spec *sp, plast_e
     if (sp->runs < 1) return plast_err_set(err, PLAST_E_CONFIG, "runs", "at least one run");
     int T = sp->threads < 1 ? 1 : sp->threads;
     if (T > sp->runs) T = sp->runs;
+    if (T > PLAST_POOL_MAX_THREADS) T = PLAST_POOL_MAX_THREADS;
     int n_seg = sp->shape.n_seg, ms = sp->shape.max_steps;
     size_t R = (size_t)sp->runs;
     size_t floats = R * (1 + 2 * (size_t)n_seg + (size_t)n_seg * n_seg + (size_t)ms);
@@ -97,35 +92,22 @@ int plast_evaluate(const plast_learner *tmpl, const plast_eval_spec *sp, plast_e
     o->train_loss = p, p += R * ms;
     o->n_steps = (int *)p;
 
-    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    int done = 0;
+    /* Every thread's workspace is built before any run, so set-up errors come first. */
     worker *ws = calloc((size_t)T, sizeof *ws);
-    pthread_t *th = calloc((size_t)T, sizeof *th);
-    if (!ws || !th) {
-        free(ws), free(th);
-        plast_eval_result_free(o);
-        return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (threads)");
+    int rc = ws ? PLAST_OK : plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (threads)");
+    for (int t = 0; t < T && !rc; t++) {
+        worker *w = &ws[t];
+        if (!(rc = plast_learner_clone(&w->L, tmpl, err))) w->have_l = 1;
+        if (!rc && !(rc = plast_episode_init(&w->ep, &w->L, &sp->shape, err))) w->have_ep = 1;
+        if (!rc && !(rc = plast_stream_init(&w->st, &sp->shape, err))) w->have_st = 1;
     }
-    for (int t = 0; t < T; t++) {
-        ws[t] = (worker){tmpl, sp, o, t, T, 0, {0}, &lock, &done};
+    if (!rc) {
+        eval_job job = {sp, o, ws};
+        plast_pool_job pj = {.n_items = sp->runs, .rank = 0, .n_ranks = 1, .run = run_one,
+                             .done = run_done, .ctx = &job, .interrupt = NULL};
+        plast_pool_run(&pj, T);
     }
-    int started = 0;
-    for (int t = 1; t < T; t++)
-        if (pthread_create(&th[t], NULL, work, &ws[t]) == 0) started = t;
-        else {
-            ws[t].rc = plast_err_set(&ws[t].err, PLAST_E_INTERNAL, "", "cannot start a thread");
-            break;
-        }
-    work(&ws[0]);
-    for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
-    int rc = PLAST_OK;
-    for (int t = 0; t < T && !rc; t++)
-        if (ws[t].rc) {
-            rc = ws[t].rc;
-            if (err) *err = ws[t].err;
-        }
-    free(ws);
-    free(th);
+    free_workers(ws, T);
     if (rc) {
         plast_eval_result_free(o);
         return rc;
@@ -157,10 +139,7 @@ int plast_eval_setup_init(plast_eval_setup *s, const plast_config *cfg, plast_er
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
-    plast_net_spec spec;
-    int rc = cfg->task->shape(cfg->task_opts, &s->shape, err);
-    if (!rc) rc = plast_net_spec_make(&cfg->net, s->shape.n_in, s->shape.n_out, &spec, err);
-    if (!rc) rc = plast_learner_init(&s->L, &spec, cfg->rule, cfg->rule_opts, s->shape.classification, err);
+    int rc = plast_learner_from_config(&s->L, cfg, NULL, NULL, &s->shape, err);
     if (rc) return rc;
     if (cfg->run.params[0]) {
         if ((rc = plast_learner_clone(&s->fixed, &s->L, err))) goto fail;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "plast/linalg.h"
+#include "plast/registry.h"
 #include "plast/run.h"
 
 typedef struct ctx {
@@ -22,7 +23,8 @@ typedef struct ctx {
     int exit_code;
     const plast_campaign_final *fin;
     const char *stop;
-    int classification;
+    const plast_objective *obj; /* what the episodes are scored on */
+    char meta_loss[64];         /* the meta-loss in words */
 } ctx;
 
 static void iso_now(char *buf, size_t n)
@@ -162,7 +164,7 @@ static int w_metatrain_gp(FILE *f, const void *p)
             "     'metrics.csv' skip 2 using 1:2 with lines lc rgb '#6baed6' title 'best', \\\n"
             "     'metrics.csv' skip 1 using 1:5 with linespoints pt 7 lc rgb '#e6550d' title 'validation'\n",
             x->cfg->rule->name, x->cfg->task->name,
-            x->classification ? "1 - accuracy" : "query MSE");
+            x->meta_loss);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
@@ -198,7 +200,7 @@ static int w_curves_gp(FILE *f, const void *p)
             "     'curves.csv' skip 1 using 1:9:10 with filledcurves fs transparent solid 0.25 lc rgb '#e6550d' notitle, \\\n"
             "     'curves.csv' skip 1 using 1:8 with linespoints lw 2 lc rgb '#e6550d' title 'online SGD (non-local)'\n",
             x->cfg->rule->name, x->cfg->task->name, x->fin->best.runs,
-            x->classification ? "accuracy" : "MSE");
+            x->obj->score_name);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
@@ -243,9 +245,9 @@ static int w_summary(FILE *f, const void *p)
     long best_gen = 0;
     for (int i = 0; i < n; i++)
         if (h[i].valid == h[n - 1].best_valid) best_gen = h[i].gen;
-    fprintf(f, "{\n  \"rule\": \"%s\",\n  \"task\": \"%s\",\n  \"score\": \"%s\",\n", x->cfg->rule->name,
+    fprintf(f, "{\n  \"rule\": \"%s\",\n  \"task\": \"%s\",\n  \"score\": \"%s (%s is better)\",\n", x->cfg->rule->name,
             x->cfg->task->name,
-            x->classification ? "accuracy (higher is better)" : "MSE (lower is better)");
+            x->obj->score_name, x->obj->higher_better ? "higher" : "lower");
     fprintf(f, "  \"runs\": %d,\n  \"generations\": %ld,\n  \"stop_reason\": \"%s\",\n",
             x->fin->best.runs, plast_campaign_gen(x->camp), x->stop ? x->stop : "");
     fprintf(f, "  \"best_generation\": %ld,\n  \"best_validation\": ", best_gen);
@@ -271,7 +273,7 @@ static void make_table(const ctx *x, char *buf, size_t n)
     char names[3][160];
     method_names(x, names);
     const plast_eval_result *r[3] = {&x->fin->best, &x->fin->start, &x->fin->sgd};
-    const char *metric = x->classification ? "accuracy" : "MSE";
+    const char *metric = x->obj->score_name;
     size_t used = (size_t)snprintf(buf, n, "| method | final %s | 95%% CI | diverged |\n|---|---|---|---|\n",
                                    metric);
     for (int i = 0; i < 3 && used < n; i++) {
@@ -321,16 +323,16 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
     int rc;
     int writer = a->comm.rank == 0;
     char cfg_path[4200];
+    plast_registry reg = plast_registry_builtin(1);
     if (a->resume_dir) {
         if (a->n_sets || a->seed >= 0)
             return plast_err_set(err, PLAST_E_USAGE, "--resume",
                                  "a resumed run keeps its config: no --set or --seed");
         if ((rc = plast_path_join(cfg_path, sizeof cfg_path, a->resume_dir, "config.json", err)))
             return rc;
-        rc = plast_config_load(&cfg, cfg_path, NULL, 0, &plast_campaign_opts_table, err);
+        rc = plast_config_load(&cfg, cfg_path, NULL, 0, &reg, err);
     } else {
-        rc = plast_config_load(&cfg, a->config_path, a->sets, a->n_sets, &plast_campaign_opts_table,
-                               err);
+        rc = plast_config_load(&cfg, a->config_path, a->sets, a->n_sets, &reg, err);
         if (!rc && a->seed >= 0) cfg.run.seed = (int)a->seed;
     }
     if (rc) return rc;
@@ -367,11 +369,15 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         plast_campaign_delete(camp);
         return rc;
     }
-    ctx x = {.a = a, .cfg = &cfg, .camp = camp, .dir = res->dir, .status = "running",
-             .classification = 0};
+    ctx x = {.a = a, .cfg = &cfg, .camp = camp, .dir = res->dir, .status = "running"};
     plast_task_shape sh;
-    cfg.task->shape(cfg.task_opts, &sh, NULL);
-    x.classification = sh.classification;
+    if ((rc = cfg.task->shape(cfg.task_opts, &sh, err))) {
+        plast_campaign_delete(camp);
+        return rc;
+    }
+    x.obj = sh.objective;
+    plast_campaign_meta_loss_name((const plast_campaign_opts *)cfg.campaign_opts, sh.objective,
+                                  x.meta_loss, sizeof x.meta_loss);
     iso_now(x.started, sizeof x.started);
     char ckpt[4200];
     plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", NULL);
@@ -459,7 +465,7 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         if (!rc) rc = file_in(&x, "curves.gp", w_curves_gp, err);
         make_table(&x, res->table, sizeof res->table);
         const plast_summary *b = &fin.best.final_sum, *s0 = &fin.start.final_sum;
-        res->beats_start = x.classification ? b->lo > s0->hi : b->hi < s0->lo;
+        res->beats_start = x.obj->higher_better ? b->lo > s0->hi : b->hi < s0->lo;
         int n_plots;
         plast_err perr;
         if (plast_metatrain_plot(res->dir, &n_plots, &perr)) note(hooks, perr.msg);

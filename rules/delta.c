@@ -27,18 +27,32 @@ static const plast_opt delta_table[] = {
      "also update the biases"},
 };
 
-static int delta_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+static int delta_declare(const void *opts, const plast_net *net, plast_pset *state,
+                         plast_pset *meta, plast_err *err)
 {
     const delta_opts *o = opts;
-    (void)net;
+    (void)net, (void)state;
     return plast_pset_add(meta, "lr", "lr", -1, 1, 1, PLAST_INIT_CONSTANT, o->lr, 0, 0.0f,
                           INFINITY, err);
 }
 
-static int delta_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+static int delta_check(const void *opts, const plast_net *net, const plast_objective *obj,
+                       plast_err *err)
 {
-    (void)opts, (void)net, (void)classification, (void)err;
+    (void)opts, (void)net, (void)obj, (void)err;
     return PLAST_OK;
+}
+
+typedef struct delta_handles {
+    const float *lr; /* one value shared by every layer */
+} delta_handles;
+
+static int delta_bind(const void *opts, const plast_binder *b, void *hv, plast_err *err)
+{
+    delta_handles *h = hv;
+    (void)opts;
+    h->lr = plast_bind_meta(b, "lr", err);
+    return h->lr ? PLAST_OK : PLAST_E_INTERNAL;
 }
 
 static size_t delta_scratch(const void *opts, const plast_layer *ly, int batch_max)
@@ -67,7 +81,7 @@ static void delta_signal(const plast_local *x)
 static void apply(const plast_local *x, const float *delta)
 {
     const delta_opts *o = x->opts;
-    float k = x->meta[0][0] / (float)x->batch;
+    float k = *((const delta_handles *)x->h)->lr / (float)x->batch;
     plast_gemm(1, 0, x->n_out, x->n_in, x->batch, k, delta, x->n_out, x->pre, x->n_in, 1.0f, x->W,
                x->n_in);
     if (o->biases)
@@ -89,7 +103,8 @@ static void dfa_update(const plast_local *x)
 #define DELTA_COMMON                                                                   \
     .sig = PLAST_SIG_ERROR,                                                            \
     .opts = {delta_table, sizeof delta_table / sizeof delta_table[0], sizeof(delta_opts)}, \
-    .declare = delta_declare, .check = delta_check, .scratch_floats = delta_scratch
+    .declare = delta_declare, .check = delta_check, .handles_size = sizeof(delta_handles), \
+    .bind = delta_bind, .scratch_floats = delta_scratch
 
 const plast_rule plast_rule_sgd = {
     .name = "sgd",

@@ -2,12 +2,13 @@
  *
  * Each plastic layer's post-synaptic activity is nudged by its own untied feedback:
  *   h~ = beta * relu(B s + c) + (1 - beta) * h          (relu optional, gate optional)
- * and at a classification output h~ is the one-hot target s itself. The weights then move
+ * and where the objective has a teacher target (classification: the one-hot class) h~ at the
+ * output is that target s itself. The weights then move
  * by an Oja or a plain Hebbian rule, summed over the minibatch:
  *   Oja:  dW = P (.) ( h~^T pre - diag(sum_b h~^2) W )
  *   Hebb: dW = P (.) h~^T pre
  * P is per synapse, per neuron, per layer or one global value; beta is per layer. Biases
- * are not plastic. In classification, hidden-layer updates are scaled by hidden_scale. */
+ * are not plastic. With a teacher target, hidden-layer updates are scaled by hidden_scale. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -45,12 +46,14 @@ static const plast_opt flp_table[] = {
     {"gate", PLAST_OPT_BOOL, offsetof(flp_opts, gate), 0, 0, 1, NULL, NULL,
      "multiply the feedback by 1[post > 0] (a derivative-like gate)"},
     {"hidden_scale", PLAST_OPT_FLOAT, offsetof(flp_opts, hidden_scale), 100, 0, 1e6, NULL, NULL,
-     "multiplier of hidden-layer updates in classification"},
+     "multiplier of hidden-layer updates when the output has a teacher target (classification)"},
 };
 
-static int flp_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+static int flp_declare(const void *opts, const plast_net *net, plast_pset *state, plast_pset *meta,
+                       plast_err *err)
 {
     const flp_opts *o = opts;
+    (void)state;
     int rc = PLAST_OK;
     if (o->granularity == FLP_GLOBAL)
         rc = plast_pset_add(meta, "P", "plasticity", -1, 1, 1, PLAST_INIT_CONSTANT, o->p_init, 0,
@@ -71,10 +74,26 @@ static int flp_declare(const void *opts, const plast_net *net, plast_pset *meta,
     return rc;
 }
 
-static int flp_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+static int flp_check(const void *opts, const plast_net *net, const plast_objective *obj,
+                     plast_err *err)
 {
-    (void)opts, (void)net, (void)classification, (void)err;
+    (void)opts, (void)net, (void)obj, (void)err;
     return PLAST_OK;
+}
+
+typedef struct flp_handles {
+    const float *P;    /* [n_out][n_in], [n_out], or one value (layer or global) */
+    const float *beta; /* one value */
+} flp_handles;
+
+static int flp_bind(const void *opts, const plast_binder *b, void *hv, plast_err *err)
+{
+    flp_handles *h = hv;
+    (void)opts;
+    if (!b->ly->plastic) return PLAST_OK;
+    h->P = plast_bind_meta(b, "P", err);
+    h->beta = plast_bind_meta(b, "beta", err);
+    return h->P && h->beta ? PLAST_OK : PLAST_E_INTERNAL;
 }
 
 /* Rows of G = h~^T pre computed at a time (keeps G in cache). */
@@ -92,14 +111,15 @@ static size_t flp_scratch(const void *opts, const plast_layer *ly, int batch_max
 static void flp_update(const plast_local *x)
 {
     const flp_opts *o = x->opts;
-    const float *P = x->meta[0];
-    float beta = x->meta[1][0];
+    const flp_handles *h = x->h;
+    const float *P = h->P;
+    float beta = *h->beta;
     int nb = x->batch, no = x->n_out, ni = x->n_in;
     size_t n = (size_t)nb * no;
     float *ht = x->scratch, *d = ht + n, *G = d + no;
 
     /* h~ [batch][n_out] */
-    if (x->is_output && x->classification) {
+    if (x->is_output && x->teacher) {
         memcpy(ht, x->s, n * sizeof *ht);
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -109,7 +129,7 @@ static void flp_update(const plast_local *x)
             ht[i] = beta * f + (1.0f - beta) * x->post[i];
         }
     }
-    float scale = (x->classification && !x->is_output) ? o->hidden_scale : 1.0f;
+    float scale = (x->teacher && !x->is_output) ? o->hidden_scale : 1.0f;
 
     /* d[i] = sum_b h~[b][i]^2 (Oja's decay), zero for the Hebbian form */
     for (int i = 0; i < no; i++) d[i] = 0.0f;
@@ -158,6 +178,8 @@ const plast_rule plast_rule_flp = {
     .opts = {flp_table, sizeof flp_table / sizeof flp_table[0], sizeof(flp_opts)},
     .declare = flp_declare,
     .check = flp_check,
+    .handles_size = sizeof(flp_handles),
+    .bind = flp_bind,
     .scratch_floats = flp_scratch,
     .signal = NULL,
     .update = flp_update,

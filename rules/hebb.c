@@ -2,8 +2,9 @@
  *   dw_ij = eta * ( A_ij post_i pre_j + B_ij pre_j + C_ij post_i + D_ij ),
  * summed over the minibatch, with A..D per layer (one value each) or per synapse, and eta
  * per layer. post is the layer's own forward activity h by default; with post = "teacher"
- * it is the feedback-driven activity relu(B s + c) (the one-hot target at a classification
- * output), which lets the same family learn supervised tasks. Biases are not plastic. */
+ * it is the feedback-driven activity relu(B s + c) (at the output, the objective's teacher
+ * target where it has one: the one-hot class), which lets the same family learn supervised
+ * tasks. Biases are not plastic. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -39,10 +40,13 @@ static const plast_opt hebb_table[] = {
      "initial D (constant)"},
 };
 
-static int hebb_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+static const char *const coef_names[4] = {"A", "B", "C", "D"};
+
+static int hebb_declare(const void *opts, const plast_net *net, plast_pset *state,
+                        plast_pset *meta, plast_err *err)
 {
     const hebb_opts *o = opts;
-    static const char *const names[4] = {"A", "B", "C", "D"};
+    (void)state;
     int rc = PLAST_OK;
     for (int l = 0; l < net->n_layers && !rc; l++) {
         const plast_layer *ly = &net->layer[l];
@@ -53,15 +57,32 @@ static int hebb_declare(const void *opts, const plast_net *net, plast_pset *meta
         rc = plast_pset_add(meta, "eta", "eta", l, 1, 1, PLAST_INIT_CONSTANT, o->eta_init, 0,
                             -INFINITY, INFINITY, err);
         for (int k = 0; k < 4 && !rc; k++)
-            rc = plast_pset_add(meta, names[k], "coefficients", l, rows, cols,
+            rc = plast_pset_add(meta, coef_names[k], "coefficients", l, rows, cols,
                                 PLAST_INIT_CONSTANT, init[k], 0, -INFINITY, INFINITY, err);
     }
     return rc;
 }
 
-static int hebb_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+static int hebb_check(const void *opts, const plast_net *net, const plast_objective *obj,
+                      plast_err *err)
 {
-    (void)opts, (void)net, (void)classification, (void)err;
+    (void)opts, (void)net, (void)obj, (void)err;
+    return PLAST_OK;
+}
+
+typedef struct hebb_handles {
+    const float *eta;
+    const float *coef[4]; /* A, B, C, D: one value or [n_out][n_in] */
+} hebb_handles;
+
+static int hebb_bind(const void *opts, const plast_binder *b, void *hv, plast_err *err)
+{
+    hebb_handles *h = hv;
+    (void)opts;
+    if (!b->ly->plastic) return PLAST_OK;
+    if (!(h->eta = plast_bind_meta(b, "eta", err))) return PLAST_E_INTERNAL;
+    for (int k = 0; k < 4; k++)
+        if (!(h->coef[k] = plast_bind_meta(b, coef_names[k], err))) return PLAST_E_INTERNAL;
     return PLAST_OK;
 }
 
@@ -78,10 +99,11 @@ static void hebb_update(const plast_local *x)
     int nb = x->batch, no = x->n_out, ni = x->n_in;
     size_t n = (size_t)nb * no;
     float *post = x->scratch, *spre = post + n, *spost = spre + ni, *G = spost + no;
-    float eta = x->meta[0][0];
-    const float *A = x->meta[1], *B = x->meta[2], *C = x->meta[3], *D = x->meta[4];
+    const hebb_handles *h = x->h;
+    float eta = *h->eta;
+    const float *A = h->coef[0], *B = h->coef[1], *C = h->coef[2], *D = h->coef[3];
 
-    if (o->post == HEBB_TEACHER && x->is_output && x->classification)
+    if (o->post == HEBB_TEACHER && x->is_output && x->teacher)
         memcpy(post, x->s, n * sizeof *post);
     else if (o->post == HEBB_TEACHER)
         for (size_t i = 0; i < n; i++) post[i] = x->fb[i] > 0.0f ? x->fb[i] : 0.0f;
@@ -120,6 +142,8 @@ const plast_rule plast_rule_hebb = {
     .opts = {hebb_table, sizeof hebb_table / sizeof hebb_table[0], sizeof(hebb_opts)},
     .declare = hebb_declare,
     .check = hebb_check,
+    .handles_size = sizeof(hebb_handles),
+    .bind = hebb_bind,
     .scratch_floats = hebb_scratch,
     .signal = NULL,
     .update = hebb_update,

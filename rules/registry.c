@@ -1,4 +1,4 @@
-/* registry.c — the list of plasticity rules. Adding a rule is one file and one line here. */
+/* registry.c — the built-in plasticity rules. Adding a rule is one file and one line here. */
 #include <string.h>
 
 #include "plast/rule.h"
@@ -21,19 +21,4 @@ const plast_rule *plast_rule_find(const char *name)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->name, name) == 0) return all[i];
     return NULL;
-}
-
-int plast_rule_describe(const plast_rule *r, const void *opts, const plast_pset *meta, char *buf,
-                        size_t n)
-{
-    return r->describe ? r->describe(opts, meta, buf, n) : 0;
-}
-
-plast_fb_mode plast_rule_fb_mode(const plast_rule *r)
-{
-    switch (r->path) {
-    case PLAST_PATH_DIRECT: return PLAST_FB_DIRECT;
-    case PLAST_PATH_CHAIN: return PLAST_FB_CHAIN;
-    default: return PLAST_FB_NONE;
-    }
 }

@@ -16,11 +16,10 @@
  *   W += eta (rho_i + gamma_j) W                   (old W; rho, gamma: row and column sums)
  *   W += eta (t_pg e + (t_hebb + t_oja) y)^T x     (one gemm, skipped when both are zero)
  *   W += eta (t_eh e + t_yeps y)^T eps             (one gemm, skipped likewise or eps = 0)
- * Biases are not plastic. theta lives in seven shared tensors of group "terms": one 1x1
- * tensor per cross-product term and for Oja, and two 1x3 tensors for the w-scaled terms
- * (a layer receives at most PLAST_MAX_LAYER_META = 8 tensors, so eleven 1x1 ones do not fit).
- * include/plast/terms.h reads theta in term order and prints the rule as an equation (the
- * rule's describe hook, for `plast show`, lists the terms with |theta| > 0.01). */
+ * Biases are not plastic. theta_k is the shared 1x1 tensor "t_<term name>" of group "terms",
+ * declared in term order. include/plast/terms.h reads theta in term order and prints the
+ * rule as an equation (the rule's describe hook, for `plast show`, lists the terms with
+ * |theta| > 0.01). */
 #include "plast/terms.h"
 
 #include <math.h>
@@ -50,24 +49,6 @@ static const plast_opt terms_table[] = {
 /* Term indices, in the order of plast_terms_names. */
 enum { PG, EH, HEBB, YEPS, Y2W, E2W, YEW, X2W, EPS2W, XEPSW, OJA };
 
-/* The shared tensors, in declaration order (= the order of plast_local.meta). */
-enum { T_PG, T_EH, T_HEBB, T_YEPS, T_POST_W, T_PRE_W, T_OJA, N_TENSORS };
-static const struct {
-    const char *name;
-    int cols;
-} tensors[N_TENSORS] = {
-    {"t_pseudo_grad", 1}, {"t_error_hebb", 1}, {"t_hebb", 1}, {"t_y_eps", 1},
-    {"t_post_w", 3}, /* y^2 w, e^2 w, y e w */
-    {"t_pre_w", 3},  /* x^2 w, eps^2 w, x eps w */
-    {"t_oja", 1},
-};
-
-/* Where term k lives: tensor, then index in it. */
-static const unsigned char where[PLAST_TERMS_N][2] = {
-    {T_PG, 0},     {T_EH, 0},     {T_HEBB, 0},   {T_YEPS, 0},  {T_POST_W, 0}, {T_POST_W, 1},
-    {T_POST_W, 2}, {T_PRE_W, 0},  {T_PRE_W, 1},  {T_PRE_W, 2}, {T_OJA, 0},
-};
-
 const char *const plast_terms_names[PLAST_TERMS_N] = {
     "pseudo_grad", "error_hebb", "hebb", "y_eps", "y2_w", "e2_w",
     "ye_w",        "x2_w",       "eps2_w", "xeps_w", "oja",
@@ -79,22 +60,49 @@ const char *const plast_terms_math[PLAST_TERMS_N] = {
     "eps_j^2 w_ij", "x_j eps_j w_ij", "(y_i x_j - y_i^2 w_ij)",
 };
 
-static int terms_declare(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err)
+/* "t_<term name>": the tensor holding theta_k. */
+static void tensor_name(int k, char *buf, size_t n)
+{
+    snprintf(buf, n, "t_%s", plast_terms_names[k]);
+}
+
+static int terms_declare(const void *opts, const plast_net *net, plast_pset *state,
+                         plast_pset *meta, plast_err *err)
 {
     const terms_opts *o = opts;
-    (void)net;
+    (void)net, (void)state;
     int rc = PLAST_OK;
-    for (int t = 0; t < N_TENSORS && !rc; t++) {
-        float a = (o->init == INIT_PSEUDO_GRAD && t == T_PG) || (o->init == INIT_OJA && t == T_OJA);
-        rc = plast_pset_add(meta, tensors[t].name, "terms", -1, 1, tensors[t].cols,
-                            PLAST_INIT_CONSTANT, a, 0, -INFINITY, INFINITY, err);
+    for (int k = 0; k < PLAST_TERMS_N && !rc; k++) {
+        char name[32];
+        tensor_name(k, name, sizeof name);
+        float a = (o->init == INIT_PSEUDO_GRAD && k == PG) || (o->init == INIT_OJA && k == OJA);
+        rc = plast_pset_add(meta, name, "terms", -1, 1, 1, PLAST_INIT_CONSTANT, a, 0, -INFINITY,
+                            INFINITY, err);
     }
     return rc;
 }
 
-static int terms_check(const void *opts, const plast_net *net, int classification, plast_err *err)
+static int terms_check(const void *opts, const plast_net *net, const plast_objective *obj,
+                       plast_err *err)
 {
-    (void)opts, (void)net, (void)classification, (void)err;
+    (void)opts, (void)net, (void)obj, (void)err;
+    return PLAST_OK;
+}
+
+typedef struct terms_handles {
+    const float *theta[PLAST_TERMS_N];
+} terms_handles;
+
+static int terms_bind(const void *opts, const plast_binder *b, void *hv, plast_err *err)
+{
+    terms_handles *h = hv;
+    (void)opts;
+    if (!b->ly->plastic) return PLAST_OK;
+    for (int k = 0; k < PLAST_TERMS_N; k++) {
+        char name[32];
+        tensor_name(k, name, sizeof name);
+        if (!(h->theta[k] = plast_bind_meta(b, name, err))) return PLAST_E_INTERNAL;
+    }
     return PLAST_OK;
 }
 
@@ -142,7 +150,8 @@ static void terms_update(const plast_local *x)
     const float *e = x->delta, *eps = x->pre_delta, *X = x->pre, *Y = x->post;
     float *P = x->scratch, *rho = P + (size_t)nb * no, *gam = rho + no;
     float eta = o->eta, th[PLAST_TERMS_N];
-    for (int k = 0; k < PLAST_TERMS_N; k++) th[k] = x->meta[where[k][0]][where[k][1]];
+    const terms_handles *h = x->h;
+    for (int k = 0; k < PLAST_TERMS_N; k++) th[k] = *h->theta[k];
 
     /* The w-scaled terms first, from the old W: rho_i = sum_b (t y^2 + t e^2 + t y e),
      * with Oja's decay in the y^2 coefficient; gamma_j likewise over the pre side. */
@@ -195,6 +204,8 @@ const plast_rule plast_rule_terms = {
     .opts = {terms_table, sizeof terms_table / sizeof terms_table[0], sizeof(terms_opts)},
     .declare = terms_declare,
     .check = terms_check,
+    .handles_size = sizeof(terms_handles),
+    .bind = terms_bind,
     .scratch_floats = terms_scratch,
     .signal = terms_signal,
     .update = terms_update,
@@ -203,35 +214,36 @@ const plast_rule plast_rule_terms = {
 
 /* ---- reading the discovered rule (include/plast/terms.h) ---------------------------------- */
 
-/* The view of each tensor in meta, or PLAST_E_DATA naming the first one missing. */
-static int views(const plast_pset *meta, float *v[N_TENSORS], plast_err *err)
+/* The view of each theta_k in meta, or PLAST_E_DATA naming the first one missing. */
+static int views(const plast_pset *meta, float *v[PLAST_TERMS_N], plast_err *err)
 {
-    for (int t = 0; t < N_TENSORS; t++) {
-        const plast_pspec *p = plast_pset_find(meta, tensors[t].name, -1);
-        if (!p || p->rows != 1 || p->cols != tensors[t].cols || !meta->data)
-            return plast_err_set(err, PLAST_E_DATA, tensors[t].name,
-                                 "not a terms-rule parameter set: no shared 1x%d tensor %s",
-                                 tensors[t].cols, tensors[t].name);
-        v[t] = meta->data + p->offset;
+    for (int k = 0; k < PLAST_TERMS_N; k++) {
+        char name[32];
+        tensor_name(k, name, sizeof name);
+        const plast_pspec *p = plast_pset_find(meta, name, -1);
+        if (!p || p->rows != 1 || p->cols != 1 || !meta->data)
+            return plast_err_set(err, PLAST_E_DATA, name,
+                                 "not a terms-rule parameter set: no shared 1x1 tensor %s", name);
+        v[k] = meta->data + p->offset;
     }
     return PLAST_OK;
 }
 
 int plast_terms_theta(const plast_pset *meta, double theta[PLAST_TERMS_N], plast_err *err)
 {
-    float *v[N_TENSORS];
+    float *v[PLAST_TERMS_N];
     int rc = views(meta, v, err);
     if (rc) return rc;
-    for (int k = 0; k < PLAST_TERMS_N; k++) theta[k] = v[where[k][0]][where[k][1]];
+    for (int k = 0; k < PLAST_TERMS_N; k++) theta[k] = *v[k];
     return PLAST_OK;
 }
 
 int plast_terms_set_theta(plast_pset *meta, const double theta[PLAST_TERMS_N], plast_err *err)
 {
-    float *v[N_TENSORS];
+    float *v[PLAST_TERMS_N];
     int rc = views(meta, v, err);
     if (rc) return rc;
-    for (int k = 0; k < PLAST_TERMS_N; k++) v[where[k][0]][where[k][1]] = (float)theta[k];
+    for (int k = 0; k < PLAST_TERMS_N; k++) *v[k] = (float)theta[k];
     return PLAST_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "plast/config.h"
+#include "plast/registry.h"
 #include "plast/dataset.h"
 #include "plast/episode.h"
 #include "plast/linalg.h"
@@ -78,18 +79,16 @@ static result bench_task(const char *rule, const int *hidden, int n_hidden, int 
     snprintf(json + used, sizeof json - used, "]}, \"rule\": \"%s\", \"task\": %s}", rule, task);
     plast_config cfg;
     plast_err err;
-    if (plast_config_parse(&cfg, json, "bench", NULL, 0, NULL, &err)) {
+    plast_registry reg = plast_registry_builtin(0);
+    if (plast_config_parse(&cfg, json, "bench", NULL, 0, &reg, &err)) {
         fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
         exit(70);
     }
     plast_task_shape sh;
-    plast_net_spec sp;
     plast_learner L;
     plast_episode ep;
     plast_stream st;
-    if (cfg.task->shape(cfg.task_opts, &sh, &err) ||
-        plast_net_spec_make(&cfg.net, sh.n_in, sh.n_out, &sp, &err) ||
-        plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, sh.classification, &err) ||
+    if (plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) ||
         plast_episode_init(&ep, &L, &sh, &err) || plast_stream_init(&st, &sh, &err)) {
         fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
         exit(70);
@@ -110,7 +109,7 @@ static result bench_task(const char *rule, const int *hidden, int n_hidden, int 
     while (now() - t0 < 1.0 || steps < 400) {
         int t = steps % st.n_steps;
         plast_episode_step(&ep, st.x + (size_t)t * batch * sh.n_in,
-                           st.y + (size_t)t * batch * sh.n_out, batch, 0.0f);
+                           st.y + (size_t)t * batch * sh.n_out, batch, NULL);
         if (++steps % st.n_steps == 0) plast_episode_reset(&ep);
     }
     double dt = now() - t0;

@@ -166,24 +166,33 @@ static int read_opt(const plast_opt *o, const cJSON *v, void *dst, const char *p
                                  PLAST_OPT_STRLEN - 1);
         snprintf(p, PLAST_OPT_STRLEN, "%s", v->valuestring);
         return PLAST_OK;
-    case PLAST_OPT_FLAGS: {
+    case PLAST_OPT_NAMES: {
+        plast_names *x = (plast_names *)p;
         if (!cJSON_IsArray(v))
             return plast_err_set(err, PLAST_E_CONFIG, path, "expected a list of names");
-        int mask = 0, i = 0;
+        if (cJSON_GetArraySize(v) > PLAST_OPT_MAXNAMES)
+            return plast_err_set(err, PLAST_E_CONFIG, path, "at most %d names",
+                                 PLAST_OPT_MAXNAMES);
+        memset(x, 0, sizeof *x);
         const cJSON *e;
         cJSON_ArrayForEach(e, v)
         {
             char sub[300];
-            snprintf(sub, sizeof sub, "%s[%d]", path, i++);
-            int k = cJSON_IsString(e) ? plast_choice_index(o->choices, e->valuestring) : -1;
-            if (k < 0) {
-                char list[512];
-                choices_list(o, list, sizeof list);
-                return plast_err_set(err, PLAST_E_CONFIG, sub, "expected one of: %s", list);
-            }
-            mask |= 1 << k;
+            snprintf(sub, sizeof sub, "%s[%d]", path, x->n);
+            const char *name = cJSON_IsString(e) ? e->valuestring : NULL;
+            size_t len = name ? strlen(name) : 0;
+            int ok = len > 0 && len < PLAST_NAME_LEN;
+            for (size_t i = 0; ok && i < len; i++)
+                ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+                     name[i] == '_';
+            if (!ok)
+                return plast_err_set(err, PLAST_E_CONFIG, sub,
+                                     "expected a name of 1 to %d characters a-z, 0-9, _",
+                                     PLAST_NAME_LEN - 1);
+            if (plast_names_has(x, name))
+                return plast_err_set(err, PLAST_E_CONFIG, sub, "'%s' is listed twice", name);
+            memcpy(x->v[x->n++], name, len + 1);
         }
-        *(int *)p = mask;
         return PLAST_OK;
     }
     case PLAST_OPT_INTS: {
@@ -312,9 +321,10 @@ static int apply_set(cJSON *root, const char *set, plast_err *err)
 
 /* ---------- configs ---------- */
 
-static int config_from_json(plast_config *c, const cJSON *root, const plast_opt_table *campaign,
+static int config_from_json(plast_config *c, const cJSON *root, const plast_registry *reg,
                             plast_err *err)
 {
+    const plast_opt_table *campaign = reg->campaign;
     if (!cJSON_IsObject(root))
         return plast_err_set(err, PLAST_E_CONFIG, "", "a config is a JSON object");
     /* Top level: the run table plus the three sections. */
@@ -358,14 +368,14 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_opt_
     const char *name;
     const cJSON *rv = cJSON_GetObjectItemCaseSensitive(root, "rule");
     if ((rc = module_name(rv, "rule", &name, err))) return rc;
-    c->rule = plast_rule_find(name);
+    c->rule = NULL;
+    for (int i = 0; i < reg->n_rules && !c->rule; i++)
+        if (!strcmp(reg->rules[i]->name, name)) c->rule = reg->rules[i];
     if (!c->rule) {
         char list[400] = "";
-        int n;
-        const plast_rule *const *all = plast_rule_all(&n);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < reg->n_rules; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                     all[i]->name);
+                     reg->rules[i]->name);
         return plast_err_set(err, PLAST_E_CONFIG, "rule.name", "unknown rule '%s' (known: %s)",
                              name, list);
     }
@@ -376,14 +386,14 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_opt_
 
     const cJSON *tv = cJSON_GetObjectItemCaseSensitive(root, "task");
     if ((rc = module_name(tv, "task", &name, err))) return rc;
-    c->task = plast_task_find(name);
+    c->task = NULL;
+    for (int i = 0; i < reg->n_tasks && !c->task; i++)
+        if (!strcmp(reg->tasks[i]->name, name)) c->task = reg->tasks[i];
     if (!c->task) {
         char list[400] = "";
-        int n;
-        const plast_task *const *all = plast_task_all(&n);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < reg->n_tasks; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                     all[i]->name);
+                     reg->tasks[i]->name);
         return plast_err_set(err, PLAST_E_CONFIG, "task.name", "unknown task '%s' (known: %s)",
                              name, list);
     }
@@ -394,7 +404,7 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_opt_
 }
 
 int plast_config_parse(plast_config *c, const char *text, const char *origin,
-                       const char *const *sets, int n_sets, const plast_opt_table *campaign,
+                       const char *const *sets, int n_sets, const plast_registry *reg,
                        plast_err *err)
 {
     memset(c, 0, sizeof *c);
@@ -403,17 +413,17 @@ int plast_config_parse(plast_config *c, const char *text, const char *origin,
     if (!root) return PLAST_E_CONFIG;
     int rc = PLAST_OK;
     for (int i = 0; i < n_sets && !rc; i++) rc = apply_set(root, sets[i], err);
-    if (!rc) rc = config_from_json(c, root, campaign, err);
+    if (!rc) rc = config_from_json(c, root, reg, err);
     cJSON_Delete(root);
     return rc;
 }
 
 int plast_config_load(plast_config *c, const char *path, const char *const *sets, int n_sets,
-                      const plast_opt_table *campaign, plast_err *err)
+                      const plast_registry *reg, plast_err *err)
 {
     char *text = slurp(path, NULL, err);
     if (!text) return err ? err->code : PLAST_E_NOINPUT;
-    int rc = plast_config_parse(c, text, path, sets, n_sets, campaign, err);
+    int rc = plast_config_parse(c, text, path, sets, n_sets, reg, err);
     free(text);
     return rc;
 }
@@ -443,11 +453,10 @@ static void write_value(FILE *f, const plast_opt *o, const void *opts)
     case PLAST_OPT_FLOAT: write_float(f, *(const float *)p); break;
     case PLAST_OPT_ENUM: fprintf(f, "\"%s\"", o->choices[*(const int *)p]); break;
     case PLAST_OPT_STRING: plast_json_write_string(f, p); break;
-    case PLAST_OPT_FLAGS: {
-        int mask = *(const int *)p, first = 1;
+    case PLAST_OPT_NAMES: {
+        const plast_names *x = (const plast_names *)p;
         fputc('[', f);
-        for (int k = 0; o->choices[k]; k++)
-            if (mask & (1 << k)) fprintf(f, "%s\"%s\"", first ? "" : ", ", o->choices[k]), first = 0;
+        for (int k = 0; k < x->n; k++) fprintf(f, "%s\"%s\"", k ? ", " : "", x->v[k]);
         fputc(']', f);
         break;
     }

@@ -1,8 +1,9 @@
 /* episode.c — the inner loop (see include/plast/episode.h).
  *
  * One step, for a minibatch x [batch][n_in] with targets y [batch][n_out]:
- *   1. forward pass through the plastic copy;
- *   2. the loss and the broadcast signal s (error, or teacher: the one-hot target);
+ *   1. forward pass through the episode's learner state;
+ *   2. the objective's loss, its gradient g and the broadcast signal s (the error -g, or
+ *      the objective's teacher target: the one-hot class);
  *   3. top-down, each layer's feedback fb_l through the rule's path (B_l s + c_l, or
  *      B_l delta_{l+1} + c_l, or the non-local W_{l+1}^T delta_{l+1}), and for chain rules
  *      the delta the layer sends down, all before any weight changes;
@@ -10,51 +11,31 @@
 #include "plast/episode.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plast/linalg.h"
 
-int plast_learner_clone(plast_learner *dst, const plast_learner *src, plast_err *err)
+/* The rule reads only broadcasts the engine or the task emits. */
+static int check_broadcasts(const plast_episode *ep, plast_err *err)
 {
-    memset(dst, 0, sizeof *dst);
-    int rc = plast_net_clone(&dst->net, &src->net, err);
-    if (rc) return rc;
-    dst->rule = src->rule;
-    dst->rule_opts = src->rule_opts;
-    rc = plast_pset_clone(&dst->meta, &src->meta, err);
-    if (rc) plast_net_free(&dst->net);
-    return rc;
-}
-
-int plast_learner_init(plast_learner *L, const plast_net_spec *spec, const plast_rule *rule,
-                       const void *rule_opts, int classification, plast_err *err)
-{
-    memset(L, 0, sizeof *L);
-    plast_net_spec sp = *spec;
-    sp.fb_mode = plast_rule_fb_mode(rule);
-    int rc = plast_net_init(&L->net, &sp, err);
-    if (rc) return rc;
-    L->rule = rule;
-    L->rule_opts = rule_opts;
-    plast_pset_init(&L->meta);
-    rc = rule->check(rule_opts, &L->net, classification, err);
-    if (!rc) rc = rule->declare(rule_opts, &L->net, &L->meta, err);
-    if (!rc) rc = plast_pset_alloc(&L->meta, err);
-    if (rc) plast_learner_free(L);
-    return rc;
-}
-
-void plast_learner_draw(plast_learner *L, plast_rng *rng)
-{
-    plast_net_draw(&L->net, rng);
-    plast_pset_draw(&L->meta, rng);
-}
-
-void plast_learner_free(plast_learner *L)
-{
-    plast_net_free(&L->net);
-    plast_pset_free(&L->meta);
+    const plast_rule *r = ep->L->rule;
+    for (int k = 0; r->reads && r->reads[k]; k++) {
+        int found = 0;
+        for (int i = 0; i < ep->n_bcast; i++) found |= !strcmp(ep->bcast_name[i], r->reads[k]);
+        if (found) continue;
+        char have[256] = "none";
+        size_t n = 0;
+        for (int i = 0; i < ep->shape.n_bcast && n < sizeof have; i++)
+            n += (size_t)snprintf(have + n, sizeof have - n, "%s%s", i ? ", " : "",
+                                  ep->shape.bcast[i]);
+        return plast_err_set(err, PLAST_E_CONFIG, "rule.name",
+                             "rule '%s' reads the broadcast signal '%s', which this task does not "
+                             "emit (the task emits: %s; every task gives: error, reward)",
+                             r->name, r->reads[k], have);
+    }
+    return PLAST_OK;
 }
 
 int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_task_shape *sh,
@@ -62,6 +43,7 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
 {
     memset(ep, 0, sizeof *ep);
     const plast_net *net = &L->net;
+    const plast_rule *rule = L->rule;
     if (sh->n_in != net->n_in || sh->n_out != net->n_out)
         return plast_err_set(err, PLAST_E_CONFIG, "net",
                              "the task needs %d inputs and %d outputs, the network has %d and %d",
@@ -69,13 +51,22 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
     if (sh->batch < 1 || sh->batch > PLAST_MAX_BATCH)
         return plast_err_set(err, PLAST_E_CONFIG, "task.batch", "batch %d is out of range 1..%d",
                              sh->batch, PLAST_MAX_BATCH);
+    if (sh->objective != L->objective)
+        return plast_err_set(err, PLAST_E_INTERNAL, "task",
+                             "the learner was built for another objective than the task's");
+    if (sh->n_bcast < 0 || sh->n_bcast > PLAST_MAX_BCAST)
+        return plast_err_set(err, PLAST_E_INTERNAL, "task", "%d broadcast signals", sh->n_bcast);
     ep->L = L;
     ep->shape = *sh;
+    for (int i = 0; i < PLAST_BCAST_ENGINE; i++) ep->bcast_name[ep->n_bcast++] = plast_bcast_engine[i];
+    for (int i = 0; i < sh->n_bcast; i++) ep->bcast_name[ep->n_bcast++] = sh->bcast[i];
+    int rc = check_broadcasts(ep, err);
+    if (rc) return rc;
     int nb = sh->batch, n_layers = net->n_layers;
     long n_eval = (long)sh->n_seg * sh->n_query;
     int eval_batch = n_eval < PLAST_MAX_BATCH ? (int)n_eval : PLAST_MAX_BATCH;
 
-    int rc = plast_net_clone(&ep->work, net, err);
+    rc = plast_net_clone(&ep->work, net, err);
     if (!rc) rc = plast_acts_init(&ep->acts, net, nb > eval_batch ? nb : eval_batch, err);
     if (rc) {
         plast_episode_free(ep);
@@ -86,73 +77,64 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
     for (int l = n_layers - 1; l >= 0; l--)
         if (net->layer[l].plastic) ep->lowest = l;
 
-    /* One block: s, then per layer fb, delta, scratch; then the outputs. */
-    size_t total = (size_t)nb * net->n_out;
-    size_t scr[PLAST_MAX_LAYERS], sta[PLAST_MAX_LAYERS];
-    for (int l = 0; l < n_layers; l++) {
-        scr[l] = L->rule->scratch_floats(L->rule_opts, &net->layer[l], nb);
-        sta[l] = L->rule->state_floats ? L->rule->state_floats(L->rule_opts, &net->layer[l]) : 0;
-        total += 2 * (size_t)nb * net->layer[l].n_out + scr[l] + sta[l];
-    }
+    /* One block: the outputs and the per-segment losses of the last scoring first (one run,
+     * for snapshots), then s, g, per layer fb, delta, scratch, then the score accumulator. */
+    int bm = ep->acts.batch_max;
     size_t n_seg = (size_t)sh->n_seg;
-    total += (size_t)sh->max_steps + n_seg * (n_seg + 3);
+    ep->n_out_floats = (size_t)sh->max_steps + n_seg * (n_seg + 3);
+    size_t total = ep->n_out_floats + 2 * (size_t)bm * net->n_out + n_seg;
+    size_t scr[PLAST_MAX_LAYERS];
+    for (int l = 0; l < n_layers; l++) {
+        scr[l] = rule->scratch_floats(L->rule_opts, &net->layer[l], nb);
+        total += 2 * (size_t)nb * net->layer[l].n_out + scr[l];
+    }
     ep->buf = calloc(total, sizeof(float));
-    if (!ep->buf) {
+    size_t hsize = (rule->handles_size + 15) / 16 * 16;
+    ep->handles = calloc(hsize ? (size_t)n_layers * hsize : 1, 1);
+    if (!ep->buf || !ep->handles) {
         plast_episode_free(ep);
         return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (episode workspace)");
     }
     float *p = ep->buf;
-    /* the rule's state first, in one run, so that a reset is one memset */
-    for (int l = 0; l < n_layers; l++) {
-        ep->state[l] = sta[l] ? p : NULL;
-        p += sta[l];
-        ep->n_state += sta[l];
-    }
-    ep->s = p, p += (size_t)nb * net->n_out;
+    ep->out.train_loss = p, p += sh->max_steps;
+    ep->out.R0 = p, p += n_seg;
+    ep->out.R = p, p += n_seg * n_seg;
+    ep->out.curve = p, p += n_seg;
+    ep->seg_loss = p, p += n_seg;
+    ep->out.n_seg = sh->n_seg;
+    ep->s = p, p += (size_t)bm * net->n_out;
+    ep->g = p, p += (size_t)bm * net->n_out;
     for (int l = 0; l < n_layers; l++) {
         ep->fb[l] = p, p += (size_t)nb * net->layer[l].n_out;
         ep->delta[l] = p, p += (size_t)nb * net->layer[l].n_out;
         ep->scratch[l] = p, p += scr[l];
     }
-    ep->out.train_loss = p, p += sh->max_steps;
-    ep->out.R0 = p, p += n_seg;
-    ep->out.R = p, p += n_seg * n_seg;
-    ep->out.curve = p, p += n_seg;
     ep->seg_sum = p;
-    ep->out.n_seg = sh->n_seg;
 
-    /* Each layer's meta-parameter tensors, in declaration order (shared ones included). */
-    for (int l = 0; l < n_layers; l++) {
-        int k = 0;
-        for (int i = 0; i < L->meta.n; i++) {
-            const plast_pspec *ps = &L->meta.spec[i];
-            if (ps->layer != l && ps->layer != -1) continue;
-            if (k == PLAST_MAX_LAYER_META) {
-                plast_episode_free(ep);
-                return plast_err_set(err, PLAST_E_INTERNAL, "rule",
-                                     "more than %d meta-parameter tensors for layer %d",
-                                     PLAST_MAX_LAYER_META, l);
-            }
-            ep->meta[l][k++] = L->meta.data + ps->offset;
-        }
-    }
+    int teacher = rule->sig == PLAST_SIG_TEACHER && sh->objective->teacher;
     for (int l = 0; l < n_layers; l++) {
         const plast_layer *ly = &ep->work.layer[l];
         plast_local *x = &ep->local[l];
+        void *h = (char *)ep->handles + (size_t)l * hsize;
         x->layer = l;
         x->is_output = l == n_layers - 1;
         x->n_in = ly->n_in;
         x->n_out = ly->n_out;
         x->act = ly->act;
-        x->classification = sh->classification;
-        x->bc = &ep->bc;
+        x->teacher = teacher;
         x->W = ly->W;
         x->b = ly->b;
-        x->meta = ep->meta[l];
+        x->h = h;
         x->opts = L->rule_opts;
         x->scratch = ep->scratch[l];
-        x->state = ep->state[l];
         x->delta = ep->delta[l];
+        if (rule->bind) {
+            plast_binder b = {l, x->is_output, ly, &L->meta, &ep->work.p, ep->n_bcast, ep->bcast_name, ep->bcast};
+            if ((rc = rule->bind(L->rule_opts, &b, h, err))) {
+                plast_episode_free(ep);
+                return rc;
+            }
+        }
     }
     return PLAST_OK;
 }
@@ -162,60 +144,49 @@ void plast_episode_free(plast_episode *ep)
     plast_net_free(&ep->work);
     plast_acts_free(&ep->acts);
     free(ep->buf);
+    free(ep->handles);
     memset(ep, 0, sizeof *ep);
 }
 
 void plast_episode_reset(plast_episode *ep)
 {
     plast_net_copy(&ep->work, &ep->L->net);
-    if (ep->n_state) memset(ep->buf, 0, ep->n_state * sizeof(float));
+    ep->t = ep->row = 0;
 }
 
-/* Minibatch loss and the broadcast signal s; out is the network output [batch][n_out]. */
+/* Minibatch loss, the gradient g and the broadcast signal s; out is the network output
+ * [batch][n_out]. */
 static float loss_and_signal(plast_episode *ep, const float *out, const float *y, int nb)
 {
+    const plast_objective *obj = ep->shape.objective;
     int no = ep->work.n_out;
+    int teacher = ep->L->rule->sig == PLAST_SIG_TEACHER && obj->teacher;
     double loss = 0.0, err2 = 0.0;
-    if (!ep->shape.classification) {
-        for (int i = 0; i < nb * no; i++) {
-            float e = y[i] - out[i];
-            ep->s[i] = e;
-            loss += (double)e * e;
+    for (int b = 0; b < nb; b++) {
+        size_t o = (size_t)b * no;
+        loss += obj->loss_grad(out + o, y + o, no, ep->g + o);
+        for (int i = 0; i < no; i++) {
+            float e = -ep->g[o + i];
+            err2 += (double)e * e;
+            ep->s[o + i] = teacher ? y[o + i] : e;
         }
-        err2 = loss;
-        loss /= (double)nb * no;
-    } else {
-        int teacher = ep->L->rule->sig == PLAST_SIG_TEACHER;
-        for (int b = 0; b < nb; b++) {
-            const float *z = out + (size_t)b * no, *t = y + (size_t)b * no;
-            float *s = ep->s + (size_t)b * no;
-            float m = z[0];
-            for (int i = 1; i < no; i++) m = z[i] > m ? z[i] : m;
-            double sum = 0.0;
-            for (int i = 0; i < no; i++) sum += exp((double)(z[i] - m));
-            for (int i = 0; i < no; i++) {
-                double pr = exp((double)(z[i] - m)) / sum;
-                if (t[i] > 0.0f) loss -= t[i] * (((double)z[i] - m) - log(sum));
-                float e = t[i] - (float)pr;
-                err2 += (double)e * e;
-                s[i] = teacher ? t[i] : e;
-            }
-        }
-        loss /= nb;
     }
-    ep->bc.error = (float)(err2 / nb);
-    ep->bc.reward = (float)-loss;
+    loss /= nb;
+    ep->bcast[0] = (float)(err2 / nb); /* error: mean squared norm of the error */
+    ep->bcast[1] = (float)-loss;       /* reward: minus the minibatch loss */
     return (float)loss;
 }
 
-float plast_episode_step(plast_episode *ep, const float *x, const float *y, int nb, float saccade)
+float plast_episode_step(plast_episode *ep, const float *x, const float *y, int nb,
+                         const float *bcast)
 {
     plast_net *net = &ep->work;
     const plast_rule *rule = ep->L->rule;
     int L = net->n_layers, no = net->n_out;
     const float *out = plast_net_forward(net, &ep->acts, x, nb);
     float loss = loss_and_signal(ep, out, y, nb);
-    ep->bc.saccade = saccade;
+    for (int i = 0; i < ep->shape.n_bcast; i++)
+        ep->bcast[PLAST_BCAST_ENGINE + i] = bcast ? bcast[i] : 0.0f;
 
     for (int l = L - 1; l >= ep->lowest; l--) {
         const plast_layer *ly = &net->layer[l];
@@ -273,9 +244,10 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
 void plast_episode_score(plast_episode *ep, const plast_stream *s, float *out)
 {
     const plast_task_shape *sh = &ep->shape;
+    const plast_objective *obj = sh->objective;
     int ni = sh->n_in, no = sh->n_out, nq = sh->n_query;
     long total = (long)sh->n_seg * nq;
-    for (int k = 0; k < sh->n_seg; k++) ep->seg_sum[k] = 0.0f;
+    for (int k = 0; k < sh->n_seg; k++) ep->seg_sum[k] = ep->seg_loss[k] = 0.0f;
     for (long start = 0; start < total; start += ep->acts.batch_max) {
         int nb = (int)(total - start < ep->acts.batch_max ? total - start : ep->acts.batch_max);
         const float *yh = plast_net_forward(&ep->work, &ep->acts, s->qx + (size_t)start * ni, nb);
@@ -283,45 +255,97 @@ void plast_episode_score(plast_episode *ep, const plast_stream *s, float *out)
         for (int b = 0; b < nb; b++) {
             int k = (int)((start + b) / nq);
             const float *p = yh + (size_t)b * no, *t = y + (size_t)b * no;
-            if (!sh->classification) {
-                float e2 = 0.0f;
-                for (int i = 0; i < no; i++) e2 += (p[i] - t[i]) * (p[i] - t[i]);
-                ep->seg_sum[k] += e2 / (float)no;
-            } else {
-                int arg = 0, lab = 0;
-                for (int i = 1; i < no; i++) {
-                    if (p[i] > p[arg]) arg = i;
-                    if (t[i] > t[lab]) lab = i;
-                }
-                ep->seg_sum[k] += arg == lab ? 1.0f : 0.0f;
-            }
+            ep->seg_sum[k] += obj->score(p, t, no);
+            ep->seg_loss[k] += (float)obj->loss_grad(p, t, no, ep->g);
         }
     }
-    for (int k = 0; k < sh->n_seg; k++) out[k] = ep->seg_sum[k] / (float)nq;
+    for (int k = 0; k < sh->n_seg; k++) {
+        out[k] = ep->seg_sum[k] / (float)nq;
+        ep->seg_loss[k] /= (float)nq;
+    }
 }
 
-void plast_episode_run(plast_episode *ep, const plast_stream *s)
+void plast_episode_begin(plast_episode *ep, const plast_stream *s)
+{
+    plast_episode_reset(ep);
+    ep->out.n_steps = s->n_steps;
+    plast_episode_score(ep, s, ep->out.R0);
+}
+
+int plast_episode_advance(plast_episode *ep, const plast_stream *s, int n)
 {
     const plast_task_shape *sh = &ep->shape;
     int ni = sh->n_in, no = sh->n_out, nb = sh->batch, n_seg = sh->n_seg;
     plast_episode_out *o = &ep->out;
-    plast_episode_reset(ep);
-    o->n_steps = s->n_steps;
-    plast_episode_score(ep, s, o->R0);
-    int row = 0;
-    for (int t = 0; t < s->n_steps; t++) {
+    int done = 0;
+    for (; done < n && ep->t < s->n_steps; done++) {
+        int t = ep->t++;
         o->train_loss[t] = plast_episode_step(ep, s->x + (size_t)t * nb * ni,
-                                              s->y + (size_t)t * nb * no, nb, s->saccade[t]);
-        while (row < n_seg && s->mark[row] == t + 1)
-            plast_episode_score(ep, s, o->R + (size_t)row++ * n_seg);
+                                              s->y + (size_t)t * nb * no, nb,
+                                              s->bcast + (size_t)t * sh->n_bcast);
+        while (ep->row < n_seg && s->mark[ep->row] == t + 1)
+            plast_episode_score(ep, s, o->R + (size_t)ep->row++ * n_seg);
     }
-    for (; row < n_seg; row++) plast_episode_score(ep, s, o->R + (size_t)row * n_seg);
-    double fin = 0.0;
+    return done;
+}
+
+void plast_episode_finish(plast_episode *ep, const plast_stream *s)
+{
+    int n_seg = ep->shape.n_seg;
+    plast_episode_out *o = &ep->out;
+    for (; ep->row < n_seg; ep->row++) plast_episode_score(ep, s, o->R + (size_t)ep->row * n_seg);
+    /* the last row was scored after the last step: its losses are the final ones */
+    double fin = 0.0, fl = 0.0;
     for (int i = 0; i < n_seg; i++) {
         double c = 0.0;
         for (int j = 0; j <= i; j++) c += o->R[(size_t)i * n_seg + j];
         o->curve[i] = (float)(c / (i + 1));
     }
-    for (int j = 0; j < n_seg; j++) fin += o->R[(size_t)(n_seg - 1) * n_seg + j];
+    for (int j = 0; j < n_seg; j++) {
+        fin += o->R[(size_t)(n_seg - 1) * n_seg + j];
+        fl += ep->seg_loss[j];
+    }
     o->final = (float)(fin / n_seg);
+    o->final_loss = (float)(fl / n_seg);
+}
+
+void plast_episode_run(plast_episode *ep, const plast_stream *s)
+{
+    plast_episode_begin(ep, s);
+    plast_episode_advance(ep, s, s->n_steps);
+    plast_episode_finish(ep, s);
+}
+
+int plast_episode_snap_init(plast_episode_snap *snap, const plast_episode *ep, plast_err *err)
+{
+    memset(snap, 0, sizeof *snap);
+    snap->n_state = ep->work.p.n_floats;
+    snap->n_out = ep->n_out_floats;
+    snap->buf = malloc((snap->n_state + snap->n_out) * sizeof(float));
+    if (!snap->buf) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (snapshot)");
+    return PLAST_OK;
+}
+
+void plast_episode_snap_free(plast_episode_snap *snap)
+{
+    free(snap->buf);
+    memset(snap, 0, sizeof *snap);
+}
+
+void plast_episode_save(const plast_episode *ep, plast_episode_snap *snap)
+{
+    memcpy(snap->buf, ep->work.p.data, snap->n_state * sizeof(float));
+    memcpy(snap->buf + snap->n_state, ep->out.train_loss, snap->n_out * sizeof(float));
+    snap->t = ep->t;
+    snap->row = ep->row;
+    snap->n_steps = ep->out.n_steps;
+}
+
+void plast_episode_restore(plast_episode *ep, const plast_episode_snap *snap)
+{
+    memcpy(ep->work.p.data, snap->buf, snap->n_state * sizeof(float));
+    memcpy(ep->out.train_loss, snap->buf + snap->n_state, snap->n_out * sizeof(float));
+    ep->t = snap->t;
+    ep->row = snap->row;
+    ep->out.n_steps = snap->n_steps;
 }

@@ -23,6 +23,7 @@
 #include "plast/linalg.h"
 #include "plast/metatrain.h"
 #include "plast/mpi.h"
+#include "plast/registry.h"
 #include "plast/run.h"
 
 #ifndef PLAST_VERSION
@@ -278,11 +279,7 @@ static void print_table(const plast_opt_table *t)
         case PLAST_OPT_BOOL: printf("bool, default %s", o->def ? "true" : "false"); break;
         case PLAST_OPT_STRING: printf("string, default \"%s\"", o->def_str ? o->def_str : ""); break;
         case PLAST_OPT_INTS: printf("list of ints, default [%s]", o->def_str ? o->def_str : ""); break;
-        case PLAST_OPT_FLAGS:
-            printf("list of names from");
-            for (int k = 0; o->choices[k]; k++) printf("%s %s", k ? "," : "", o->choices[k]);
-            printf("; default [%s]", o->def_str ? o->def_str : "");
-            break;
+        case PLAST_OPT_NAMES: printf("list of names, default [%s]", o->def_str ? o->def_str : ""); break;
         case PLAST_OPT_ENUM:
             printf("one of");
             for (int k = 0; o->choices[k]; k++) printf("%s %s", k ? "," : "", o->choices[k]);
@@ -296,6 +293,19 @@ static void print_table(const plast_opt_table *t)
 static const char *const path_names[] = {"none", "direct: B_l s + c_l",
                                          "chain: B_l delta_{l+1} + c_l",
                                          "transpose: W_{l+1}^T delta_{l+1} (non-local)"};
+
+/* Tensors from..n-1 of a set, one line each. */
+static void print_tensors(const plast_pset *ps, int from)
+{
+    if (from >= ps->n) printf("    (none)\n");
+    for (int k = from; k < ps->n; k++) {
+        const plast_pspec *p = &ps->spec[k];
+        char label[64];
+        plast_pspec_label(p, label, sizeof label);
+        printf("    %-10s [%d x %d]  group %-12s init %s %g  bounds [%g, %g]\n", label, p->rows,
+               p->cols, p->group, plast_init_names[p->init], p->a, p->lo, p->hi);
+    }
+}
 
 static int cmd_list(int argc, char **argv)
 {
@@ -327,10 +337,10 @@ static int cmd_list(int argc, char **argv)
         /* An example network: regression with every layer plastic, or, for a rule that
          * refuses that, classification on a frozen stack. */
         int rc = plast_net_spec_make(&no, 11, 1, &sp, &err);
-        if (!rc && plast_learner_init(&L, &sp, r, opts, 0, &err)) {
+        if (!rc && plast_learner_init(&L, &sp, r, opts, &plast_objective_regression, &err)) {
             for (int l = 0; l < sp.n_layers - 1; l++) sp.plastic[l] = 0;
             sp.width[sp.n_layers - 1] = 5;
-            rc = plast_learner_init(&L, &sp, r, opts, 1, &err);
+            rc = plast_learner_init(&L, &sp, r, opts, &plast_objective_classification, &err);
         }
         if (rc) {
             printf("  (no example network: %s)\n\n", err.msg);
@@ -339,13 +349,16 @@ static int cmd_list(int argc, char **argv)
         printf("  meta-parameters (example network %d", L.net.n_in);
         for (int l = 0; l < L.net.n_layers; l++) printf("-%d", L.net.layer[l].n_out);
         printf(", default options):\n");
-        if (!L.meta.n) printf("    (none)\n");
-        for (int k = 0; k < L.meta.n; k++) {
-            const plast_pspec *p = &L.meta.spec[k];
-            char label[64];
-            plast_pspec_label(p, label, sizeof label);
-            printf("    %-10s [%d x %d]  group %-12s init %s %g  bounds [%g, %g]\n", label, p->rows,
-                   p->cols, p->group, plast_init_names[p->init], p->a, p->lo, p->hi);
+        print_tensors(&L.meta, 0);
+        if (L.net.p.n > L.net.n_own) {
+            printf("  plastic tensors (learner state, changed in an episode; initial values "
+                   "ownable):\n");
+            print_tensors(&L.net.p, L.net.n_own);
+        }
+        if (r->reads) {
+            printf("  reads broadcasts:");
+            for (int k = 0; r->reads[k]; k++) printf(" %s", r->reads[k]);
+            printf("\n");
         }
         plast_learner_free(&L);
         printf("\n");
@@ -358,7 +371,7 @@ static int cmd_list(int argc, char **argv)
 typedef struct eval_ctx {
     const plast_config *cfg;
     const plast_eval_result *res;
-    int classification;
+    const plast_objective *obj;
     int threads;
     double seconds;
     char cmdline[2048];
@@ -383,8 +396,8 @@ static int write_results(FILE *f, const void *p)
     fprintf(f, "  \"task\": \"%s\",\n  \"runs\": %d,\n  \"seed\": %d,\n  \"threads\": %d,\n",
             c->cfg->task->name, r->runs, c->cfg->run.seed, c->threads);
     fprintf(f, "  \"seconds\": %.3f,\n", c->seconds);
-    fprintf(f, "  \"score\": \"%s\",\n",
-            c->classification ? "accuracy (higher is better)" : "MSE (lower is better)");
+    fprintf(f, "  \"score\": \"%s (%s is better)\",\n", c->obj->score_name,
+            c->obj->higher_better ? "higher" : "lower");
     fprintf(f, "  \"ci_method\": \"percentile bootstrap of the mean, %d resamples\",\n",
             c->cfg->run.bootstrap);
     json_summary(f, "final", &r->final_sum, "  ");
@@ -435,12 +448,12 @@ static int write_curve_gp(FILE *f, const void *p)
     fprintf(f,
             "set title '%s on %s: %d runs'\n"
             "set xlabel 'segments (functions or classes) seen'\n"
-            "set ylabel '%s on segments seen so far'\n"
+            "set ylabel '%s (%s is better) on segments seen so far'\n"
             "set key top left\n"
             "plot 'curve.csv' skip 1 using 1:3:4 with filledcurves lc rgb '#9ecae1' title '95%% CI', \\\n"
             "     'curve.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'mean'\n",
-            c->cfg->rule->name, c->cfg->task->name, c->res->runs,
-            c->classification ? "accuracy (higher is better)" : "MSE (lower is better)");
+            c->cfg->rule->name, c->cfg->task->name, c->res->runs, c->obj->score_name,
+            c->obj->higher_better ? "higher" : "lower");
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
@@ -486,7 +499,8 @@ static int cmd_eval(int argc, char **argv)
     plast_err err;
     plast_err_clear(&err);
     static plast_config cfg;
-    int rc = plast_config_load(&cfg, path, sets.v, sets.n, &plast_campaign_opts_table, &err);
+    plast_registry reg = plast_registry_builtin(1);
+    int rc = plast_config_load(&cfg, path, sets.v, sets.n, &reg, &err);
     if (rc) return fail(&err);
     if (runs > 0) cfg.run.runs = (int)runs;
     if (seed >= 0) cfg.run.seed = (int)seed;
@@ -520,7 +534,7 @@ static int cmd_eval(int argc, char **argv)
     plast_eval_result res;
     if ((rc = plast_eval_setup_run(&setup, (int)threads, progress, &ps, &res, &err))) goto done;
 
-    eval_ctx ctx = {.cfg = &cfg, .res = &res, .classification = shape.classification, .threads = (int)threads,
+    eval_ctx ctx = {.cfg = &cfg, .res = &res, .obj = shape.objective, .threads = (int)threads,
                     .seconds = since(&ps.t0)};
     size_t used = (size_t)snprintf(ctx.cmdline, sizeof ctx.cmdline, "plast");
     for (int i = 0; i < argc && used < sizeof ctx.cmdline; i++)
@@ -542,7 +556,7 @@ static int cmd_eval(int argc, char **argv)
 
     if (!rc) {
         const plast_summary *s = &res.final_sum;
-        const char *metric = shape.classification ? "accuracy" : "MSE";
+        const char *metric = shape.objective->score_name;
         printf("| rule | task | runs | final %s | 95%% CI | diverged |\n", metric);
         printf("|------|------|------|-----------|--------|----------|\n");
         printf("| %s%s | %s | %d | %.4f | [%.4f, %.4f] | %d |\n", cfg.rule->name,
@@ -622,7 +636,8 @@ static int cmd_analyze(int argc, char **argv)
     int is_run = stat(what, &st) == 0 && S_ISDIR(st.st_mode);
     int rc = is_run ? plast_path_join(path, sizeof path, what, "config.json", &err) : PLAST_OK;
     if (!is_run) snprintf(path, sizeof path, "%s", what);
-    if (!rc) rc = plast_config_load(&cfg, path, NULL, 0, &plast_campaign_opts_table, &err);
+    plast_registry reg = plast_registry_builtin(1);
+    if (!rc) rc = plast_config_load(&cfg, path, NULL, 0, &reg, &err);
     if (!rc && is_run) {
         char best[4200];
         rc = plast_path_join(best, sizeof best, what, "best.json", &err);
@@ -632,7 +647,7 @@ static int cmd_analyze(int argc, char **argv)
             rc = plast_err_set(&err, PLAST_E_USAGE, best, "path too long");
     }
     if (!rc && task) {
-        rc = plast_config_load(&tcfg, task, NULL, 0, &plast_campaign_opts_table, &err);
+        rc = plast_config_load(&tcfg, task, NULL, 0, &reg, &err);
         if (!rc) {
             cfg.task = tcfg.task;
             memcpy(cfg.task_opts, tcfg.task_opts, sizeof cfg.task_opts);
@@ -789,16 +804,12 @@ static int cmd_show(int argc, char **argv)
     plast_err err;
     plast_err_clear(&err);
     static plast_config cfg;
+    plast_registry reg = plast_registry_builtin(1);
     if (plast_path_join(path, sizeof path, dir, "config.json", &err) ||
-        plast_config_load(&cfg, path, NULL, 0, &plast_campaign_opts_table, &err))
+        plast_config_load(&cfg, path, NULL, 0, &reg, &err))
         return fail(&err);
-    plast_task_shape sh;
-    plast_net_spec sp;
     plast_learner L;
-    if (cfg.task->shape(cfg.task_opts, &sh, &err) ||
-        plast_net_spec_make(&cfg.net, sh.n_in, sh.n_out, &sp, &err) ||
-        plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, sh.classification, &err))
-        return fail(&err);
+    if (plast_learner_from_config(&L, &cfg, NULL, NULL, NULL, &err)) return fail(&err);
     unsigned char mnet[PLAST_MAX_PSPECS] = {0}, mmeta[PLAST_MAX_PSPECS] = {0};
     plast_pset *secs[2] = {&L.net.p, &L.meta};
     const char *names[2] = {"net", "meta"};

@@ -24,7 +24,7 @@ static int add(plast_pset *p, const char *name, const char *group, int layer, in
     return plast_pset_add(p, name, group, layer, rows, cols, init, a, b, -INFINITY, INFINITY, err);
 }
 
-int plast_net_init(plast_net *net, const plast_net_spec *spec, plast_err *err)
+int plast_net_declare(plast_net *net, const plast_net_spec *spec, plast_err *err)
 {
     memset(net, 0, sizeof *net);
     if (spec->n_layers < 1 || spec->n_layers > PLAST_MAX_LAYERS)
@@ -74,13 +74,22 @@ int plast_net_init(plast_net *net, const plast_net_spec *spec, plast_err *err)
             rc = add(&net->p, "c", "feedback", l, net->layer[l].n_out, 1, spec->fbb_init,
                      spec->fbb_value, err);
     }
-    if (!rc) rc = plast_pset_alloc(&net->p, err);
-    if (rc) {
-        plast_pset_free(&net->p);
-        return rc;
-    }
+    net->n_own = net->p.n;
+    return rc;
+}
+
+int plast_net_alloc(plast_net *net, plast_err *err)
+{
+    int rc = plast_pset_alloc(&net->p, err);
+    if (rc) return rc;
     bind_views(net);
     return PLAST_OK;
+}
+
+int plast_net_init(plast_net *net, const plast_net_spec *spec, plast_err *err)
+{
+    int rc = plast_net_declare(net, spec, err);
+    return rc ? rc : plast_net_alloc(net, err);
 }
 
 /* Points the layer views into the set's buffer. */

@@ -19,17 +19,15 @@ void plast_opts_defaults(const plast_opt_table *t, void *dst)
         case PLAST_OPT_STRING:
             snprintf(p, PLAST_OPT_STRLEN, "%s", o->def_str ? o->def_str : "");
             break;
-        case PLAST_OPT_FLAGS: {
-            int mask = 0;
+        case PLAST_OPT_NAMES: {
+            plast_names *v = (plast_names *)p;
             const char *s = o->def_str ? o->def_str : "";
-            while (*s) {
+            while (*s && v->n < PLAST_OPT_MAXNAMES) {
                 const char *end = strchr(s, ',');
                 size_t len = end ? (size_t)(end - s) : strlen(s);
-                for (int k = 0; o->choices[k]; k++)
-                    if (strlen(o->choices[k]) == len && !strncmp(o->choices[k], s, len)) mask |= 1 << k;
+                if (len && len < PLAST_NAME_LEN) memcpy(v->v[v->n++], s, len); /* zeroed above */
                 s += len + (end ? 1 : 0);
             }
-            *(int *)p = mask;
             break;
         }
         case PLAST_OPT_INTS: {
@@ -53,4 +51,11 @@ int plast_choice_index(const char *const *choices, const char *name)
     for (int i = 0; choices && choices[i]; i++)
         if (strcmp(choices[i], name) == 0) return i;
     return -1;
+}
+
+int plast_names_has(const plast_names *l, const char *name)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], name) == 0) return 1;
+    return 0;
 }

@@ -159,3 +159,11 @@ int plast_pset_same_layout(const plast_pset *a, const plast_pset *b)
     }
     return 1;
 }
+
+void plast_pset_overlay(plast_pset *dst, const plast_pset *src, const unsigned char *mask)
+{
+    for (int k = 0; mask && k < dst->n; k++)
+        if (mask[k])
+            memcpy(dst->data + dst->spec[k].offset, src->data + src->spec[k].offset,
+                   (size_t)dst->spec[k].rows * dst->spec[k].cols * sizeof(float));
+}

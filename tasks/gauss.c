@@ -63,7 +63,7 @@ static int gauss_shape(const void *opts, plast_task_shape *sh, plast_err *err)
         return plast_err_set(err, PLAST_E_CONFIG, "task.n_train",
                              "n_train (%d) must be a multiple of batch (%d)", o->n_train, o->batch);
     memset(sh, 0, sizeof *sh);
-    sh->classification = 1;
+    sh->objective = &plast_objective_classification;
     sh->n_in = o->dim;
     sh->n_out = o->n_classes;
     sh->batch = o->batch;

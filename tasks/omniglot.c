@@ -215,7 +215,7 @@ static int episode_shape(const void *opts, plast_task_shape *sh, plast_err *err)
         return plast_err_set(err, PLAST_E_CONFIG, "task.n_query",
                              "k_shot + n_query = %d: a character has 20 drawings", o->k_shot + o->n_query);
     memset(sh, 0, sizeof *sh);
-    sh->classification = 1;
+    sh->objective = &plast_objective_classification;
     sh->n_in = o->size * o->size;
     sh->n_out = o->n_way;
     sh->batch = 1;
@@ -230,7 +230,7 @@ static int split_shape(const void *opts, plast_task_shape *sh, plast_err *err)
     const omni_opts *o = opts;
     (void)err;
     memset(sh, 0, sizeof *sh);
-    sh->classification = 1;
+    sh->objective = &plast_objective_classification;
     sh->n_in = o->size * o->size;
     sh->n_out = o->n_classes;
     sh->batch = 1;

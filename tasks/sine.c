@@ -72,7 +72,7 @@ static int sine_shape(const void *opts, plast_task_shape *sh, plast_err *err)
     if ((long)o->n_functions * o->n_batches > 10000000L)
         return plast_err_set(err, PLAST_E_CONFIG, "task.n_batches", "episode too long");
     memset(sh, 0, sizeof *sh);
-    sh->classification = 0;
+    sh->objective = &plast_objective_regression;
     sh->n_in = o->n_functions + 1;
     sh->n_out = 1;
     sh->batch = o->batch;
@@ -155,7 +155,6 @@ static void sine_draw(const void *state, plast_rng *r, plast_stream *s)
             count = o->min_batches + (int)plast_rng_below(r, (uint32_t)(o->n_batches - o->min_batches + 1));
         for (int m = 0; m < count; m++, step++) {
             s->seg[step] = k;
-            s->saccade[step] = 0.0f;
             for (int b = 0; b < nb; b++)
                 point(st, k, chosen[k], r, s->x + ((size_t)step * nb + b) * ni,
                       s->y + (size_t)step * nb + b);

@@ -40,6 +40,9 @@ static int check_count_;
         }                                                                              \
     } while (0)
 
+/* The built-in registry as an argument (with or without the "campaign" section). */
+#define PLAST_TEST_REG(with_campaign) ((const plast_registry[]){plast_registry_builtin(with_campaign)})
+
 #define CHECK_DONE()                                                                   \
     do {                                                                               \
         fprintf(stderr, "%d checks, %d failed\n", check_count_, check_failures_);      \

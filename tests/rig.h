@@ -42,13 +42,15 @@ static inline int rig_try(rig *g, const char *rule, int n_in, int n_layers, cons
     sp.out_fb_init = PLAST_INIT_NORMAL;
     sp.out_fb_value = 0.5f;
     plast_err err;
-    int rc = plast_learner_init(&g->L, &sp, r, g->opts, classification, &err);
+    const plast_objective *obj =
+        classification ? &plast_objective_classification : &plast_objective_regression;
+    int rc = plast_learner_init(&g->L, &sp, r, g->opts, obj, &err);
     if (rc) return rc;
     plast_rng rng;
     plast_rng_seed(&rng, seed, 99);
     plast_learner_draw(&g->L, &rng);
     memset(&g->shape, 0, sizeof g->shape);
-    g->shape.classification = classification;
+    g->shape.objective = obj;
     g->shape.n_in = n_in;
     g->shape.n_out = widths[n_layers - 1];
     g->shape.batch = batch;
@@ -68,7 +70,9 @@ static inline void rig_init(rig *g, const char *rule, int n_in, int n_layers, co
 static inline void rig_start(rig *g)
 {
     plast_err err;
-    REQUIRE(plast_episode_init(&g->ep, &g->L, &g->shape, &err) == PLAST_OK);
+    int rc = plast_episode_init(&g->ep, &g->L, &g->shape, &err);
+    if (rc) fprintf(stderr, "rig_start: %s: %s\n", err.where, err.msg);
+    REQUIRE(rc == PLAST_OK);
     plast_episode_reset(&g->ep);
 }
 

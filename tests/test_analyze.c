@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rig.h"
+#include "plast/registry.h"
 #include "plast/analyze.h"
 #include "plast/config.h"
 
@@ -20,7 +21,7 @@ static void update(rig *g, const float *x, const float *y, float *u, size_t n)
 {
     float *before = malloc(g->ep.work.p.n_floats * sizeof *before);
     memcpy(before, g->ep.work.p.data, g->ep.work.p.n_floats * sizeof *before);
-    plast_episode_step(&g->ep, x, y, 1, 0.0f);
+    plast_episode_step(&g->ep, x, y, 1, NULL);
     for (size_t i = 0; i < n; i++) u[i] = g->ep.work.p.data[i] - before[i];
     memcpy(g->ep.work.p.data, before, g->ep.work.p.n_floats * sizeof *before);
     free(before);
@@ -65,7 +66,7 @@ int main(void)
     const char *json = "{\"seed\": 2, \"runs\": 3, \"bootstrap\": 100, \"net\": {\"hidden\": [16]},"
                        " \"rule\": {\"name\": \"sgd\", \"lr\": 0.0005},"
                        " \"task\": {\"name\": \"sine\", \"n_functions\": 4, \"n_batches\": 5, \"n_query\": 8}}";
-    REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, NULL, &err) == 0);
+    REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, PLAST_TEST_REG(0), &err) == 0);
     plast_an_spec sp = {.cfg = &cfg, .runs = 3, .n_probe = 4, .sgd_lr = 0.0005f};
     static plast_an_result res;
     REQUIRE(plast_analyze(&sp, &res, &err) == 0);

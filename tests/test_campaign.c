@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "plast/registry.h"
 #include "plast/campaign.h"
 #include "plast/linalg.h"
 #include "plast/optim.h"
@@ -33,7 +34,7 @@ static plast_config *load(const char *const *sets, int n)
     REQUIRE(used < 8);
     plast_config *c = &cfgs[used++];
     plast_err err;
-    if (plast_config_parse(c, small, "small", sets, n, &plast_campaign_opts_table, &err))
+    if (plast_config_parse(c, small, "small", sets, n, PLAST_TEST_REG(1), &err))
         fprintf(stderr, "%s: %s\n", err.where, err.msg);
     REQUIRE(c->has_campaign);
     return c;
@@ -158,11 +159,16 @@ int main(void)
     remove(ck);
     CHECK(plast_campaign_restore(e, ck, hash, &err) == PLAST_E_NOINPUT);
 
-    /* A campaign that owns nothing of its rule, and one without a campaign section. */
-    const char *bad[1] = {"campaign.owns=[\"terms\"]"};
+    /* A group the network and rule do not declare (the message lists those they do), a
+     * campaign that owns nothing, and a group both owned and re-drawn. */
+    const char *bad[1] = {"campaign.owns=[\"plasticity\", \"terms\"]"};
     plast_config *cb = load(bad, 1);
     CHECK(plast_campaign_new(cb, 1, NULL, &err) == NULL && err.code == PLAST_E_CONFIG &&
-          !strcmp(err.where, "campaign.owns"));
+          !strcmp(err.where, "campaign.owns[1]"));
+    CHECK(strstr(err.msg, "'terms'") && strstr(err.msg, "weights, biases, feedback, plasticity, beta"));
+    const char *none[1] = {"campaign.owns=[]"};
+    plast_config *cn = load(none, 1);
+    CHECK(plast_campaign_new(cn, 1, NULL, &err) == NULL && !strcmp(err.where, "campaign.owns"));
     const char *both[1] = {"campaign.redraw=[\"beta\"]"};
     plast_config *cc = load(both, 1);
     CHECK(plast_campaign_new(cc, 1, NULL, &err) == NULL && !strcmp(err.where, "campaign.redraw"));

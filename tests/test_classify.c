@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "plast/registry.h"
 #include "plast/config.h"
 #include "plast/evaluate.h"
 #include "plast/linalg.h"
@@ -21,12 +22,9 @@ static void eval_json(const char *json, const char *const *sets, int n_sets, pla
 {
     static plast_config cfg;
     plast_err err;
-    REQUIRE(plast_config_parse(&cfg, json, "test", sets, n_sets, NULL, &err) == PLAST_OK);
-    plast_net_spec sp;
+    REQUIRE(plast_config_parse(&cfg, json, "test", sets, n_sets, PLAST_TEST_REG(0), &err) == PLAST_OK);
     plast_learner L;
-    REQUIRE(cfg.task->shape(cfg.task_opts, shape, &err) == 0);
-    REQUIRE(plast_net_spec_make(&cfg.net, shape->n_in, shape->n_out, &sp, &err) == 0);
-    REQUIRE(plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, shape->classification, &err) == 0);
+    REQUIRE(plast_learner_from_config(&L, &cfg, NULL, NULL, shape, &err) == 0);
     void *state = cfg.task->create(cfg.task_opts, 1, &err);
     REQUIRE(state);
     plast_eval_spec es = {.task = cfg.task, .task_state = state, .shape = *shape,
@@ -62,7 +60,7 @@ int main(void)
     plast_opts_defaults(&t->opts, o);
     plast_task_shape sh;
     REQUIRE(t->shape(o, &sh, &err) == 0);
-    CHECK(sh.classification && sh.n_out == 5 && sh.n_in == 20 && sh.max_steps == 100 && sh.n_seg == 5);
+    CHECK(sh.objective == &plast_objective_classification && sh.n_out == 5 && sh.n_in == 20 && sh.max_steps == 100 && sh.n_seg == 5);
     void *st = t->create(o, 1, &err);
     plast_stream a, b;
     REQUIRE(plast_stream_init(&a, &sh, &err) == 0 && plast_stream_init(&b, &sh, &err) == 0);
@@ -101,7 +99,7 @@ int main(void)
     /* Bad shapes name their key. */
     const char *bad = "{\"rule\": \"ncm\", \"task\": {\"name\": \"gauss\", \"dim\": 3, \"n_classes\": 5}}";
     plast_config cfg;
-    REQUIRE(plast_config_parse(&cfg, bad, "bad", NULL, 0, NULL, &err) == 0);
+    REQUIRE(plast_config_parse(&cfg, bad, "bad", NULL, 0, PLAST_TEST_REG(0), &err) == 0);
     CHECK(cfg.task->shape(cfg.task_opts, &sh, &err) == PLAST_E_CONFIG && !strcmp(err.where, "task.dim"));
 
     /* Nearest class mean meets the separation's accuracy. */

@@ -6,6 +6,7 @@
  * validated like the file. The resolved config written by plast_config_write parses back
  * to the same bytes, and a learner's tensors written to a params file come back
  * bit-identical; every damaged params file is PLAST_E_DATA with the file named. */
+#include "plast/registry.h"
 #include "plast/config.h"
 
 #include <float.h>
@@ -101,7 +102,7 @@ static void expect_cfg(int line, const char *text, const char *const *sets, int 
     static plast_config c;
     plast_err err;
     plast_err_clear(&err);
-    int rc = plast_config_parse(&c, text, "cfg.json", sets, n_sets, NULL, &err);
+    int rc = plast_config_parse(&c, text, "cfg.json", sets, n_sets, PLAST_TEST_REG(0), &err);
     expect_err(line, rc, &err, code, where, frag);
 }
 
@@ -139,7 +140,7 @@ static void test_bad_configs(void)
         plast_err err;
         plast_err_clear(&err);
         CHECK(plast_config_parse(&c, "{\"rule\": \"sgd\", \"task\": \"sine\"}", "cfg.json", NULL,
-                                 0, NULL, &err) == PLAST_OK);
+                                 0, PLAST_TEST_REG(0), &err) == PLAST_OK);
         CHECK(err.code == PLAST_OK);
         CHECK(c.rule == plast_rule_find("sgd") && c.rule != NULL);
         CHECK(c.task == plast_task_find("sine") && c.task != NULL);
@@ -252,7 +253,7 @@ static void test_sets(void)
     {
         const char *sets[] = {"task.order=iid", "net.hidden=[8,8]", "runs=3", "seed=99"};
         plast_err_clear(&err);
-        REQUIRE(plast_config_parse(&c, base, "base", sets, 4, NULL, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&c, base, "base", sets, 4, PLAST_TEST_REG(0), &err) == PLAST_OK);
         const int *order = opt_at(&c.task->opts, c.task_opts, "order");
         REQUIRE(order);
         CHECK(*order == opt_choice(&c.task->opts, "order", "iid"));
@@ -265,7 +266,7 @@ static void test_sets(void)
         /* switching the rule by name, then setting an option only the new rule has */
         const char *sets[] = {"rule.name=sgd", "rule.lr=0.1"};
         plast_err_clear(&err);
-        REQUIRE(plast_config_parse(&c, base, "base", sets, 2, NULL, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&c, base, "base", sets, 2, PLAST_TEST_REG(0), &err) == PLAST_OK);
         CHECK(c.rule == plast_rule_find("sgd"));
         const float *lr = opt_at(&c.rule->opts, c.rule_opts, "lr");
         REQUIRE(lr);
@@ -278,7 +279,7 @@ static void test_sets(void)
         /* the "rule": "flp" shorthand becomes an object when a key is added */
         const char *sets[] = {"rule.p_init=0.01"};
         plast_err_clear(&err);
-        REQUIRE(plast_config_parse(&c, base, "base", sets, 1, NULL, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&c, base, "base", sets, 1, PLAST_TEST_REG(0), &err) == PLAST_OK);
         CHECK(c.rule == plast_rule_find("flp"));
         const float *p = opt_at(&c.rule->opts, c.rule_opts, "p_init");
         const float *beta = opt_at(&c.rule->opts, c.rule_opts, "beta_init");
@@ -290,7 +291,7 @@ static void test_sets(void)
         /* a whole section replaced, and a section created by a key */
         const char *sets[] = {"rule=sgd", "net.act=tanh"};
         plast_err_clear(&err);
-        REQUIRE(plast_config_parse(&c, base, "base", sets, 2, NULL, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&c, base, "base", sets, 2, PLAST_TEST_REG(0), &err) == PLAST_OK);
         CHECK(c.rule == plast_rule_find("sgd"));
         CHECK(c.net.act == plast_choice_index(plast_act_names, "tanh"));
         CHECK(c.net.hidden.n == 3); /* net's other keys keep their defaults */
@@ -329,13 +330,13 @@ static void test_roundtrip(void)
     static plast_config a, b, d;
     plast_err err;
     plast_err_clear(&err);
-    REQUIRE(plast_config_parse(&a, text, "rt", NULL, 0, NULL, &err) == PLAST_OK);
+    REQUIRE(plast_config_parse(&a, text, "rt", NULL, 0, PLAST_TEST_REG(0), &err) == PLAST_OK);
     CHECK(a.run.seed == 7 && a.run.runs == 3 && a.run.bootstrap == 50);
     CHECK(strcmp(a.run.params, "dir/a \"b\".json") == 0);
     CHECK(a.net.w_gain == 0.3f && a.net.frozen.n == 1 && a.net.frozen.v[0] == 1);
 
     /* the values differ from the defaults, so the comparison below means something */
-    REQUIRE(plast_config_parse(&d, "{\"rule\": \"flp\", \"task\": \"sine\"}", "d", NULL, 0, NULL, &err) ==
+    REQUIRE(plast_config_parse(&d, "{\"rule\": \"flp\", \"task\": \"sine\"}", "d", NULL, 0, PLAST_TEST_REG(0), &err) ==
             PLAST_OK);
     CHECK(memcmp(&a.net, &d.net, sizeof a.net) != 0);
     CHECK(memcmp(a.rule_opts, d.rule_opts, sizeof a.rule_opts) != 0);
@@ -348,7 +349,7 @@ static void test_roundtrip(void)
     REQUIRE(fclose(f) == 0);
 
     plast_err_clear(&err);
-    int rc = plast_config_load(&b, p1, NULL, 0, NULL, &err);
+    int rc = plast_config_load(&b, p1, NULL, 0, PLAST_TEST_REG(0), &err);
     if (rc) fprintf(stderr, "reload: %s: %s\n", err.where, err.msg);
     REQUIRE(rc == PLAST_OK);
     CHECK(memcmp(&a.run, &b.run, sizeof a.run) == 0);
@@ -375,7 +376,7 @@ static void test_roundtrip(void)
     /* a missing config file */
     plast_err_clear(&err);
     const char *none = tmp_path("no-such-config.json");
-    rc = plast_config_load(&b, none, NULL, 0, NULL, &err);
+    rc = plast_config_load(&b, none, NULL, 0, PLAST_TEST_REG(0), &err);
     expect_err(__LINE__, rc, &err, PLAST_E_NOINPUT, none, NULL);
 
     /* a file's malformed JSON is located in the file */
@@ -383,7 +384,7 @@ static void test_roundtrip(void)
     const char *bt = "{\"rule\": \"sgd\",\n\n  \"runs\": 2,\n\t\"task\": sine\n}\n";
     write_text(bad, bt, strlen(bt));
     plast_err_clear(&err);
-    rc = plast_config_load(&b, bad, NULL, 0, NULL, &err);
+    rc = plast_config_load(&b, bad, NULL, 0, PLAST_TEST_REG(0), &err);
     char want[600];
     snprintf(want, sizeof want, "%s:4:10", bad);
     expect_err(__LINE__, rc, &err, PLAST_E_CONFIG, want, NULL);
@@ -411,7 +412,7 @@ static void make_learner(learner_box *box)
     plast_err err;
     plast_err_clear(&err);
     REQUIRE(plast_net_spec_make(&no, 2, 1, &sp, &err) == PLAST_OK);
-    REQUIRE(plast_learner_init(&box->L, &sp, flp, box->opts, 0, &err) == PLAST_OK);
+    REQUIRE(plast_learner_init(&box->L, &sp, flp, box->opts, &plast_objective_regression, &err) == PLAST_OK);
 }
 
 static int write_params(const char *path, plast_learner *L, const char *const *names)
@@ -450,7 +451,7 @@ static void test_params_layers(void)
     plast_learner a, b;
     plast_err err;
     REQUIRE(plast_net_spec_make(&no, 3, 5, &s5, &err) == 0 && plast_net_spec_make(&no, 3, 9, &s9, &err) == 0);
-    REQUIRE(plast_learner_init(&a, &s5, sgd, opts, 1, &err) == 0 && plast_learner_init(&b, &s9, sgd, opts, 1, &err) == 0);
+    REQUIRE(plast_learner_init(&a, &s5, sgd, opts, &plast_objective_classification, &err) == 0 && plast_learner_init(&b, &s9, sgd, opts, &plast_objective_classification, &err) == 0);
     plast_rng r;
     plast_rng_seed(&r, 5, 5);
     plast_learner_draw(&a, &r);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "plast/registry.h"
 #include "plast/config.h"
 #include "plast/evaluate.h"
 #include "plast/linalg.h"
@@ -25,11 +26,8 @@ typedef struct setup {
 static void make(setup *s, const char *json, const char *const *sets, int n_sets)
 {
     plast_err err;
-    REQUIRE(plast_config_parse(&s->cfg, json, "test", sets, n_sets, NULL, &err) == PLAST_OK);
-    REQUIRE(s->cfg.task->shape(s->cfg.task_opts, &s->shape, &err) == PLAST_OK);
-    plast_net_spec sp;
-    REQUIRE(plast_net_spec_make(&s->cfg.net, s->shape.n_in, s->shape.n_out, &sp, &err) == 0);
-    REQUIRE(plast_learner_init(&s->L, &sp, s->cfg.rule, s->cfg.rule_opts, 0, &err) == 0);
+    REQUIRE(plast_config_parse(&s->cfg, json, "test", sets, n_sets, PLAST_TEST_REG(0), &err) == PLAST_OK);
+    REQUIRE(plast_learner_from_config(&s->L, &s->cfg, NULL, NULL, &s->shape, &err) == 0);
     s->state = s->cfg.task->create(s->cfg.task_opts, 1, &err);
     REQUIRE(s->state);
 }

@@ -33,7 +33,7 @@ static void hand_step(int hebb)
     plast_pset_view(&g.L.meta, "beta", 0)[0] = 0.5f;
     rig_start(&g);
     const float x[4] = {1, 2, -1, 0.5f}, y[2] = {1, -2};
-    plast_episode_step(&g.ep, x, y, 2, 0.0f);
+    plast_episode_step(&g.ep, x, y, 2, NULL);
     /* By hand: yhat = (0.1, -0.525); s = (0.9, -1.475); relu(B s + c) = (1.9, 0);
      * h~ = 0.5 relu(.) + 0.5 yhat = (1.0, -0.2625); sum h~ x = (1.2625, 1.86875);
      * sum h~^2 = 1.06890625.
@@ -58,14 +58,16 @@ static void flp_reference(const rig *g, int l, int form, int gran, int relu_fb, 
 {
     const plast_local *x = &g->ep.local[l];
     int no = x->n_out, ni = x->n_in, nb = x->batch;
-    const float *P = g->ep.meta[l][0];
-    double beta = g->ep.meta[l][1][0];
-    double scale = (x->classification && !x->is_output) ? hidden_scale : 1.0;
+    const plast_pspec *pp = plast_pset_find(&g->L.meta, "P", l);
+    if (!pp) pp = plast_pset_find(&g->L.meta, "P", -1);
+    const float *P = g->L.meta.data + pp->offset;
+    double beta = plast_pset_view(&g->L.meta, "beta", l)[0];
+    double scale = (x->teacher && !x->is_output) ? hidden_scale : 1.0;
     for (int i = 0; i < no; i++) {
         double ht[256], d = 0.0;
         for (int b = 0; b < nb; b++) {
             size_t k = (size_t)b * no + i;
-            if (x->is_output && x->classification) {
+            if (x->is_output && x->teacher) {
                 ht[b] = x->s[k];
             } else {
                 double f = x->fb[k];
@@ -111,7 +113,7 @@ static void compare_reference(int form, int gran, int cls, int relu_fb, int gate
         sp.fbb_init = PLAST_INIT_UNIFORM, sp.fbb_value = 0.1f;
         sp.out_fb_init = PLAST_INIT_NORMAL, sp.out_fb_value = 0.5f;
         plast_err err;
-        REQUIRE(plast_learner_init(&g.L, &sp, plast_rule_find("flp"), g.opts, cls, &err) == 0);
+        REQUIRE(plast_learner_init(&g.L, &sp, plast_rule_find("flp"), g.opts, cls ? &plast_objective_classification : &plast_objective_regression, &err) == 0);
         plast_rng rng;
         plast_rng_seed(&rng, 77, gran);
         plast_learner_draw(&g.L, &rng);
@@ -126,7 +128,7 @@ static void compare_reference(int form, int gran, int cls, int relu_fb, int gate
     fill_normal(&r, x, 15, 1.0f);
     if (cls) fill_onehot(&r, y, 3, 4);
     else fill_normal(&r, y, 12, 1.0f);
-    plast_episode_step(&g.ep, x, y, 3, 0.0f);
+    plast_episode_step(&g.ep, x, y, 3, NULL);
     for (int l = 0; l < 3; l++) {
         const plast_layer *l0 = &g.L.net.layer[l], *l1 = &g.ep.work.layer[l];
         size_t n = (size_t)l0->n_out * l0->n_in;
@@ -157,7 +159,7 @@ static void classification_ema(void)
     for (int i = 0; i < 12; i++) P[i] = 0.05f + 0.01f * i;
     rig_start(&g);
     const float x[4] = {0.3f, -1.0f, 2.0f, 0.5f}, y[3] = {0, 1, 0};
-    plast_episode_step(&g.ep, x, y, 1, 0.0f);
+    plast_episode_step(&g.ep, x, y, 1, NULL);
     const float *W0 = g.L.net.layer[0].W, *W1 = g.ep.work.layer[0].W;
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 4; j++) {
@@ -190,7 +192,7 @@ static void frozen_direct(const char *rule)
     float x[12], y[6];
     fill_normal(&rng, x, 12, 1.0f);
     fill_onehot(&rng, y, 2, 3);
-    float loss = plast_episode_step(&f.ep, x, y, 2, 0.0f);
+    float loss = plast_episode_step(&f.ep, x, y, 2, NULL);
     CHECK(isfinite(loss));
     CHECK(!memcmp(f.ep.work.layer[0].W, f.L.net.layer[0].W, 30 * sizeof(float)));
     for (int l = 1; l < 3; l++) {
@@ -218,7 +220,7 @@ static void hebb_reference(int gran)
     for (int l = 0; l < 2; l++) sp.width[l] = widths[l], sp.act[l] = acts[l], sp.plastic[l] = 1;
     sp.w_init = PLAST_INIT_XAVIER_UNIFORM, sp.w_gain = 1.0f;
     plast_err err;
-    REQUIRE(plast_learner_init(&g.L, &sp, r, g.opts, 0, &err) == 0);
+    REQUIRE(plast_learner_init(&g.L, &sp, r, g.opts, &plast_objective_regression, &err) == 0);
     plast_rng rng;
     plast_rng_seed(&rng, 3, 3);
     plast_learner_draw(&g.L, &rng);
@@ -227,7 +229,7 @@ static void hebb_reference(int gran)
     float x[6], y[4];
     fill_normal(&rng, x, 6, 1.0f);
     fill_normal(&rng, y, 4, 1.0f);
-    plast_episode_step(&g.ep, x, y, 2, 0.0f);
+    plast_episode_step(&g.ep, x, y, 2, NULL);
     for (int l = 0; l < 2; l++) {
         const plast_local *lc = &g.ep.local[l];
         const float *eta = plast_pset_view(&g.L.meta, "eta", l);

@@ -75,7 +75,7 @@ static void check_sgd(plast_act hidden, int cls, uint64_t seed)
     if (cls) fill_onehot(&r, y, nb, 3);
     else fill_normal(&r, y, nb * 3, 1.0f);
 
-    plast_episode_step(&g.ep, x, y, nb, 0.0f);
+    plast_episode_step(&g.ep, x, y, nb, NULL);
     const plast_net *before = &g.L.net, *after = &g.ep.work;
     double worst = 0.0, scale = 0.0;
     for (int l = 0; l < 3; l++) {
@@ -131,8 +131,8 @@ static void check_fa_sgd(void)
     float x[12], y[9];
     fill_normal(&r, x, 12, 1.0f);
     fill_normal(&r, y, 9, 1.0f);
-    plast_episode_step(&s.ep, x, y, 3, 0.0f);
-    plast_episode_step(&f.ep, x, y, 3, 0.0f);
+    plast_episode_step(&s.ep, x, y, 3, NULL);
+    plast_episode_step(&f.ep, x, y, 3, NULL);
     double worst = 0.0, moved = 0.0;
     for (size_t i = 0; i < s.L.net.p.n_floats; i++) {
         /* compare only W and b: the sgd net has no B */
@@ -169,8 +169,8 @@ static void check_dfa_fa(void)
         float x[20], y[12];
         fill_normal(&r, x, 20, 1.0f);
         fill_normal(&r, y, 12, 1.0f);
-        plast_episode_step(&d.ep, x, y, 4, 0.0f);
-        plast_episode_step(&f.ep, x, y, 4, 0.0f);
+        plast_episode_step(&d.ep, x, y, 4, NULL);
+        plast_episode_step(&f.ep, x, y, 4, NULL);
     }
     int same = 1;
     double moved = 0.0;

@@ -4,7 +4,9 @@
  * engine makes one step; then the rule's update is called again on a plast_local whose
  * every pointer leads to an isolated copy of only what the contract allows (pre, post,
  * pre-activation, the layer's feedback, s at the output, the layer's own W and b, its
- * own meta-parameters, scratch), each copy fenced by NaN on both sides, with the scratch
+ * own meta-parameters and plastic tensors, bound by name through the rule's bind() into
+ * copies where every other layer's tensors are NaN, scratch), each copy fenced by NaN on
+ * both sides, with the scratch
  * poisoned with NaN and with the whole network (every other layer's weights and
  * activations) overwritten by NaN. The result must equal the engine's step bit for bit
  * and contain no NaN: a rule that read anything else, or out of bounds, would differ. */
@@ -62,7 +64,7 @@ static void check_rule(const plast_rule *r, int cls)
     fill_normal(&rng, x, 18, 1.0f);
     if (cls) fill_onehot(&rng, y, 3, 4);
     else fill_normal(&rng, y, 12, 1.0f);
-    plast_episode_step(&g.ep, x, y, 3, 0.0f);
+    plast_episode_step(&g.ep, x, y, 3, NULL);
 
     /* Keep the engine's results, then poison the whole network and the activations. */
     size_t n_all = g.ep.work.p.n_floats;
@@ -71,8 +73,10 @@ static void check_rule(const plast_rule *r, int cls)
 
     /* First the isolated copies of every layer's local signals, then the poison. */
     plast_local lcs[4];
-    const float *metas[4][PLAST_MAX_LAYER_META];
-    memset(metas, 0, sizeof metas);
+    float *mcopy[4], *scopy[4], *bcs[4];
+    void *handles[4];
+    plast_pset msets[4], ssets[4];
+    const plast_pset *M = &g.L.meta, *S0 = &g.L.net.p;
     for (int l = 0; l < 4; l++) {
         const plast_local *e = &g.ep.local[l];
         const plast_layer *ly0 = &g.L.net.layer[l];
@@ -89,19 +93,28 @@ static void check_rule(const plast_rule *r, int cls)
         lc->W = fenced(ly0->W, nw);
         lc->b = fenced(ly0->b, (size_t)e->n_out);
         lc->scratch = fenced(NULL, r->scratch_floats(g.L.rule_opts, ly0, g.shape.batch));
-        /* the layer's plastic state as it was before the engine's step: zero */
-        size_t nst = r->state_floats ? r->state_floats(g.L.rule_opts, ly0) : 0;
-        lc->state = nst ? fenced(NULL, nst) : NULL;
-        for (size_t i = 0; i < nst; i++) lc->state[i] = 0.0f;
-        for (int k = 0; k < PLAST_MAX_LAYER_META && e->meta[k]; k++) {
-            size_t off = (size_t)(e->meta[k] - g.L.meta.data), len = 0;
-            for (int q = 0; q < g.L.meta.n; q++)
-                if (g.L.meta.spec[q].offset == off)
-                    len = (size_t)g.L.meta.spec[q].rows * g.L.meta.spec[q].cols;
-            REQUIRE(len > 0);
-            metas[l][k] = fenced(e->meta[k], len);
-        }
-        lc->meta = metas[l];
+        /* The layer's own meta-parameters (and the shared ones) and its own plastic tensors
+         * as they were before the engine's step; every other tensor NaN. */
+        mcopy[l] = fenced(NULL, M->n_floats);
+        for (int k = 0; k < M->n; k++)
+            if (M->spec[k].layer == l || M->spec[k].layer == -1)
+                memcpy(mcopy[l] + M->spec[k].offset, M->data + M->spec[k].offset,
+                       (size_t)M->spec[k].rows * M->spec[k].cols * sizeof(float));
+        scopy[l] = fenced(NULL, S0->n_floats);
+        for (int k = g.L.net.n_own; k < S0->n; k++)
+            if (S0->spec[k].layer == l)
+                memcpy(scopy[l] + S0->spec[k].offset, S0->data + S0->spec[k].offset,
+                       (size_t)S0->spec[k].rows * S0->spec[k].cols * sizeof(float));
+        msets[l] = *M, msets[l].data = mcopy[l];
+        ssets[l] = *S0, ssets[l].data = scopy[l];
+        handles[l] = calloc(1, r->handles_size + 1);
+        float *bc = fenced(g.ep.bcast, (size_t)g.ep.n_bcast);
+        plast_binder bd = {l, e->is_output, ly0, &msets[l], &ssets[l], g.ep.n_bcast,
+                           g.ep.bcast_name, bc};
+        plast_err err;
+        if (r->bind) REQUIRE(r->bind(g.L.rule_opts, &bd, handles[l], &err) == PLAST_OK);
+        lc->h = handles[l];
+        bcs[l] = bc;
     }
     /* Everything else the process holds about the network is now NaN. */
     poison(g.ep.work.p.data, n_all);
@@ -135,11 +148,19 @@ static void check_rule(const plast_rule *r, int cls)
             double moved = 0.0; /* and the step did something */
             for (size_t i = 0; i < nw; i++) moved = fmax(moved, fabs((double)lc->W[i] - ly0->W[i]));
             CHECK(moved > 0.0);
+            /* the layer's plastic tensors moved exactly as in the engine */
+            for (int k = g.L.net.n_own; k < S0->n; k++) {
+                const plast_pspec *q = &S0->spec[k];
+                if (q->layer != l) continue;
+                size_t len = (size_t)q->rows * q->cols;
+                CHECK(!memcmp(scopy[l] + q->offset, engine + q->offset, len * sizeof(float)));
+            }
         }
         fenced_free(lc->pre), fenced_free(lc->post), fenced_free(lc->preact), fenced_free(lc->fb);
         fenced_free(lc->s), fenced_free(lc->delta), fenced_free(lc->W), fenced_free(lc->b);
-        fenced_free(lc->scratch), fenced_free(lc->pre_delta), fenced_free(lc->state);
-        for (int k = 0; k < PLAST_MAX_LAYER_META; k++) fenced_free(metas[l][k]);
+        fenced_free(lc->scratch), fenced_free(lc->pre_delta);
+        fenced_free(mcopy[l]), fenced_free(scopy[l]), fenced_free(bcs[l]);
+        free(handles[l]);
     }
     free(engine);
     rig_free(&g);

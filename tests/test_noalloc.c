@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "plast/registry.h"
 #include "plast/config.h"
 #include "plast/episode.h"
 #include "plast/linalg.h"
@@ -67,15 +68,12 @@ int main(void)
                      strcmp(all[i - n]->name, "ncm") ? "" : "0", all[i - n]->name);
         static plast_config cfg;
         plast_err err;
-        REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, NULL, &err) == PLAST_OK);
+        REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, PLAST_TEST_REG(0), &err) == PLAST_OK);
         plast_task_shape sh;
-        plast_net_spec sp;
         plast_learner L;
         plast_episode ep;
         plast_stream st;
-        REQUIRE(cfg.task->shape(cfg.task_opts, &sh, &err) == 0);
-        REQUIRE(plast_net_spec_make(&cfg.net, sh.n_in, sh.n_out, &sp, &err) == 0);
-        if (plast_learner_init(&L, &sp, cfg.rule, cfg.rule_opts, sh.classification, &err)) {
+        if (plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err)) {
             /* a classification-only rule (ncm): covered on the gauss task below */
             fprintf(stderr, "rule %s on sine: %s\n", all[i]->name, err.msg);
             REQUIRE(err.code == PLAST_E_CONFIG);

@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "png_write.h"
+#include "plast/registry.h"
 #include "plast/config.h"
 #include "plast/dataset.h"
 #include "plast/task.h"
@@ -61,7 +62,7 @@ static const plast_task *task_with(const char *name, void *opts, const char *con
     snprintf(json, sizeof json, "{\"rule\": \"sgd\", \"task\": {\"name\": \"%s\", \"data\": \"%s\", \"cache\": \"\"}}",
              name, data);
     plast_err err;
-    if (plast_config_parse(&cfg, json, "test", sets, n, NULL, &err))
+    if (plast_config_parse(&cfg, json, "test", sets, n, PLAST_TEST_REG(0), &err))
         fprintf(stderr, "%s: %s\n", err.where, err.msg);
     REQUIRE(cfg.task);
     memcpy(opts, cfg.task_opts, PLAST_OPTS_BYTES);
@@ -216,7 +217,7 @@ static void fashion(void)
     static plast_config cfg;
     plast_err err;
     REQUIRE(plast_config_parse(&cfg, "{\"rule\": \"sgd\", \"task\": {\"name\": \"images\", \"n_train\": 50, \"n_query\": 20}}",
-                               "test", NULL, 0, NULL, &err) == 0);
+                               "test", NULL, 0, PLAST_TEST_REG(0), &err) == 0);
     plast_task_shape sh;
     REQUIRE(cfg.task->shape(cfg.task_opts, &sh, &err) == 0);
     void *st = cfg.task->create(cfg.task_opts, 1, &err);

@@ -48,7 +48,7 @@ int main(void)
     plast_err err;
     REQUIRE(t->shape(ob.b, &sh, &err) == PLAST_OK);
     CHECK(sh.n_in == 11 && sh.n_out == 1 && sh.batch == 32 && sh.max_steps == 400);
-    CHECK(sh.n_seg == 10 && sh.n_query == 32 && sh.classification == 0);
+    CHECK(sh.n_seg == 10 && sh.n_query == 32 && sh.objective == &plast_objective_regression);
 
     void *st = t->create(ob.b, 1, &err);
     REQUIRE(st);

@@ -155,7 +155,7 @@ static void compare_reference(int cls, int wide, int pattern, uint64_t seed)
     fill_normal(&r, x, nb * n_in, 1.0f);
     if (cls) fill_onehot(&r, y, nb, 4);
     else fill_normal(&r, y, nb * 4, 1.0f);
-    plast_episode_step(&g.ep, x, y, nb, 0.0f);
+    plast_episode_step(&g.ep, x, y, nb, NULL);
 
     double *Wn[RL];
     for (int l = 0; l < RL; l++) Wn[l] = malloc(sizeof(double) * RMAX * RMAX);
@@ -205,8 +205,8 @@ static void same_as_fa(int nb, int cls)
         fill_normal(&r, x, nb * 5, 1.0f);
         if (cls) fill_onehot(&r, y, nb, 3);
         else fill_normal(&r, y, nb * 3, 1.0f);
-        plast_episode_step(&f.ep, x, y, nb, 0.0f);
-        plast_episode_step(&t.ep, x, y, nb, 0.0f);
+        plast_episode_step(&f.ep, x, y, nb, NULL);
+        plast_episode_step(&t.ep, x, y, nb, NULL);
     }
     double moved = 0.0;
     for (size_t i = 0; i < f.L.net.p.n_floats; i++)
@@ -243,7 +243,7 @@ static double run_streams(planted *p, int record)
         plast_episode_reset(ep);
         for (int t = 0; t < s->n_steps; t++)
             plast_episode_step(ep, s->x + (size_t)t * sh->batch * sh->n_in,
-                               s->y + (size_t)t * sh->batch * sh->n_out, sh->batch, 0.0f);
+                               s->y + (size_t)t * sh->batch * sh->n_out, sh->batch, NULL);
         if (record) memcpy(p->target[k], ep->work.p.data, n * sizeof(float));
         for (size_t i = 0; i < n; i++) {
             double dd = (double)ep->work.p.data[i] - (record ? p->g.L.net.p.data[i] : p->target[k][i]);

@@ -1,15 +1,17 @@
 /* campaign.h — meta-training: an outer loop that evolves the meta-parameters of a rule
  * and of the network's untied feedback (and, if owned, its initial weights).
  *
- * The campaign owns the groups of tensors its config names ("plasticity", "beta",
- * "feedback", "weights", ...); the optimizer (include/plast/optim.h) sees them as one
+ * The campaign owns the groups of tensors its config names: any group the network
+ * ("weights", "biases", "feedback") or the rule declares ("plasticity", "beta", a plastic
+ * tensor's initial values, ...); the optimizer (include/plast/optim.h) sees them as one
  * flat vector z, mapped to tensors as theta = theta0 + scale (.) z, with one scale per
  * tensor (the RMS of its initial values, or 0.1 for an all-zero tensor), or for the
  * log-scaled groups (learning rates, plasticity coefficients) theta = theta0 exp(z), and
  * the tensor's bounds applied. Groups not owned are fixed at their initial draw, or re-drawn for every
  * episode when listed in "redraw".
  *
- * Fitness of a candidate: the mean meta-loss (final query MSE, or 1 - accuracy) over K
+ * Fitness of a candidate: the mean meta-loss (the final query score as a loss: MSE, or
+ * 1 - accuracy; or, by option, the objective's query loss, e.g. cross-entropy) over K
  * training episodes, the same K episodes for every candidate of a generation (common
  * random numbers), plus an optional L1 penalty. Every random number is keyed by (seed,
  * generation, purpose, episode), so a generation is a pure function of the optimizer's
@@ -35,14 +37,15 @@ typedef struct plast_campaign_opts {
     int episodes;
     int validate_every, validation_runs;
     int checkpoint_every;
-    int owns, redraw, l1_groups, log_groups; /* bitmasks over plast_campaign_groups */
+    plast_names owns, redraw, l1_groups, log_groups; /* tensor groups, as declared */
     float l1;
     float fitness_cap;
     int ipop;
     int tune_runs;
+    int meta_loss; /* PLAST_META_SCORE or PLAST_META_LOSS */
 } plast_campaign_opts;
+enum { PLAST_META_SCORE, PLAST_META_LOSS }; /* the score as a loss; the objective's query loss */
 extern const plast_opt_table plast_campaign_opts_table;
-extern const char *const plast_campaign_groups[]; /* NULL-terminated */
 
 typedef struct plast_gen_stats {
     long gen;              /* 1-based: the generation just told */
@@ -108,5 +111,9 @@ typedef struct plast_campaign_final {
 extern const float plast_campaign_sgd_lrs[];
 int plast_campaign_final_eval(plast_campaign *c, plast_campaign_final *out, plast_err *err);
 void plast_campaign_final_free(plast_campaign_final *f);
+
+/* The campaign's meta-loss in words ("query MSE", "1 - accuracy", "query cross-entropy"). */
+void plast_campaign_meta_loss_name(const plast_campaign_opts *o, const plast_objective *obj,
+                                   char *buf, size_t n);
 
 #endif

@@ -49,14 +49,24 @@ typedef struct plast_config {
     char origin[PLAST_OPT_STRLEN]; /* the file it came from */
 } plast_config;
 
+/* What a config may name, handed to the reader by the program (the core calls no
+ * registry): the rules and tasks, and the table of the "campaign" section (NULL when that
+ * key is not allowed; the outer loop's settings belong to meta/). */
+typedef struct plast_registry {
+    const plast_rule *const *rules;
+    int n_rules;
+    const plast_task *const *tasks;
+    int n_tasks;
+    const plast_opt_table *campaign;
+} plast_registry;
+
 /* Reads path (PLAST_E_NOINPUT when missing), applies the n_sets "key=value" overrides,
- * validates. campaign is the table of the "campaign" section, or NULL when that key is
- * not allowed. On error nothing in *c is meaningful. */
+ * validates against reg. On error nothing in *c is meaningful. */
 int plast_config_load(plast_config *c, const char *path, const char *const *sets, int n_sets,
-                      const plast_opt_table *campaign, plast_err *err);
+                      const plast_registry *reg, plast_err *err);
 /* Same from text already in memory; origin names it in messages. */
 int plast_config_parse(plast_config *c, const char *text, const char *origin,
-                       const char *const *sets, int n_sets, const plast_opt_table *campaign,
+                       const char *const *sets, int n_sets, const plast_registry *reg,
                        plast_err *err);
 /* The resolved config as JSON (every key of every table). */
 int plast_config_write(const plast_config *c, FILE *f);

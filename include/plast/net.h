@@ -1,8 +1,10 @@
 /* net.h — the layered network: weights, untied feedback, activations, forward pass.
  *
  * A plast_net owns one plast_pset holding, in this order, every layer's W_l [n_out][n_in],
- * then every b_l [n_out], then every feedback B_l [n_out][n_fb] and c_l [n_out]; the
- * layer structs hold views into it. Copying a network of the same shape is one memcpy
+ * then every b_l [n_out], then every feedback B_l [n_out][n_fb] and c_l [n_out], then
+ * whatever plastic tensors a rule declares (plast_net_declare leaves the set open for
+ * them; plast_net_alloc closes it); the layer structs hold views into it. This set is the
+ * learner state: everything an episode may change, copied with one memcpy
  * (plast_net_copy). The layer type is a field, so convolutional layers can join without
  * changing the episode engine or the rules' signal shapes (which are [batch][n_out]).
  *
@@ -61,12 +63,17 @@ typedef struct plast_layer {
 
 typedef struct plast_net {
     int n_layers, n_in, n_out;
+    int n_own;    /* tensors of p the network declared (W, b, B, c); a rule's follow */
     plast_fb_mode fb_mode;
     plast_layer layer[PLAST_MAX_LAYERS];
     plast_pset p; /* owns every float above */
 } plast_net;
 
-/* Declares and allocates (zeroed); validates the spec (widths, counts) first. */
+/* Declares W, b, B, c (validating the spec: widths, counts) without allocating, so that
+ * a rule can append its plastic tensors to net->p; then plast_net_alloc (zeroed). */
+int plast_net_declare(plast_net *net, const plast_net_spec *spec, plast_err *err);
+int plast_net_alloc(plast_net *net, plast_err *err);
+/* Both at once: a network with no rule tensors. */
 int plast_net_init(plast_net *net, const plast_net_spec *spec, plast_err *err);
 void plast_net_free(plast_net *net);
 /* Draws every parameter from the spec's initialisers. */

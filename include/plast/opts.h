@@ -17,17 +17,25 @@ typedef enum {
     PLAST_OPT_ENUM,   /* int index into choices (NULL-terminated) */
     PLAST_OPT_STRING, /* char[PLAST_OPT_STRLEN] */
     PLAST_OPT_INTS,   /* plast_ints: a list of ints, each within lo..hi */
-    PLAST_OPT_FLAGS   /* int bitmask: a list of names from choices (bit k = choices[k]);
-                       * default from def_str as "a,b" */
+    PLAST_OPT_NAMES   /* plast_names: a list of distinct identifiers ([a-z0-9_], shorter than
+                       * PLAST_NAME_LEN) that the module checks itself (e.g. tensor groups
+                       * declared by rules); default from def_str as "a,b" */
 } plast_opt_type;
 
 #define PLAST_OPT_STRLEN 256
 #define PLAST_OPT_MAXINTS 64
+#define PLAST_OPT_MAXNAMES 32
+#define PLAST_NAME_LEN 24
 
 typedef struct plast_ints {
     int n;
     int v[PLAST_OPT_MAXINTS];
 } plast_ints;
+
+typedef struct plast_names {
+    int n;
+    char v[PLAST_OPT_MAXNAMES][PLAST_NAME_LEN];
+} plast_names;
 
 typedef struct plast_opt {
     const char *key;
@@ -51,5 +59,7 @@ typedef struct plast_opt_table {
 void plast_opts_defaults(const plast_opt_table *t, void *dst);
 /* Index of name in a NULL-terminated list, or -1. */
 int plast_choice_index(const char *const *choices, const char *name);
+/* 1 when the list holds name. */
+int plast_names_has(const plast_names *l, const char *name);
 
 #endif

@@ -12,7 +12,7 @@
 #include "plast/error.h"
 #include "plast/rng.h"
 
-#define PLAST_MAX_PSPECS 160
+#define PLAST_MAX_PSPECS 512
 
 typedef enum {
     PLAST_INIT_ZEROS,
@@ -64,6 +64,8 @@ const plast_pspec *plast_pset_find(const plast_pset *s, const char *name, int la
 float *plast_pset_view(const plast_pset *s, const char *name, int layer);
 /* "W[3]" or "P" (layer -1): the name used in params files and messages. */
 void plast_pspec_label(const plast_pspec *p, char *buf, size_t n);
+/* Copies into dst the tensors k with mask[k] set from src (same layout); mask NULL: none. */
+void plast_pset_overlay(plast_pset *dst, const plast_pset *src, const unsigned char *mask);
 /* Two sets with the same declarations (names, layers, shapes, in order). */
 int plast_pset_same_layout(const plast_pset *a, const plast_pset *b);
 

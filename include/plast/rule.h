@@ -1,17 +1,25 @@
 /* rule.h — the plasticity rule interface: what a synapse may see, and how a rule is called.
  *
  * A rule is a static descriptor (plast_rule) of function pointers, listed in
- * rules/registry.c. The episode engine calls it once per plastic layer and step with a
- * plast_local that holds only what the locality contract of DESIGN.md allows: the
- * layer's input (pre), output (post) and pre-activation, its own feedback signal, a few
- * broadcast scalars, its own weights and its own meta-parameters. There is no pointer to
- * the network, to another layer, or to a gradient; the one exception is the non-local
- * `sgd` baseline, whose descriptor says so and whose feedback is computed through the
- * forward weights by the engine (PLAST_PATH_TRANSPOSE).
+ * rules/registry.c. It declares, by name, its meta-parameters (constant through an
+ * episode: plasticity coefficients, rates) and its plastic tensors (part of the learner
+ * state, changed by the rule inside an episode: prediction matrices, inverse weights,
+ * traces, counts), each with an initialiser and an outer-loop group of its choosing. When
+ * an episode is set up, bind() resolves the names it needs to pointers, once per layer,
+ * into a handles struct of the rule's own (never by position). The engine then calls
+ * signal()/update() once per layer and step with a plast_local that holds only what the
+ * locality contract of DESIGN.md allows: the layer's input (pre), output (post) and
+ * pre-activation, its own feedback signal, the broadcast scalars, its own weights and
+ * plastic tensors, its meta-parameters. There is no pointer to the network, to another
+ * layer, or to a gradient; the one exception is the non-local `sgd` baseline, whose
+ * descriptor says so and whose feedback the engine computes through the forward weights
+ * (PLAST_PATH_TRANSPOSE).
  *
- * A step is a pure function of (layer state, local signals, meta-parameters, scratch):
- * no statics, no state kept inside a rule, so steps can later be replayed and
- * differentiated (meta-gradients through the unrolled inner loop). */
+ * A step is a pure function of (learner state, local signals, meta-parameters, scratch):
+ * no statics, nothing kept inside a rule, so steps can be replayed and differentiated
+ * (meta-gradients through the unrolled inner loop).
+ *
+ * Adding a rule: one file in rules/ defining a plast_rule, one line in rules/registry.c. */
 #ifndef PLAST_RULE_H
 #define PLAST_RULE_H
 
@@ -19,10 +27,9 @@
 
 #include "plast/error.h"
 #include "plast/net.h"
+#include "plast/objective.h"
 #include "plast/opts.h"
 #include "plast/params.h"
-
-#define PLAST_MAX_LAYER_META 8
 
 /* How the engine delivers a layer's feedback signal fb [batch][n_out]. */
 typedef enum {
@@ -34,41 +41,55 @@ typedef enum {
 
 /* What the broadcast signal s [batch][n_out] is. */
 typedef enum {
-    PLAST_SIG_ERROR,  /* s = -dL/d(output): y - yhat (regression), onehot - softmax (classes) */
-    PLAST_SIG_TEACHER /* the error for regression, the one-hot target for classification (FLP) */
+    PLAST_SIG_ERROR,  /* s = -dl/d(output) of the objective: y - yhat, onehot - softmax */
+    PLAST_SIG_TEACHER /* the objective's teacher target where it has one (the one-hot class),
+                       * else the error */
 } plast_sig;
 
-/* Global scalars every synapse may read (one value per step, the same for all layers). */
-typedef struct plast_broadcast {
-    float error;   /* mean squared norm of the error over the minibatch */
-    float reward;  /* minus the minibatch loss */
-    float saccade; /* 1 when the task says the input stream switched (CLAPP), else 0 */
-} plast_broadcast;
+/* Broadcast scalars the engine itself computes each step, readable by every rule under
+ * these names (a task's own broadcasts come after them). */
+#define PLAST_BCAST_ENGINE 2
+extern const char *const plast_bcast_engine[PLAST_BCAST_ENGINE]; /* "error", "reward" */
 
 typedef struct plast_local {
     int layer, is_output;
     int batch, n_in, n_out;
     plast_act act;
-    int classification;      /* the task's kind (rules may treat the output differently) */
+    int teacher;             /* s at the output is the objective's teacher target, not an error */
     const float *pre;        /* [batch][n_in]  h_{l-1} */
     const float *post;       /* [batch][n_out] h_l */
     const float *preact;     /* [batch][n_out] a_l */
     const float *fb;         /* [batch][n_out] the layer's feedback signal (see plast_path) */
     const float *s;          /* [batch][n_out] output layer only: the broadcast signal; NULL elsewhere */
-    const plast_broadcast *bc;
     float *W;                /* [n_out][n_in] the layer's own weights, updated in place */
     float *b;                /* [n_out] */
-    const float *const *meta;/* this layer's meta-parameter tensors, in declaration order */
+    const void *h;           /* the rule's handles for this layer, filled by bind() */
     const void *opts;        /* the rule's options struct */
     float *scratch;          /* scratch_floats(...) floats, contents undefined on entry */
-    float *state;            /* state_floats(...) floats of the layer's own plastic state (e.g.
-                              * per-neuron counts or traces): zero at the start of an episode,
-                              * kept across its steps; NULL when the rule declares none */
     float *delta;            /* [batch][n_out] CHAIN/TRANSPOSE: signal() writes what travels down */
     const float *pre_delta;  /* [batch][n_in] the pre-synaptic neurons' own delta (what signal()
                               * wrote for the layer below), during update() only; NULL when the
                               * layer below computes none (first or lowest plastic layer) */
 } plast_local;
+
+/* What bind() may look up for one layer, by name. */
+typedef struct plast_binder {
+    int layer, is_output;
+    const plast_layer *ly;
+    const plast_pset *meta;        /* the learner's meta-parameters */
+    plast_pset *state;             /* the episode's learner state (its plastic copy) */
+    int n_bcast;                   /* engine broadcasts, then the task's */
+    const char *const *bcast_name;
+    const float *bcast;            /* [n_bcast] the current step's values */
+} plast_binder;
+
+/* The meta-parameter tensor called name for this layer: the layer's own, else the shared
+ * one (layer -1). NULL with an error naming it when there is none. */
+const float *plast_bind_meta(const plast_binder *b, const char *name, plast_err *err);
+/* This layer's plastic tensor called name, in the episode's learner state. */
+float *plast_bind_state(const plast_binder *b, const char *name, plast_err *err);
+/* The broadcast scalar called name (its value for the current step). */
+const float *plast_bind_broadcast(const plast_binder *b, const char *name, plast_err *err);
 
 typedef struct plast_rule {
     const char *name;
@@ -77,32 +98,38 @@ typedef struct plast_rule {
     plast_path path;
     plast_sig sig;
     plast_opt_table opts;
-    /* Appends the rule's meta-parameters to meta for this network. A tensor with layer
-     * index l (or -1, shared) is handed to layer l's steps through plast_local.meta in
-     * the order declared. Only plastic layers need any. */
-    int (*declare)(const void *opts, const plast_net *net, plast_pset *meta, plast_err *err);
-    /* Checks the options against the network and task (e.g. a required activation). */
-    int (*check)(const void *opts, const plast_net *net, int classification, plast_err *err);
+    const char *const *reads; /* NULL-terminated names of the broadcasts it reads, or NULL */
+    /* Declares the rule's tensors for this network: meta-parameters into meta, plastic
+     * tensors into state (appended to the network's W, b, B, c), each with a name, a layer
+     * (or -1, shared), an initialiser and a group of the rule's choosing. */
+    int (*declare)(const void *opts, const plast_net *net, plast_pset *state, plast_pset *meta,
+                   plast_err *err);
+    /* Checks the options against the network and the objective (e.g. an activation). */
+    int (*check)(const void *opts, const plast_net *net, const plast_objective *obj,
+                 plast_err *err);
+    /* Bytes of the handles struct bind() fills per layer (0: no bind). */
+    size_t handles_size;
+    /* Resolves the names layer b->layer needs into h; called for every layer at set-up. */
+    int (*bind)(const void *opts, const plast_binder *b, void *h, plast_err *err);
     /* Scratch floats a layer's step needs. */
     size_t (*scratch_floats)(const void *opts, const plast_layer *ly, int batch_max);
-    /* Optional: floats of per-layer plastic state kept through an episode (NULL: none). */
-    size_t (*state_floats)(const void *opts, const plast_layer *ly);
     /* CHAIN/TRANSPOSE rules: fills delta from fb (called top-down before any update). */
     void (*signal)(const plast_local *x);
-    /* Updates W (and b) in place. */
+    /* Updates W (and b, and the layer's plastic tensors) in place. */
     void (*update)(const plast_local *x);
     /* Optional: the rule with these meta-parameters as a readable equation (rule
      * discovery); returns the length written, 0 when the rule has nothing to say. */
     int (*describe)(const void *opts, const plast_pset *meta, char *buf, size_t n);
 } plast_rule;
 
-/* rules/registry.c */
-const plast_rule *plast_rule_find(const char *name);
-const plast_rule *const *plast_rule_all(int *n);
 /* r->describe when the rule has one, else 0. */
 int plast_rule_describe(const plast_rule *r, const void *opts, const plast_pset *meta, char *buf,
                         size_t n);
 /* The network feedback mode a rule needs. */
 plast_fb_mode plast_rule_fb_mode(const plast_rule *r);
+
+/* rules/registry.c: the built-in rules (the program hands them to the config reader). */
+const plast_rule *const *plast_rule_all(int *n);
+const plast_rule *plast_rule_find(const char *name);
 
 #endif

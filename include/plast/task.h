@@ -12,16 +12,22 @@
 #include <stdint.h>
 
 #include "plast/error.h"
+#include "plast/objective.h"
 #include "plast/opts.h"
 #include "plast/rng.h"
 
+#define PLAST_MAX_BCAST 8
+
 typedef struct plast_task_shape {
-    int classification; /* 0 regression (MSE), 1 classification (cross-entropy, accuracy) */
+    const plast_objective *objective; /* what the episode is scored on */
     int n_in, n_out;
     int batch;          /* training minibatch size */
     int max_steps;      /* capacity: most training steps an episode can have */
     int n_seg;          /* segments (functions or classes) per episode */
     int n_query;        /* held-out query points per segment */
+    int n_bcast;        /* broadcast signals the task emits each step, by name (a "saccade"
+                         * flag, a pair label, a reward); rules declare which they read */
+    const char *bcast[PLAST_MAX_BCAST];
 } plast_task_shape;
 
 typedef struct plast_stream {
@@ -31,7 +37,7 @@ typedef struct plast_stream {
     float *y;           /* [max_steps][batch][n_out] targets (one-hot for classes) */
     int *seg;           /* [max_steps] segment of each step */
     int *mark;          /* [n_seg] after mark[k] steps, row k of the score matrix is taken */
-    float *saccade;     /* [max_steps] broadcast flag per step (0 for most tasks) */
+    float *bcast;       /* [max_steps][n_bcast] the broadcast signals of each step */
     float *qx;          /* [n_seg][n_query][n_in] */
     float *qy;          /* [n_seg][n_query][n_out] */
     void *buf;
@@ -40,7 +46,7 @@ typedef struct plast_stream {
 int plast_stream_init(plast_stream *s, const plast_task_shape *shape, plast_err *err);
 void plast_stream_free(plast_stream *s);
 
-/* For classification tasks: fills s from n_seg classes (segments, in presentation order).
+/* For tasks with one class per segment: fills s from n_seg classes (segments, in presentation order).
  * Class k has output label label[k], n_train training items and shape.n_query query items;
  * item(ctx, k, i, query, x) writes the i-th (training or query) input of class k, n_in
  * floats. Continual order presents the classes one after the other (minibatches of

@@ -2,8 +2,8 @@
  *
  * The `terms` rule moves each plastic layer by dW = eta * sum_k theta_k T_k, a linear
  * combination of PLAST_TERMS_N candidate terms with one meta-parameter theta_k per term,
- * shared by every synapse (PROTOCOLS.md §4). The rule declares theta as a few shared tensors
- * (group "terms"); which value of which tensor is which term is private to rules/terms.c.
+ * shared by every synapse (PROTOCOLS.md §4). The rule declares theta_k as the shared 1x1
+ * tensor "t_<name>" of group "terms" (names below).
  * These functions read and write theta in term order and print the rule as an equation,
  * for `plast show` and the tests. The caller owns every buffer. */
 #ifndef PLAST_TERMS_H

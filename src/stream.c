@@ -1,4 +1,5 @@
-/* stream.c — allocation of an episode stream for a task shape (one block). */
+/* stream.c — the sample stream the engine consumes: allocation for a task shape (one
+ * block) and the class-by-class filler that classification tasks share. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,11 +9,11 @@ int plast_stream_init(plast_stream *s, const plast_task_shape *sh, plast_err *er
 {
     memset(s, 0, sizeof *s);
     if (sh->n_in < 1 || sh->n_out < 1 || sh->batch < 1 || sh->max_steps < 1 || sh->n_seg < 1 ||
-        sh->n_query < 1)
+        sh->n_query < 1 || !sh->objective || sh->n_bcast < 0 || sh->n_bcast > PLAST_MAX_BCAST)
         return plast_err_set(err, PLAST_E_CONFIG, "task", "the task's episode shape is empty");
     size_t steps = (size_t)sh->max_steps, nb = (size_t)sh->batch;
     size_t nq = (size_t)sh->n_seg * (size_t)sh->n_query;
-    size_t floats = steps * nb * (size_t)(sh->n_in + sh->n_out) + steps +
+    size_t floats = steps * nb * (size_t)(sh->n_in + sh->n_out) + steps * (size_t)sh->n_bcast +
                     nq * (size_t)(sh->n_in + sh->n_out);
     size_t ints = steps + (size_t)sh->n_seg;
     if (floats > ((size_t)1 << 31))
@@ -24,7 +25,7 @@ int plast_stream_init(plast_stream *s, const plast_task_shape *sh, plast_err *er
     float *f = s->buf;
     s->x = f, f += steps * nb * sh->n_in;
     s->y = f, f += steps * nb * sh->n_out;
-    s->saccade = f, f += steps;
+    s->bcast = f, f += steps * (size_t)sh->n_bcast;
     s->qx = f, f += nq * sh->n_in;
     s->qy = f, f += nq * sh->n_out;
     int *i = (int *)f;
@@ -48,7 +49,7 @@ void plast_stream_fill_classes(plast_stream *s, int n_seg, const int *label, int
     for (int k = 0; k < n_seg; k++) {
         for (int m = 0; m < per; m++, step++) {
             s->seg[step] = k;
-            s->saccade[step] = 0.0f;
+            for (int j = 0; j < sh->n_bcast; j++) s->bcast[(size_t)step * sh->n_bcast + j] = 0.0f;
             for (int b = 0; b < nb; b++) {
                 size_t at = (size_t)step * nb + b;
                 item(ctx, k, m * nb + b, 0, s->x + at * ni);

@@ -1,0 +1,72 @@
+/* objective.c — regression and classification objectives (see include/plast/objective.h). */
+#include "plast/objective.h"
+
+#include <math.h>
+
+static double reg_loss_grad(const float *out, const float *y, int n, float *g)
+{
+    double l = 0.0;
+    for (int i = 0; i < n; i++) {
+        float e = y[i] - out[i];
+        g[i] = -e;
+        l += (double)e * e;
+    }
+    return 0.5 * l;
+}
+
+static float reg_score(const float *out, const float *y, int n)
+{
+    float e2 = 0.0f;
+    for (int i = 0; i < n; i++) e2 += (out[i] - y[i]) * (out[i] - y[i]);
+    return e2 / (float)n;
+}
+
+/* Softmax in double with the maximum subtracted (no overflow for any finite logits). */
+static double cls_loss_grad(const float *z, const float *t, int n, float *g)
+{
+    float m = z[0];
+    for (int i = 1; i < n; i++) m = z[i] > m ? z[i] : m;
+    double sum = 0.0, l = 0.0;
+    for (int i = 0; i < n; i++) sum += exp((double)(z[i] - m));
+    for (int i = 0; i < n; i++) {
+        double pr = exp((double)(z[i] - m)) / sum;
+        if (t[i] > 0.0f) l -= t[i] * (((double)z[i] - m) - log(sum));
+        g[i] = -(t[i] - (float)pr);
+    }
+    return l;
+}
+
+static float cls_score(const float *z, const float *t, int n)
+{
+    int arg = 0, lab = 0;
+    for (int i = 1; i < n; i++) {
+        if (z[i] > z[arg]) arg = i;
+        if (t[i] > t[lab]) lab = i;
+    }
+    return arg == lab ? 1.0f : 0.0f;
+}
+
+const plast_objective plast_objective_regression = {
+    .name = "regression",
+    .score_name = "MSE",
+    .loss_name = "1/2 squared error",
+    .higher_better = 0,
+    .teacher = 0,
+    .loss_grad = reg_loss_grad,
+    .score = reg_score,
+};
+
+const plast_objective plast_objective_classification = {
+    .name = "classification",
+    .score_name = "accuracy",
+    .loss_name = "cross-entropy",
+    .higher_better = 1,
+    .teacher = 1,
+    .loss_grad = cls_loss_grad,
+    .score = cls_score,
+};
+
+double plast_objective_score_loss(const plast_objective *o, double score)
+{
+    return o->higher_better ? 1.0 - score : score;
+}

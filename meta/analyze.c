@@ -565,20 +565,23 @@ typedef struct an_out {
     const char *rule;
 } an_out;
 
-static void jnum(FILE *f, double v)
+/* n numbers separated by ", " (the brackets are the caller's). */
+static void json_list(FILE *f, const double *v, int n)
 {
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fputs("null", f);
+    for (int i = 0; i < n; i++) {
+        if (i) fputs(", ", f);
+        plast_json_write_number(f, v[i]);
+    }
 }
 
 static void jsum(FILE *f, const char *key, const plast_summary *s)
 {
     fprintf(f, "\"%s\": {\"mean\": ", key);
-    jnum(f, s->mean);
+    plast_json_write_number(f, s->mean);
     fputs(", \"ci95\": [", f);
-    jnum(f, s->lo);
+    plast_json_write_number(f, s->lo);
     fputs(", ", f);
-    jnum(f, s->hi);
+    plast_json_write_number(f, s->hi);
     fprintf(f, "], \"n\": %d}", s->n);
 }
 
@@ -615,9 +618,9 @@ static void jmethod(FILE *f, const an_out *o, const plast_an_method *m)
         fputs("}", f);
     }
     fputs("], \"histogram_within\": [", f);
-    for (int b = 0; b < PLAST_AN_BINS; b++) fprintf(f, "%s%.6g", b ? ", " : "", m->hist_within[b]);
+    json_list(f, m->hist_within, PLAST_AN_BINS);
     fputs("], \"histogram_across\": [", f);
-    for (int b = 0; b < PLAST_AN_BINS; b++) fprintf(f, "%s%.6g", b ? ", " : "", m->hist_across[b]);
+    json_list(f, m->hist_across, PLAST_AN_BINS);
     fputs("]}", f);
 }
 
@@ -627,7 +630,9 @@ static int w_json(FILE *f, const void *p)
     const plast_an_result *r = o->r;
     fprintf(f, "{\n  \"rule\": \"%s\",\n  \"runs\": %d,\n  \"segments\": %d,\n  \"probes_per_segment\": %d,\n",
             o->rule, r->runs, r->n_seg, r->n_probe);
-    fprintf(f, "  \"sgd_lr\": %g,\n  \"ci\": \"95%% percentile bootstrap over runs\",\n", (double)r->sgd_lr);
+    fputs("  \"sgd_lr\": ", f);
+    plast_json_write_number(f, r->sgd_lr);
+    fputs(",\n  \"ci\": \"95% percentile bootstrap over runs\",\n", f);
     fprintf(f, "  \"definitions\": {\"cos\": \"cosine between the W,b updates two probe samples cause from "
                "the same state (end of each segment)\", \"interference\": \"change of the mean loss "
                "(1/2 squared error or cross-entropy) on an earlier segment's probes after one online step, "

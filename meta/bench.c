@@ -240,12 +240,6 @@ static int w_table_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static void jnum(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fputs("null", f);
-}
-
 static int w_table_json(FILE *f, const void *p)
 {
     const bench *b = ((const out_ctx *)p)->b;
@@ -263,20 +257,20 @@ static int w_table_json(FILE *f, const void *p)
             fprintf(f, ", \"method\": ");
             plast_json_write_string(f, s->method[m].label);
             fprintf(f, ", \"score\": \"%s\", \"swept\": ", c->classification ? "accuracy" : "MSE");
-            jnum(f, c->swept);
+            plast_json_write_number(f, c->swept);
             for (int k = 0; k < N_METRICS; k++) {
                 fprintf(f, ", \"%s\": {\"mean\": ", metric_names[k]);
-                jnum(f, c->m[k].mean);
+                plast_json_write_number(f, c->m[k].mean);
                 fputs(", \"ci95\": [", f);
-                jnum(f, c->m[k].lo);
+                plast_json_write_number(f, c->m[k].lo);
                 fputs(", ", f);
-                jnum(f, c->m[k].hi);
+                plast_json_write_number(f, c->m[k].hi);
                 fputs("]}", f);
             }
             fputs(", \"curve\": [", f);
             for (int k = 0; k < c->n_seg; k++) {
                 if (k) fputs(", ", f);
-                jnum(f, c->curve[k].mean);
+                plast_json_write_number(f, c->curve[k].mean);
             }
             fprintf(f, "]}%s\n", v == s->n_variants - 1 && m == s->n_methods - 1 ? "" : ",");
         }
@@ -289,7 +283,7 @@ static int w_table_json(FILE *f, const void *p)
             fprintf(f, ", \"label\": ");
             plast_json_write_string(f, s->variant[v].ref_label[r]);
             fprintf(f, ", \"final\": ");
-            jnum(f, s->variant[v].ref_final[r]);
+            plast_json_write_number(f, s->variant[v].ref_final[r]);
             fprintf(f, ", \"published\": true}");
             sep = ",";
         }

@@ -77,12 +77,6 @@ static int w_run(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static void num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fputs("null", f);
-}
-
 /* The per-generation columns of metrics.csv and metrics.jsonl, in order. */
 static const struct {
     const char *name;
@@ -130,7 +124,7 @@ static int w_metrics_jsonl(FILE *f, const void *p)
         fprintf(f, "{\"generation\": %ld", h[i].gen);
         for (size_t k = 0; k < N_COLUMNS; k++) {
             fprintf(f, ", \"%s\": ", columns[k].name);
-            num(f, column(&h[i], k));
+            plast_json_write_number(f, column(&h[i], k));
         }
         fputs("}\n", f);
     }
@@ -208,17 +202,17 @@ static void summary_json(FILE *f, const char *name, const plast_eval_result *r, 
     fprintf(f, "    {\"method\": ");
     plast_json_write_string(f, name);
     fprintf(f, ", \"final\": {\"mean\": ");
-    num(f, s->mean);
+    plast_json_write_number(f, s->mean);
     fputs(", \"ci95\": [", f);
-    num(f, s->lo);
+    plast_json_write_number(f, s->lo);
     fputs(", ", f);
-    num(f, s->hi);
+    plast_json_write_number(f, s->hi);
     fprintf(f, "], \"std\": ");
-    num(f, s->std);
+    plast_json_write_number(f, s->std);
     fprintf(f, ", \"n\": %d, \"diverged\": %d}, \"curve\": [", s->n, s->n_bad);
     for (int k = 0; k < r->n_seg; k++) {
         if (k) fputs(", ", f);
-        num(f, r->curve_sum[k].mean);
+        plast_json_write_number(f, r->curve_sum[k].mean);
     }
     fprintf(f, "]}%s\n", last ? "" : ",");
 }
@@ -249,13 +243,15 @@ static int w_summary(FILE *f, const void *p)
     fprintf(f, "  \"runs\": %d,\n  \"generations\": %ld,\n  \"stop_reason\": \"%s\",\n",
             x->fin->best.runs, plast_campaign_gen(x->camp), x->stop ? x->stop : "");
     fprintf(f, "  \"best_generation\": %ld,\n  \"best_validation\": ", best_gen);
-    num(f, h[n - 1].best_valid);
+    plast_json_write_number(f, h[n - 1].best_valid);
     fprintf(f, ",\n  \"ci_method\": \"percentile bootstrap of the mean, %d resamples\",\n",
             x->cfg->run.bootstrap);
     fprintf(f, "  \"sgd_tuning\": [");
     for (int i = 0; i < x->fin->n_tune; i++) {
-        fprintf(f, "%s{\"lr\": %g, \"train_loss\": ", i ? ", " : "", (double)plast_campaign_sgd_lrs[i]);
-        num(f, x->fin->sgd_tune[i]);
+        fprintf(f, "%s{\"lr\": ", i ? ", " : "");
+        plast_json_write_number(f, plast_campaign_sgd_lrs[i]);
+        fputs(", \"train_loss\": ", f);
+        plast_json_write_number(f, x->fin->sgd_tune[i]);
         fputc('}', f);
     }
     fprintf(f, "],\n  \"methods\": [\n");

@@ -420,9 +420,10 @@ int plast_config_load(plast_config *c, const char *path, const char *const *sets
 
 /* ---------- writing ---------- */
 
-static void write_float(FILE *f, float v)
+void plast_json_write_number(FILE *f, double v)
 {
-    fprintf(f, "%.9g", (double)v);
+    if (isfinite(v)) fprintf(f, "%.9g", v);
+    else fputs("null", f);
 }
 
 void plast_json_write_string(FILE *f, const char *str)
@@ -440,7 +441,7 @@ static void write_value(FILE *f, const plast_opt *o, const void *opts)
     switch (o->type) {
     case PLAST_OPT_INT: fprintf(f, "%d", *(const int *)p); break;
     case PLAST_OPT_BOOL: fputs(*(const int *)p ? "true" : "false", f); break;
-    case PLAST_OPT_FLOAT: write_float(f, *(const float *)p); break;
+    case PLAST_OPT_FLOAT: plast_json_write_number(f, *(const float *)p); break;
     case PLAST_OPT_ENUM: fprintf(f, "\"%s\"", o->choices[*(const int *)p]); break;
     case PLAST_OPT_STRING: plast_json_write_string(f, p); break;
     case PLAST_OPT_FLAGS: {
@@ -521,7 +522,7 @@ int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *
             size_t m = (size_t)p->rows * p->cols;
             for (size_t i = 0; i < m; i++) {
                 if (i) fputs(i % 8 ? ", " : ",\n      ", f);
-                write_float(f, ps->data[p->offset + i]);
+                plast_json_write_number(f, ps->data[p->offset + i]);
             }
             fprintf(f, "]}");
         }

@@ -366,9 +366,15 @@ typedef struct eval_ctx {
 
 static void json_summary(FILE *f, const char *key, const plast_summary *s, const char *indent)
 {
-    fprintf(f, "%s\"%s\": {\"mean\": %.9g, \"std\": %.9g, \"ci95\": [%.9g, %.9g], \"n\": %d, "
-               "\"diverged\": %d}",
-            indent, key, s->mean, s->std, s->lo, s->hi, s->n, s->n_bad);
+    fprintf(f, "%s\"%s\": {\"mean\": ", indent, key);
+    plast_json_write_number(f, s->mean);
+    fputs(", \"std\": ", f);
+    plast_json_write_number(f, s->std);
+    fputs(", \"ci95\": [", f);
+    plast_json_write_number(f, s->lo);
+    fputs(", ", f);
+    plast_json_write_number(f, s->hi);
+    fprintf(f, "], \"n\": %d, \"diverged\": %d}", s->n, s->n_bad);
 }
 
 static int write_results(FILE *f, const void *p)
@@ -382,7 +388,9 @@ static int write_results(FILE *f, const void *p)
             c->cfg->rule->nonlocal ? "true" : "false");
     fprintf(f, "  \"task\": \"%s\",\n  \"runs\": %d,\n  \"seed\": %d,\n  \"threads\": %d,\n",
             c->cfg->task->name, r->runs, c->cfg->run.seed, c->threads);
-    fprintf(f, "  \"seconds\": %.3f,\n", c->seconds);
+    fputs("  \"seconds\": ", f);
+    plast_json_write_number(f, round(c->seconds * 1000.0) / 1000.0); /* to the millisecond */
+    fputs(",\n", f);
     fprintf(f, "  \"score\": \"%s\",\n",
             c->classification ? "accuracy (higher is better)" : "MSE (lower is better)");
     fprintf(f, "  \"ci_method\": \"percentile bootstrap of the mean, %d resamples\",\n",
@@ -394,7 +402,10 @@ static int write_results(FILE *f, const void *p)
         fprintf(f, ", \"segments_seen\": %d}%s\n", k + 1, k + 1 < r->n_seg ? "," : "");
     }
     fprintf(f, "  ],\n  \"final_per_run\": [");
-    for (int i = 0; i < r->runs; i++) fprintf(f, "%s%.9g", i ? ", " : "", (double)r->final[i]);
+    for (int i = 0; i < r->runs; i++) {
+        if (i) fputs(", ", f);
+        plast_json_write_number(f, r->final[i]);
+    }
     fprintf(f, "]\n}\n");
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }

@@ -78,6 +78,10 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
 
 /* A JSON string literal, escaped (quotes, backslashes, control characters). */
 void plast_json_write_string(FILE *f, const char *s);
+/* A JSON number with 9 significant digits (a float written so reads back to the same bits),
+ * or `null` when v is NaN or infinite: JSON has no such numbers, and a diverged run's mean
+ * is NaN. Every number in every JSON file plast writes goes through here. */
+void plast_json_write_number(FILE *f, double v);
 
 /* ---- benchmark suites (plast bench) ----
  * A suite names a base config, variants of it (e.g. class counts) and methods (rules with

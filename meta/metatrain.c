@@ -66,8 +66,10 @@ static int w_run(FILE *f, const void *p)
 #ifdef __VERSION__
     fprintf(f, "  \"compiler\": \"%s\",\n", __VERSION__);
 #endif
+    char blas[160];
+    plast_linalg_blas_name(blas, sizeof blas);
     fprintf(f, "  \"blas\": ");
-    plast_json_write_string(f, plast_linalg_blas_name());
+    plast_json_write_string(f, blas);
     fprintf(f, ",\n  \"threads\": %d,\n  \"ranks\": %d,\n  \"host\": ", x->a->threads < 1 ? 1 : x->a->threads,
             x->a->comm.size < 1 ? 1 : x->a->comm.size);
     plast_json_write_string(f, host);

@@ -863,8 +863,10 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        char blas[160];
+        plast_linalg_blas_name(blas, sizeof blas);
         printf("plast %s%s%s\n%s\nMPI: %s\n", PLAST_VERSION, PLAST_GIT[0] ? " git " : "", PLAST_GIT,
-               plast_linalg_blas_name(), plast_mpi_available() ? "yes" : "no");
+               blas, plast_mpi_available() ? "yes" : "no");
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))

@@ -334,16 +334,6 @@ void plast_an_result_free(plast_an_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static void summarize_runs(const double *vals, int runs, int boot, uint64_t seed, double *work,
-                           plast_summary *out)
-{
-    float *f = malloc((size_t)runs * sizeof *f);
-    if (!f) return;
-    for (int i = 0; i < runs; i++) f[i] = (float)vals[i];
-    plast_summarize(f, runs, boot, 0.95, seed, work, out);
-    free(f);
-}
-
 int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -384,7 +374,7 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
     _Alignas(16) unsigned char sopts[PLAST_OPTS_BYTES];
     plast_opts_defaults(&sgd->opts, sopts);
     plast_net_spec spec;
-    plast_net_spec_make(&cfg->net, sh->n_in, sh->n_out, &spec, NULL);
+    if ((rc = plast_net_spec_make(&cfg->net, sh->n_in, sh->n_out, &spec, err))) goto done;
     plast_stream st;
     if ((rc = plast_stream_init(&st, sh, err))) goto done;
 
@@ -503,7 +493,8 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
     /* Summaries over runs. */
     {
         int boot = cfg->run.bootstrap;
-        double *work = malloc(((size_t)boot + 1) * sizeof *work), *col = malloc((size_t)runs * sizeof *col);
+        double *work = malloc(((size_t)boot + 1) * sizeof *work);
+        float *col = malloc((size_t)runs * sizeof *col); /* one figure of every run */
         if (!work || !col) {
             free(work), free(col);
             rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory");
@@ -515,8 +506,8 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
             const run_vals *v = &vals[(size_t)mi * runs];
 #define SUMM(expr, dst)                                                                            \
     do {                                                                                           \
-        for (int i = 0; i < runs; i++) col[i] = (expr);                                            \
-        summarize_runs(col, runs, boot, seed++, work, (dst));                                      \
+        for (int i = 0; i < runs; i++) col[i] = (float)(expr);                                     \
+        plast_summarize(col, runs, boot, 0.95, seed++, work, (dst));                               \
     } while (0)
             SUMM(v[i].nw ? v[i].cw / v[i].nw : NAN, &a->cos_within);
             SUMM(v[i].na ? v[i].ca / v[i].na : NAN, &a->cos_across);
@@ -545,8 +536,8 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
         if (out->has_feedback)
             for (int l = 0; l < out->n_layers; l++)
                 for (int k = 0; k < n_seg; k++) {
-                    for (int i = 0; i < runs; i++) col[i] = fba[((size_t)i * MAXL + l) * 64 + k];
-                    summarize_runs(col, runs, boot, seed++, work, &out->fb_angle[l][k]);
+                    for (int i = 0; i < runs; i++) col[i] = (float)fba[((size_t)i * MAXL + l) * 64 + k];
+                    plast_summarize(col, runs, boot, 0.95, seed++, work, &out->fb_angle[l][k]);
                 }
         free(work), free(col);
     }

@@ -47,16 +47,18 @@ static int evaluate(const bench *b, int v, int m, const char *const *extra, int 
     for (int i = 0; i < s->variant[v].n_sets; i++) sets[n++] = s->variant[v].sets[i];
     for (int i = 0; i < s->method[m].n_sets; i++) sets[n++] = s->method[m].sets[i];
     for (int i = 0; i < n_extra; i++) sets[n++] = extra[i];
-    static plast_config cfg; /* large; evaluations run one at a time */
+    plast_config *cfg = malloc(sizeof *cfg); /* large */
+    if (!cfg) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (bench)");
     char origin[300];
     snprintf(origin, sizeof origin, "suite %s: %s / %s", s->name, s->variant[v].label, s->method[m].label);
-    int rc = plast_config_parse(&cfg, s->base, origin, sets, n, NULL, err);
-    if (rc) return rc;
     plast_eval_setup setup;
-    if ((rc = plast_eval_setup_init(&setup, &cfg, err))) return rc;
-    *shape = setup.shape;
-    rc = plast_eval_setup_run(&setup, b->threads, NULL, NULL, res, err);
-    plast_eval_setup_free(&setup);
+    int rc = plast_config_parse(cfg, s->base, origin, sets, n, NULL, err);
+    if (!rc && !(rc = plast_eval_setup_init(&setup, cfg, err))) {
+        *shape = setup.shape;
+        rc = plast_eval_setup_run(&setup, b->threads, NULL, NULL, res, err);
+        plast_eval_setup_free(&setup);
+    }
+    free(cfg);
     return rc;
 }
 
@@ -125,7 +127,9 @@ static int run_cell(bench *b, int v, int m, plast_err *err)
 
 int plast_bench_check(const plast_suite *s, plast_err *err)
 {
-    static plast_config cfg;
+    plast_config *cfg = malloc(sizeof *cfg); /* large */
+    if (!cfg) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (bench)");
+    int rc = PLAST_OK;
     for (int v = 0; v < s->n_variants; v++)
         for (int m = 0; m < s->n_methods; m++) {
             const plast_suite_entry *me = &s->method[m];
@@ -142,17 +146,19 @@ int plast_bench_check(const plast_suite *s, plast_err *err)
                 char origin[300];
                 snprintf(origin, sizeof origin, "suite %s: %s / %s", s->name, s->variant[v].label, me->label);
                 plast_task_shape sh;
-                int rc = plast_config_parse(&cfg, s->base, origin, sets, n, NULL, err);
-                if (!rc) rc = cfg.task->shape(cfg.task_opts, &sh, err);
+                rc = plast_config_parse(cfg, s->base, origin, sets, n, NULL, err);
+                if (!rc) rc = cfg->task->shape(cfg->task_opts, &sh, err);
                 if (rc) {
                     char msg[sizeof err->msg];
                     snprintf(msg, sizeof msg, "%s", err->msg);
                     snprintf(err->msg, sizeof err->msg, "%.120s: %.300s", origin, msg);
-                    return rc;
+                    goto done;
                 }
             }
         }
-    return PLAST_OK;
+done:
+    free(cfg);
+    return rc;
 }
 
 /* ---------------- outputs ---------------- */

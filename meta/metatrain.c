@@ -297,25 +297,25 @@ static void note(const plast_metatrain_hooks *h, const char *msg)
 }
 
 /* The resolved config's text hash: what a checkpoint belongs to. */
-static uint64_t config_hash(const plast_config *cfg)
+static int config_hash(const plast_config *cfg, uint64_t *h, plast_err *err)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
-    if (!m) return 0;
-    plast_config_write(cfg, m);
-    fclose(m);
-    uint64_t h = plast_hash64(text, len);
+    if (!m) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (config hash)");
+    int rc = plast_config_write(cfg, m);
+    if (fclose(m) && !rc) rc = PLAST_E_INTERNAL;
+    if (rc) rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (config hash)");
+    else *h = plast_hash64(text, len);
     free(text);
-    return h;
+    return rc;
 }
 
-int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *interrupt,
-                    const plast_metatrain_hooks *hooks, plast_metatrain_result *res,
-                    plast_err *err)
+/* plast_metatrain with the config storage (large: heap, the caller's) passed in. */
+static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
+                     const volatile sig_atomic_t *interrupt, const plast_metatrain_hooks *hooks,
+                     plast_metatrain_result *res, plast_err *err)
 {
-    memset(res, 0, sizeof *res);
-    static plast_config cfg; /* large; one campaign per process */
     int rc;
     int writer = a->comm.rank == 0;
     char cfg_path[4200];
@@ -325,26 +325,29 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
                                  "a resumed run keeps its config: no --set or --seed");
         if ((rc = plast_path_join(cfg_path, sizeof cfg_path, a->resume_dir, "config.json", err)))
             return rc;
-        rc = plast_config_load(&cfg, cfg_path, NULL, 0, &plast_campaign_opts_table, err);
+        rc = plast_config_load(cfg, cfg_path, NULL, 0, &plast_campaign_opts_table, err);
     } else {
-        rc = plast_config_load(&cfg, a->config_path, a->sets, a->n_sets, &plast_campaign_opts_table,
+        rc = plast_config_load(cfg, a->config_path, a->sets, a->n_sets, &plast_campaign_opts_table,
                                err);
-        if (!rc && a->seed >= 0) cfg.run.seed = (int)a->seed;
+        if (!rc && a->seed >= 0) cfg->run.seed = (int)a->seed;
     }
     if (rc) return rc;
-    if (!cfg.has_campaign)
+    if (!cfg->has_campaign)
         return plast_err_set(err, PLAST_E_CONFIG, "campaign",
                              "missing: meta-train needs a \"campaign\" section (see meta/campaigns/)");
-    uint64_t hash = config_hash(&cfg);
-    plast_campaign *camp = plast_campaign_new(&cfg, a->threads, &a->comm, err);
+    uint64_t hash = 0;
+    plast_task_shape sh;
+    if ((rc = config_hash(cfg, &hash, err)) || (rc = cfg->task->shape(cfg->task_opts, &sh, err)))
+        return rc;
+    plast_campaign *camp = plast_campaign_new(cfg, a->threads, &a->comm, err);
     if (!camp) return err ? err->code : PLAST_E_INTERNAL;
 
     /* The directory: chosen and checked only now that the input is known to be good. */
+    char ckpt[4200];
     if (a->resume_dir) {
         snprintf(res->dir, sizeof res->dir, "%s", a->resume_dir);
-        char ck[4200];
-        if (!(rc = plast_path_join(ck, sizeof ck, res->dir, "checkpoint.bin", err)))
-            rc = plast_campaign_restore(camp, ck, hash, err);
+        if (!(rc = plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", err)))
+            rc = plast_campaign_restore(camp, ckpt, hash, err);
     } else if (a->out_dir) {
         snprintf(res->dir, sizeof res->dir, "%s", a->out_dir);
     } else {
@@ -356,6 +359,7 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         if (dot) *dot = '\0';
         snprintf(res->dir, sizeof res->dir, "results/%s", stem);
     }
+    if (!rc && !a->resume_dir) rc = plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", err);
     if (!rc && !a->resume_dir && writer) rc = plast_dir_prepare(res->dir, a->force, err);
     double failed = rc ? 1.0 : 0.0; /* all ranks leave together */
     if (a->comm.allsum) a->comm.allsum(&failed, 1, a->comm.ctx);
@@ -365,14 +369,10 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         plast_campaign_delete(camp);
         return rc;
     }
-    ctx x = {.a = a, .cfg = &cfg, .camp = camp, .dir = res->dir, .status = "running",
+    ctx x = {.a = a, .cfg = cfg, .camp = camp, .dir = res->dir, .status = "running",
              .classification = 0};
-    plast_task_shape sh;
-    cfg.task->shape(cfg.task_opts, &sh, NULL);
     x.classification = sh.classification;
     iso_now(x.started, sizeof x.started);
-    char ckpt[4200];
-    plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", NULL);
     if (writer) {
         if (!a->resume_dir) rc = file_in(&x, "config.json", w_config, err);
         if (!rc) rc = file_in(&x, "run.json", w_run, err);
@@ -390,7 +390,7 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         rc = plast_campaign_start(camp, interrupt, err);
     }
     double last_best = INFINITY;
-    const plast_campaign_opts *co = (const plast_campaign_opts *)cfg.campaign_opts;
+    const plast_campaign_opts *co = (const plast_campaign_opts *)cfg->campaign_opts;
     while (!rc && !plast_campaign_done(camp)) {
         plast_gen_stats s;
         rc = plast_campaign_step(camp, interrupt, &s, err);
@@ -423,7 +423,9 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         x.status = "interrupted";
         x.exit_code = PLAST_INTERRUPTED;
         iso_now(x.ended, sizeof x.ended);
-        if (writer) file_in(&x, "run.json", w_run, NULL);
+        /* The interruption is what is reported (exit 75, resume): a run.json that could not
+         * be updated only keeps saying "running"; the checkpoint is what resume needs. */
+        if (writer) (void)file_in(&x, "run.json", w_run, NULL);
         snprintf(err->msg, sizeof err->msg,
                  "interrupted after generation %ld; checkpoint written: resume with --resume %.200s",
                  plast_campaign_gen(camp), res->dir);
@@ -466,9 +468,25 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
     x.status = rc ? "failed" : "finished";
     x.exit_code = rc;
     iso_now(x.ended, sizeof x.ended);
-    if (writer) file_in(&x, "run.json", w_run, NULL);
+    if (writer) {
+        /* An earlier error stays the one reported; otherwise a failed run.json is. */
+        int wrc = file_in(&x, "run.json", w_run, rc ? NULL : err);
+        if (!rc) rc = wrc;
+    }
     if (have_fin) plast_campaign_final_free(&fin);
     plast_campaign_delete(camp);
+    return rc;
+}
+
+int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *interrupt,
+                    const plast_metatrain_hooks *hooks, plast_metatrain_result *res,
+                    plast_err *err)
+{
+    memset(res, 0, sizeof *res);
+    plast_config *cfg = malloc(sizeof *cfg);
+    if (!cfg) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory");
+    int rc = metatrain(cfg, a, interrupt, hooks, res, err);
+    free(cfg);
     return rc;
 }
 

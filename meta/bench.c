@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plast/plot.h"
 #include "plast/run.h"
 
 enum { N_METRICS = 6 };
@@ -321,37 +322,30 @@ static int w_curves_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static const char *const colours[] = {"#08519c", "#e6550d", "#31a354", "#756bb1", "#636363",
-                                      "#d6616b", "#3182bd", "#fd8d3c", "#74c476", "#9e9ac8",
-                                      "#969696", "#e7969c", "#6baed6", "#fdae6b", "#a1d99b", "#bcbddc"};
-
-static int w_curves_gp(FILE *f, const void *p)
+/* curves_V.gp over curves_V.csv: mean, lo, hi of method m in columns 2 + 3m .. 4 + 3m. */
+static int save_curves_plot(const bench *b, int v, plast_err *err)
 {
-    const out_ctx *o = p;
-    const bench *b = o->b;
     const plast_suite *s = b->s;
-    char name[64];
-    snprintf(name, sizeof name, "curves_%d", o->v);
-    fprintf(f, "# Continual-learning curves of one variant: score on everything seen so far,\n"
-               "# one line per method with its 95%% bootstrap band.\n");
-    /* the legend goes under the plot, one method a line: labels are long */
-    plast_gp_header(f, name, 1000, 520 + 20 * s->n_methods);
-    fprintf(f, "set title '%s: %s (%d runs)'\nset xlabel 'classes (or functions) seen'\n"
-               "set ylabel '%s on everything seen so far'\n"
-               "set key outside below left Left reverse maxcols 1 samplen 3\n%s"
-               "set bmargin %d\nplot ",
-            s->name, s->variant[o->v].label, s->runs,
-            b->cells[o->v][0].classification ? "accuracy" : "MSE",
-            b->cells[o->v][0].n_seg <= 20 ? "set xtics 1\n" : "", 5 + s->n_methods);
+    const cell *c0 = &b->cells[v][0];
+    char name[64], data[80], title[400];
+    snprintf(name, sizeof name, "curves_%d", v);
+    snprintf(data, sizeof data, "%s.csv", name);
+    snprintf(title, sizeof title, "%s: %s (%d runs)", s->name, s->variant[v].label, s->runs);
+    plast_plot_series ser[2 * PLAST_SUITE_MAX];
     for (int m = 0; m < s->n_methods; m++) {
-        int col = 2 + 3 * m;
-        fprintf(f, "%s'%s.csv' skip 1 using 1:%d:%d with filledcurves fs transparent solid 0.2 lc rgb '%s' notitle, \\\n"
-                   "     '%s.csv' skip 1 using 1:%d with lines lw 2 lc rgb '%s' title '%s'",
-                m ? ", \\\n     " : "", name, col + 1, col + 2, colours[m % 16], name, col, colours[m % 16],
-                s->method[m].label);
+        const char *c = plast_plot_colour(m);
+        ser[2 * m] = (plast_plot_series){PLAST_PLOT_BAND, 0, 3 + 3 * m, 4 + 3 * m, c, NULL, 0};
+        ser[2 * m + 1] = (plast_plot_series){PLAST_PLOT_LINE, 2 + 3 * m, 0, 0, c, s->method[m].label, 0};
     }
-    fputc('\n', f);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    plast_plot_lines p = {
+        .name = name, .data = data,
+        .about = "Continual-learning curves of one variant: score on everything seen so far,\n"
+                 "one line per method with its 95% bootstrap band.",
+        .title = title, .xlabel = "classes (or functions) seen",
+        .ylabel = c0->classification ? "accuracy on everything seen so far" : "MSE on everything seen so far",
+        .width = 1000, .height = 520, .key = PLAST_PLOT_KEY_BELOW, /* labels are long */
+        .integer_x = c0->n_seg <= 20, .series = ser, .n_series = 2 * s->n_methods};
+    return plast_plot_save_lines(b->dir, &p, err);
 }
 
 static int w_forgetting_csv(FILE *f, const void *p)
@@ -366,30 +360,24 @@ static int w_forgetting_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_forgetting_gp(FILE *f, const void *p)
+/* forgetting_V.gp over forgetting_V.csv: one bar a method. */
+static int save_forgetting_plot(const bench *b, int v, plast_err *err)
 {
-    const out_ctx *o = p;
-    const bench *b = o->b;
-    char name[64];
-    snprintf(name, sizeof name, "forgetting_%d", o->v);
-    fprintf(f, "# Forgetting per method: horizontal bars (mean over runs) with their 95%% interval,\n"
-               "# the method names on the left.\n");
-    int n = b->s->n_methods;
-    size_t longest = 0; /* the names take their room on the left; the bars keep ~500 px */
-    for (int m = 0; m < n; m++)
-        if (strlen(b->s->method[m].label) > longest) longest = strlen(b->s->method[m].label);
-    plast_gp_header(f, name, 560 + 8 * (int)longest, 140 + 36 * n);
-    fprintf(f, "set title '%s: %s, forgetting'\nset style fill solid 0.6\n"
-               "set xlabel 'forgetting (%s)'\nset yrange [%g:-0.6]\nunset key\n"
-               "set grid noytics\n",
-            b->s->name, b->s->variant[o->v].label,
-            b->cells[o->v][0].classification ? "accuracy lost" : "MSE gained", n - 0.4);
-    fputs("set ytics (", f);
-    for (int m = 0; m < n; m++) fprintf(f, "%s'%s' %d", m ? ", " : "", b->s->method[m].label, m);
-    fprintf(f, ")\nplot '%s.csv' skip 1 using (0):1:($2 < 0 ? $2 : 0):($2 < 0 ? 0 : $2):($1 - 0.3):($1 + 0.3) "
-               "with boxxyerror lc rgb '#6baed6', \\\n"
-               "     '%s.csv' skip 1 using 2:1:3:4 with xerrorbars lc rgb '#08519c' pt 0\n", name, name);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    const plast_suite *s = b->s;
+    char name[64], data[80], title[400];
+    snprintf(name, sizeof name, "forgetting_%d", v);
+    snprintf(data, sizeof data, "%s.csv", name);
+    snprintf(title, sizeof title, "%s: %s, forgetting", s->name, s->variant[v].label);
+    const char *labels[PLAST_SUITE_MAX];
+    for (int m = 0; m < s->n_methods; m++) labels[m] = s->method[m].label;
+    plast_plot_hbars p = {
+        .name = name, .data = data,
+        .about = "Forgetting per method: horizontal bars (mean over runs) with their 95% interval,\n"
+                 "the method names on the left.",
+        .title = title,
+        .xlabel = b->cells[v][0].classification ? "forgetting (accuracy lost)" : "forgetting (MSE gained)",
+        .labels = labels, .n = s->n_methods};
+    return plast_plot_save_hbars(b->dir, &p, err);
 }
 
 static int w_heatmap_dat(FILE *f, const void *p)
@@ -403,22 +391,20 @@ static int w_heatmap_dat(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_heatmap_gp(FILE *f, const void *p)
+/* heatmap_V_M.gp over heatmap_V_M.dat: the mean score matrix of one method. */
+static int save_heatmap_plot(const bench *b, int v, int m, plast_err *err)
 {
-    const out_ctx *o = p;
-    const cell *c = &o->b->cells[o->v][o->m];
-    char name[64];
-    snprintf(name, sizeof name, "heatmap_%d_%d", o->v, o->m);
-    fprintf(f, "# Mean score matrix R[i][j]: score on class (function) j after learning 0..i.\n");
-    plast_gp_header(f, name, 700, 620);
-    fprintf(f, "set datafile separator whitespace\nset title '%s: %s'\n"
-               "set xlabel 'evaluated on j'\nset ylabel 'after learning i'\n"
-               "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n"
-               "set palette defined (0 '#f7fbff', 1 '#08306b')\nset cbrange [%s]\nunset grid\n"
-               "plot '%s.dat' matrix with image notitle\n",
-            o->b->s->method[o->m].label, o->b->s->variant[o->v].label, c->n_seg - 1, c->n_seg - 1,
-            c->classification ? "0:1" : "*:*", name);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    const cell *c = &b->cells[v][m];
+    char name[64], data[80], title[400];
+    snprintf(name, sizeof name, "heatmap_%d_%d", v, m);
+    snprintf(data, sizeof data, "%s.dat", name);
+    snprintf(title, sizeof title, "%s: %s", b->s->method[m].label, b->s->variant[v].label);
+    plast_plot_heatmap p = {
+        .name = name, .data = data,
+        .about = "Mean score matrix R[i][j]: score on class (function) j after learning 0..i.",
+        .title = title, .xlabel = "evaluated on j", .ylabel = "after learning i", .n = c->n_seg,
+        .lo = 0.0, .hi = c->classification ? 1.0 : 0.0};
+    return plast_plot_save_heatmap(b->dir, &p, err);
 }
 
 static int write_named(const bench *b, const char *name, plast_writer w, const out_ctx *o,
@@ -458,18 +444,18 @@ int plast_bench_run(const plast_suite *s, const char *dir, int threads,
         char name[80];
         o.v = v;
         const struct { const char *fmt; plast_writer w; } files[] = {
-            {"curves_%d.csv", w_curves_csv}, {"curves_%d.gp", w_curves_gp},
-            {"forgetting_%d.csv", w_forgetting_csv}, {"forgetting_%d.gp", w_forgetting_gp}};
-        for (int i = 0; i < 4 && !rc; i++) {
+            {"curves_%d.csv", w_curves_csv}, {"forgetting_%d.csv", w_forgetting_csv}};
+        for (int i = 0; i < 2 && !rc; i++) {
             snprintf(name, sizeof name, files[i].fmt, v);
             rc = write_named(b, name, files[i].w, &o, err);
         }
+        if (!rc) rc = save_curves_plot(b, v, err);
+        if (!rc) rc = save_forgetting_plot(b, v, err);
         for (int m = 0; m < s->n_methods && !rc; m++) {
             o.m = m;
             snprintf(name, sizeof name, "heatmap_%d_%d.dat", v, m);
             rc = write_named(b, name, w_heatmap_dat, &o, err);
-            snprintf(name, sizeof name, "heatmap_%d_%d.gp", v, m);
-            if (!rc) rc = write_named(b, name, w_heatmap_gp, &o, err);
+            if (!rc) rc = save_heatmap_plot(b, v, m, err);
         }
     }
     /* Plots: rendered when gnuplot is there, otherwise the scripts stay. */

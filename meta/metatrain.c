@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "plast/linalg.h"
+#include "plast/plot.h"
 #include "plast/run.h"
 
 typedef struct ctx {
@@ -143,23 +144,26 @@ static int w_start(FILE *f, const void *p)
     return plast_campaign_write_params(((const ctx *)p)->camp, f, 0);
 }
 
-static int w_metatrain_gp(FILE *f, const void *p)
+/* metatrain.gp over metrics.csv: columns 2 best, 3 mean, 4 std, 5 validation. Its first
+ * row (generation 0) holds only the starting point's validation. */
+static int save_metatrain_plot(const ctx *x, plast_err *err)
 {
-    const ctx *x = p;
-    fprintf(f, "# Meta-training curve: candidates' meta-loss per generation (mean +- std, best)\n"
-               "# and the validation meta-loss of the mean on held-out episodes.\n");
-    plast_gp_header(f, "metatrain", 900, 540);
-    fprintf(f,
-            "set title '%s on %s: meta-training'\n"
-            "set xlabel 'generation'\nset ylabel 'meta-loss (%s)'\n"
-            "set key top right\nset logscale y\n"
-            "plot 'metrics.csv' skip 2 using 1:(($3-$4)>0?$3-$4:$3/10):($3+$4) with filledcurves lc rgb '#c6dbef' title 'mean +- std', \\\n"
-            "     'metrics.csv' skip 2 using 1:3 with lines lw 2 lc rgb '#08519c' title 'mean', \\\n"
-            "     'metrics.csv' skip 2 using 1:2 with lines lc rgb '#6baed6' title 'best', \\\n"
-            "     'metrics.csv' skip 1 using 1:5 with linespoints pt 7 lc rgb '#e6550d' title 'validation'\n",
-            x->cfg->rule->name, x->cfg->task->name,
-            x->classification ? "1 - accuracy" : "query MSE");
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    char title[256], ylabel[64];
+    snprintf(title, sizeof title, "%s on %s: meta-training", x->cfg->rule->name, x->cfg->task->name);
+    snprintf(ylabel, sizeof ylabel, "meta-loss (%s)", x->classification ? "1 - accuracy" : "query MSE");
+    const plast_plot_series s[] = {
+        {PLAST_PLOT_SD_BAND, 3, 4, 0, plast_plot_colour(0), "mean +- std", 1},
+        {PLAST_PLOT_LINE, 3, 0, 0, plast_plot_colour(0), "mean", 1},
+        {PLAST_PLOT_LINE, 2, 0, 0, plast_plot_colour(12), "best", 1},
+        {PLAST_PLOT_POINTS, 5, 0, 0, plast_plot_colour(1), "validation", 0},
+    };
+    plast_plot_lines p = {
+        .name = "metatrain", .data = "metrics.csv",
+        .about = "Meta-training curve: candidates' meta-loss per generation (mean +- std, best)\n"
+                 "and the validation meta-loss of the mean on held-out episodes.",
+        .title = title, .xlabel = "generation", .ylabel = ylabel, .width = 900, .height = 540,
+        .key = PLAST_PLOT_KEY_TOP_RIGHT, .log_y = 1, .series = s, .n_series = 4};
+    return plast_plot_save_lines(x->dir, &p, err);
 }
 
 static int w_curves_csv(FILE *f, const void *p)
@@ -176,26 +180,29 @@ static int w_curves_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_curves_gp(FILE *f, const void *p)
+/* curves.gp over curves.csv: mean, lo, hi of the meta-trained rule (2-4), its starting
+ * point (5-7) and online SGD (8-10). */
+static int save_curves_plot(const ctx *x, plast_err *err)
 {
-    const ctx *x = p;
-    fprintf(f, "# Continual curve on the evaluation pool: score on everything seen so far, with\n"
-               "# 95%% bootstrap bands: the meta-trained rule, its starting point, online SGD.\n");
-    plast_gp_header(f, "curves", 900, 540);
-    fprintf(f,
-            "set title '%s on %s: continual curve (%d runs)'\n"
-            "set xlabel 'segments (functions or classes) seen'\n"
-            "set ylabel '%s on segments seen so far'\n"
-            "set key outside right\n"
-            "plot 'curves.csv' skip 1 using 1:3:4 with filledcurves fs transparent solid 0.25 lc rgb '#08519c' notitle, \\\n"
-            "     'curves.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'meta-trained', \\\n"
-            "     'curves.csv' skip 1 using 1:6:7 with filledcurves fs transparent solid 0.25 lc rgb '#969696' notitle, \\\n"
-            "     'curves.csv' skip 1 using 1:5 with linespoints lw 2 lc rgb '#636363' title 'starting point', \\\n"
-            "     'curves.csv' skip 1 using 1:9:10 with filledcurves fs transparent solid 0.25 lc rgb '#e6550d' notitle, \\\n"
-            "     'curves.csv' skip 1 using 1:8 with linespoints lw 2 lc rgb '#e6550d' title 'online SGD (non-local)'\n",
-            x->cfg->rule->name, x->cfg->task->name, x->fin->best.runs,
-            x->classification ? "accuracy" : "MSE");
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    char title[256], ylabel[64];
+    snprintf(title, sizeof title, "%s on %s: continual curve (%d runs)", x->cfg->rule->name,
+             x->cfg->task->name, x->fin->best.runs);
+    snprintf(ylabel, sizeof ylabel, "%s on segments seen so far", x->classification ? "accuracy" : "MSE");
+    const char *const names[3] = {"meta-trained", "starting point", "online SGD (non-local)"};
+    const int colour[3] = {0, 4, 1};
+    plast_plot_series s[6];
+    for (int i = 0; i < 3; i++) {
+        const char *c = plast_plot_colour(colour[i]);
+        s[2 * i] = (plast_plot_series){PLAST_PLOT_BAND, 0, 3 + 3 * i, 4 + 3 * i, c, NULL, 0};
+        s[2 * i + 1] = (plast_plot_series){PLAST_PLOT_POINTS, 2 + 3 * i, 0, 0, c, names[i], 0};
+    }
+    plast_plot_lines p = {
+        .name = "curves", .data = "curves.csv",
+        .about = "Continual curve on the evaluation pool: score on everything seen so far, with\n"
+                 "95% bootstrap bands: the meta-trained rule, its starting point, online SGD.",
+        .title = title, .xlabel = "segments (functions or classes) seen", .ylabel = ylabel,
+        .width = 900, .height = 540, .key = PLAST_PLOT_KEY_RIGHT, .series = s, .n_series = 6};
+    return plast_plot_save_lines(x->dir, &p, err);
 }
 
 static void summary_json(FILE *f, const char *name, const plast_eval_result *r, int last)
@@ -377,7 +384,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         if (!a->resume_dir) rc = file_in(&x, "config.json", w_config, err);
         if (!rc) rc = file_in(&x, "run.json", w_run, err);
         if (!rc) rc = file_in(&x, "start.json", w_start, err);
-        if (!rc) rc = file_in(&x, "metatrain.gp", w_metatrain_gp, err);
+        if (!rc) rc = save_metatrain_plot(&x, err);
     }
     /* Ranks agree after every step that only rank 0 does: otherwise one rank would leave
      * while the others wait in a collective. flags: [interrupted, rank 0 failed]. */
@@ -456,7 +463,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         rc = file_in(&x, "summary.json", w_summary, err);
         if (!rc) rc = file_in(&x, "summary.md", w_summary_md, err);
         if (!rc) rc = file_in(&x, "curves.csv", w_curves_csv, err);
-        if (!rc) rc = file_in(&x, "curves.gp", w_curves_gp, err);
+        if (!rc) rc = save_curves_plot(&x, err);
         make_table(&x, res->table, sizeof res->table);
         const plast_summary *b = &fin.best.final_sum, *s0 = &fin.start.final_sum;
         res->beats_start = x.classification ? b->lo > s0->hi : b->hi < s0->lo;

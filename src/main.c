@@ -23,6 +23,7 @@
 #include "plast/linalg.h"
 #include "plast/metatrain.h"
 #include "plast/mpi.h"
+#include "plast/plot.h"
 #include "plast/run.h"
 
 #ifndef PLAST_VERSION
@@ -437,22 +438,24 @@ static int write_loss_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int write_curve_gp(FILE *f, const void *p)
+/* curve.gp: the mean continual curve and its confidence band. */
+static int save_curve_plot(const char *dir, const eval_ctx *c, plast_err *err)
 {
-    const eval_ctx *c = p;
-    fprintf(f, "# Continual curve of one evaluation: mean score on everything seen so far, with\n"
-               "# its 95%% bootstrap confidence band. Render with: gnuplot curve.gp\n");
-    plast_gp_header(f, "curve", 800, 500);
-    fprintf(f,
-            "set title '%s on %s: %d runs'\n"
-            "set xlabel 'segments (functions or classes) seen'\n"
-            "set ylabel '%s on segments seen so far'\n"
-            "set key top left\n"
-            "plot 'curve.csv' skip 1 using 1:3:4 with filledcurves lc rgb '#9ecae1' title '95%% CI', \\\n"
-            "     'curve.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'mean'\n",
-            c->cfg->rule->name, c->cfg->task->name, c->res->runs,
-            c->classification ? "accuracy (higher is better)" : "MSE (lower is better)");
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    char title[256];
+    snprintf(title, sizeof title, "%s on %s: %d runs", c->cfg->rule->name, c->cfg->task->name, c->res->runs);
+    const plast_plot_series s[] = {
+        {PLAST_PLOT_BAND, 0, 3, 4, plast_plot_colour(0), "95% CI", 0},
+        {PLAST_PLOT_POINTS, 2, 0, 0, plast_plot_colour(0), "mean", 0},
+    };
+    plast_plot_lines p = {
+        .name = "curve", .data = "curve.csv",
+        .about = "Continual curve of one evaluation: mean score on everything seen so far, with\n"
+                 "its 95% bootstrap confidence band. Render with: gnuplot curve.gp",
+        .title = title, .xlabel = "segments (functions or classes) seen",
+        .ylabel = c->classification ? "accuracy (higher is better) on segments seen so far"
+                                    : "MSE (lower is better) on segments seen so far",
+        .width = 800, .height = 500, .key = PLAST_PLOT_KEY_TOP_LEFT, .series = s, .n_series = 2};
+    return plast_plot_save_lines(dir, &p, err);
 }
 
 typedef struct progress_state {
@@ -539,13 +542,13 @@ static int cmd_eval(int argc, char **argv)
     struct { const char *name; plast_writer w; } files[] = {
         {"config.json", write_config},   {"results.json", write_results},
         {"curve.csv", write_curve_csv},  {"loss.csv", write_loss_csv},
-        {"curve.gp", write_curve_gp},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0] && !rc; i++) {
         char fp[4200];
         rc = plast_path_join(fp, sizeof fp, dir, files[i].name, &err);
         if (!rc) rc = plast_write_atomic(fp, files[i].w, &ctx, &err);
     }
+    if (!rc) rc = save_curve_plot(dir, &ctx, &err);
     int rendered = 0;
     if (!rc && plast_plot_render(dir, "curve", &rendered, &err))
         fprintf(stderr, "plast: note: %s: %s (curve.gp and curve.csv are kept)\n", err.where,

@@ -416,8 +416,14 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
             memcpy(b1->W, a->W, nw * 4), memcpy(b2->W, a->W, nw * 4);
             memcpy(b1->b, a->b, (size_t)a->n_out * 4), memcpy(b2->b, a->b, (size_t)a->n_out * 4);
         }
-        plast_pset_view(&c.m[1].L.meta, "lr", -1)[0] = sp->sgd_lr;
-        plast_pset_view(&c.gL.meta, "lr", -1)[0] = 1.0f;
+        float *lr = plast_pset_view(&c.m[1].L.meta, "lr", -1), *lr1 = plast_pset_view(&c.gL.meta, "lr", -1);
+        if (!lr || !lr1) {
+            rc = plast_err_set(err, PLAST_E_INTERNAL, "sgd", "the rule declares no learning rate \"lr\"");
+            free_run(&c);
+            break;
+        }
+        *lr = sp->sgd_lr;
+        *lr1 = 1.0f;
         layout_of(&c.m[0].L.net, &c.lay);
         int big = n_probe > sh->batch ? n_probe : sh->batch;
         plast_task_shape gsh = *sh;

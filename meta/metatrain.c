@@ -228,8 +228,6 @@ static void summary_json(FILE *f, const char *name, const plast_eval_result *r, 
 
 static void method_names(const ctx *x, char names[3][160])
 {
-    int n;
-    plast_campaign_history(x->camp, &n);
     snprintf(names[0], 160, "meta-trained %s", x->cfg->rule->name);
     snprintf(names[1], 160, "%s starting point", x->cfg->rule->name);
     snprintf(names[2], 160, "online SGD, lr %g tuned on the training pool (non-local)",

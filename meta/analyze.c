@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "plast/linalg.h"
+#include "plast/plot.h"
 #include "plast/run.h"
 
 /* ---------------- small pieces ---------------- */
@@ -314,16 +315,6 @@ void plast_an_result_free(plast_an_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static void summarize_runs(const double *vals, int runs, int boot, uint64_t seed, double *work,
-                           plast_summary *out)
-{
-    float *f = malloc((size_t)runs * sizeof *f);
-    if (!f) return;
-    for (int i = 0; i < runs; i++) f[i] = (float)vals[i];
-    plast_summarize(f, runs, boot, 0.95, seed, work, out);
-    free(f);
-}
-
 int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -399,8 +390,14 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
             memcpy(b1->W, a->W, nw * 4), memcpy(b2->W, a->W, nw * 4);
             memcpy(b1->b, a->b, (size_t)a->n_out * 4), memcpy(b2->b, a->b, (size_t)a->n_out * 4);
         }
-        plast_pset_view(&c.m[1].L.meta, "lr", -1)[0] = sp->sgd_lr;
-        plast_pset_view(&c.gL.meta, "lr", -1)[0] = 1.0f;
+        float *lr = plast_pset_view(&c.m[1].L.meta, "lr", -1), *lr1 = plast_pset_view(&c.gL.meta, "lr", -1);
+        if (!lr || !lr1) {
+            rc = plast_err_set(err, PLAST_E_INTERNAL, "sgd", "the rule declares no learning rate \"lr\"");
+            free_run(&c);
+            break;
+        }
+        *lr = sp->sgd_lr;
+        *lr1 = 1.0f;
         layout_of(&c.m[0].L.net, &c.lay);
         int big = n_probe > sh->batch ? n_probe : sh->batch;
         plast_task_shape gsh = *sh;
@@ -478,7 +475,8 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
     /* Summaries over runs. */
     {
         int boot = cfg->run.bootstrap;
-        double *work = malloc(((size_t)boot + 1) * sizeof *work), *col = malloc((size_t)runs * sizeof *col);
+        double *work = malloc(((size_t)boot + 1) * sizeof *work);
+        float *col = malloc((size_t)runs * sizeof *col); /* one figure of every run */
         if (!work || !col) {
             free(work), free(col);
             rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory");
@@ -490,8 +488,8 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
             const run_vals *v = &vals[(size_t)mi * runs];
 #define SUMM(expr, dst)                                                                            \
     do {                                                                                           \
-        for (int i = 0; i < runs; i++) col[i] = (expr);                                            \
-        summarize_runs(col, runs, boot, seed++, work, (dst));                                      \
+        for (int i = 0; i < runs; i++) col[i] = (float)(expr);                                     \
+        plast_summarize(col, runs, boot, 0.95, seed++, work, (dst));                               \
     } while (0)
             SUMM(v[i].nw ? v[i].cw / v[i].nw : NAN, &a->cos_within);
             SUMM(v[i].na ? v[i].ca / v[i].na : NAN, &a->cos_across);
@@ -520,8 +518,8 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
         if (out->has_feedback)
             for (int l = 0; l < out->n_layers; l++)
                 for (int k = 0; k < n_seg; k++) {
-                    for (int i = 0; i < runs; i++) col[i] = fba[((size_t)i * MAXL + l) * 64 + k];
-                    summarize_runs(col, runs, boot, seed++, work, &out->fb_angle[l][k]);
+                    for (int i = 0; i < runs; i++) col[i] = (float)fba[((size_t)i * MAXL + l) * 64 + k];
+                    plast_summarize(col, runs, boot, 0.95, seed++, work, &out->fb_angle[l][k]);
                 }
         free(work), free(col);
     }
@@ -540,20 +538,23 @@ typedef struct an_out {
     const char *rule;
 } an_out;
 
-static void jnum(FILE *f, double v)
+/* n numbers separated by ", " (the brackets are the caller's). */
+static void json_list(FILE *f, const double *v, int n)
 {
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fputs("null", f);
+    for (int i = 0; i < n; i++) {
+        if (i) fputs(", ", f);
+        plast_json_write_number(f, v[i]);
+    }
 }
 
 static void jsum(FILE *f, const char *key, const plast_summary *s)
 {
     fprintf(f, "\"%s\": {\"mean\": ", key);
-    jnum(f, s->mean);
+    plast_json_write_number(f, s->mean);
     fputs(", \"ci95\": [", f);
-    jnum(f, s->lo);
+    plast_json_write_number(f, s->lo);
     fputs(", ", f);
-    jnum(f, s->hi);
+    plast_json_write_number(f, s->hi);
     fprintf(f, "], \"n\": %d}", s->n);
 }
 
@@ -590,9 +591,9 @@ static void jmethod(FILE *f, const an_out *o, const plast_an_method *m)
         fputs("}", f);
     }
     fputs("], \"histogram_within\": [", f);
-    for (int b = 0; b < PLAST_AN_BINS; b++) fprintf(f, "%s%.6g", b ? ", " : "", m->hist_within[b]);
+    json_list(f, m->hist_within, PLAST_AN_BINS);
     fputs("], \"histogram_across\": [", f);
-    for (int b = 0; b < PLAST_AN_BINS; b++) fprintf(f, "%s%.6g", b ? ", " : "", m->hist_across[b]);
+    json_list(f, m->hist_across, PLAST_AN_BINS);
     fputs("]}", f);
 }
 
@@ -602,7 +603,9 @@ static int w_json(FILE *f, const void *p)
     const plast_an_result *r = o->r;
     fprintf(f, "{\n  \"rule\": \"%s\",\n  \"runs\": %d,\n  \"segments\": %d,\n  \"probes_per_segment\": %d,\n",
             o->rule, r->runs, r->n_seg, r->n_probe);
-    fprintf(f, "  \"sgd_lr\": %g,\n  \"ci\": \"95%% percentile bootstrap over runs\",\n", (double)r->sgd_lr);
+    fputs("  \"sgd_lr\": ", f);
+    plast_json_write_number(f, r->sgd_lr);
+    fputs(",\n  \"ci\": \"95% percentile bootstrap over runs\",\n", f);
     fprintf(f, "  \"definitions\": {\"cos\": \"cosine between the W,b updates two probe samples cause from "
                "the same state (end of each segment)\", \"interference\": \"change of the mean loss "
                "(1/2 squared error or cross-entropy) on an earlier segment's probes after one online step, "
@@ -642,21 +645,6 @@ static int w_hist(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_hist_gp(FILE *f, const void *p)
-{
-    const an_out *o = p;
-    fputs("# Cosines between the updates of probe pairs: same segment and different segments.\n", f);
-    plast_gp_header(f, "cosines", 900, 520);
-    fprintf(f, "set title 'update-update cosines: %s vs online SGD'\nset xlabel 'cosine'\n"
-               "set ylabel 'fraction of pairs'\nset key top left\nset style fill transparent solid 0.35\n"
-               "plot 'cosines.csv' skip 1 using 1:3 with boxes lc rgb '#08519c' title '%s, across segments', \\\n"
-               "     'cosines.csv' skip 1 using 1:5 with boxes lc rgb '#e6550d' title 'SGD, across segments', \\\n"
-               "     'cosines.csv' skip 1 using 1:2 with lines lw 2 lc rgb '#08519c' title '%s, same segment', \\\n"
-               "     'cosines.csv' skip 1 using 1:4 with lines lw 2 lc rgb '#e6550d' title 'SGD, same segment'\n",
-            o->rule, o->rule, o->rule);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
-}
-
 static int w_interf(FILE *f, const void *p)
 {
     const plast_an_result *r = ((const an_out *)p)->r;
@@ -665,22 +653,6 @@ static int w_interf(FILE *f, const void *p)
         fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", g, r->rule.interf[g].mean, r->rule.interf[g].lo,
                 r->rule.interf[g].hi, r->rule.interf_pred[g].mean, r->sgd.interf[g].mean, r->sgd.interf[g].lo,
                 r->sgd.interf[g].hi, r->sgd.interf_pred[g].mean);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
-}
-
-static int w_interf_gp(FILE *f, const void *p)
-{
-    const an_out *o = p;
-    fputs("# Retroactive interference: loss change per online step on earlier segments, by age.\n", f);
-    plast_gp_header(f, "interference", 900, 520);
-    fprintf(f, "set title 'retroactive interference: %s vs online SGD'\n"
-               "set xlabel 'age of the earlier segment (segments ago)'\n"
-               "set ylabel 'mean loss change per step (> 0: forgetting)'\nset key outside right\n"
-               "plot 'interference.csv' skip 1 using 1:2:3:4 with yerrorlines lw 2 lc rgb '#08519c' title '%s (exact)', \\\n"
-               "     'interference.csv' skip 1 using 1:5 with lines dt 2 lc rgb '#08519c' title '%s (first order)', \\\n"
-               "     'interference.csv' skip 1 using 1:6:7:8 with yerrorlines lw 2 lc rgb '#e6550d' title 'SGD (exact)', \\\n"
-               "     'interference.csv' skip 1 using 1:9 with lines dt 2 lc rgb '#e6550d' title 'SGD (first order)'\n",
-            o->rule, o->rule, o->rule);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
@@ -702,21 +674,6 @@ static int w_heat(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_heat_gp(FILE *f, const void *p)
-{
-    const heat_out *h = p;
-    const plast_an_result *r = h->o->r;
-    const char *name = h->sgd ? "heatmap_sgd" : "heatmap_rule";
-    fprintf(f, "# Sample x sample cosine of the updates at the end of the episode (probes grouped by segment).\n");
-    plast_gp_header(f, name, 700, 620);
-    fprintf(f, "set datafile separator whitespace\nunset grid\nset title 'update cosines, %s (%d probes per segment)'\n"
-               "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset cbrange [-1:1]\n"
-               "set palette defined (-1 '#b2182b', 0 '#f7f7f7', 1 '#2166ac')\n"
-               "plot '%s.dat' matrix with image notitle\n",
-            h->sgd ? "online SGD" : h->o->rule, r->n_probe, r->n_probe_total - 1, r->n_probe_total - 1, name);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
-}
-
 static int w_fb(FILE *f, const void *p)
 {
     const plast_an_result *r = ((const an_out *)p)->r;
@@ -732,25 +689,74 @@ static int w_fb(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_fb_gp(FILE *f, const void *p)
+/* The scripts of the four figures (five with feedback) over the data files above. */
+static int save_plots(const an_out *o, const char *dir, plast_err *err)
 {
-    const an_out *o = p;
     const plast_an_result *r = o->r;
-    fputs("# Angle between each layer's feedback matrix and the transposed forward pathway.\n", f);
-    plast_gp_header(f, "feedback_angle", 900, 520);
-    fprintf(f, "set title 'feedback alignment over the episode: %s'\nset xlabel 'segments learned'\n"
-               "set ylabel 'angle (degrees)'\nset yrange [0:180]\nset key outside right\nplot ",
-            o->rule);
-    int first = 1;
+    const char *blue = plast_plot_colour(0), *orange = plast_plot_colour(1);
+    char title[256], t[4][160];
+    snprintf(title, sizeof title, "update-update cosines: %s vs online SGD", o->rule);
+    snprintf(t[0], sizeof t[0], "%s, across segments", o->rule);
+    snprintf(t[1], sizeof t[1], "%s, same segment", o->rule);
+    const plast_plot_series cos[] = {
+        {PLAST_PLOT_BOXES, 3, 0, 0, blue, t[0], 0},
+        {PLAST_PLOT_BOXES, 5, 0, 0, orange, "SGD, across segments", 0},
+        {PLAST_PLOT_LINE, 2, 0, 0, blue, t[1], 0},
+        {PLAST_PLOT_LINE, 4, 0, 0, orange, "SGD, same segment", 0},
+    };
+    plast_plot_lines p = {
+        .name = "cosines", .data = "cosines.csv",
+        .about = "Cosines between the updates of probe pairs: same segment and different segments.",
+        .title = title, .xlabel = "cosine", .ylabel = "fraction of pairs", .width = 900, .height = 520,
+        .key = PLAST_PLOT_KEY_TOP_LEFT, .series = cos, .n_series = 4};
+    int rc = plast_plot_save_lines(dir, &p, err);
+
+    snprintf(title, sizeof title, "retroactive interference: %s vs online SGD", o->rule);
+    snprintf(t[0], sizeof t[0], "%s (exact)", o->rule);
+    snprintf(t[1], sizeof t[1], "%s (first order)", o->rule);
+    const plast_plot_series inter[] = {
+        {PLAST_PLOT_ERRORBARS, 2, 3, 4, blue, t[0], 0},
+        {PLAST_PLOT_DASHED, 5, 0, 0, blue, t[1], 0},
+        {PLAST_PLOT_ERRORBARS, 6, 7, 8, orange, "SGD (exact)", 0},
+        {PLAST_PLOT_DASHED, 9, 0, 0, orange, "SGD (first order)", 0},
+    };
+    p = (plast_plot_lines){
+        .name = "interference", .data = "interference.csv",
+        .about = "Retroactive interference: loss change per online step on earlier segments, by age.",
+        .title = title, .xlabel = "age of the earlier segment (segments ago)",
+        .ylabel = "mean loss change per step (> 0: forgetting)", .width = 900, .height = 520,
+        .key = PLAST_PLOT_KEY_RIGHT, .series = inter, .n_series = 4};
+    if (!rc) rc = plast_plot_save_lines(dir, &p, err);
+
+    for (int sgd = 0; sgd < 2 && !rc; sgd++) {
+        snprintf(title, sizeof title, "update cosines, %s (%d probes per segment)", sgd ? "online SGD" : o->rule,
+                 r->n_probe);
+        plast_plot_heatmap h = {
+            .name = sgd ? "heatmap_sgd" : "heatmap_rule", .data = sgd ? "heatmap_sgd.dat" : "heatmap_rule.dat",
+            .about = "Sample x sample cosine of the updates at the end of the episode (probes grouped by segment).",
+            .title = title, .n = r->n_probe_total, .diverging = 1, .lo = -1.0, .hi = 1.0};
+        rc = plast_plot_save_heatmap(dir, &h, err);
+    }
+    if (rc || !r->has_feedback) return rc;
+
+    /* Layers without feedback have no angle and no line. */
+    plast_plot_series fb[PLAST_MAX_LAYERS];
+    char names[PLAST_MAX_LAYERS][32];
+    int n = 0;
     for (int l = 0; l < r->n_layers; l++) {
         if (!isfinite(r->fb_angle[l][0].mean)) continue;
-        fprintf(f, "%s'feedback_angle.csv' skip 1 using 1:%d:%d:%d with yerrorlines title 'layer %d'",
-                first ? "" : ", \\\n     ", 2 + 3 * l, 3 + 3 * l, 4 + 3 * l, l);
-        first = 0;
+        snprintf(names[n], sizeof names[n], "layer %d", l);
+        fb[n] = (plast_plot_series){PLAST_PLOT_ERRORBARS, 2 + 3 * l, 3 + 3 * l, 4 + 3 * l, plast_plot_colour(n),
+                                    names[n], 0};
+        n++;
     }
-    if (first) fputs("0 notitle", f);
-    fputc('\n', f);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    snprintf(title, sizeof title, "feedback alignment over the episode: %s", o->rule);
+    p = (plast_plot_lines){
+        .name = "feedback_angle", .data = "feedback_angle.csv",
+        .about = "Angle between each layer's feedback matrix and the transposed forward pathway.",
+        .title = title, .xlabel = "segments learned", .ylabel = "angle (degrees)", .width = 900,
+        .height = 520, .key = PLAST_PLOT_KEY_RIGHT, .y_min = 0.0, .y_max = 180.0, .series = fb, .n_series = n};
+    return plast_plot_save_lines(dir, &p, err);
 }
 
 int plast_analyze_write(const plast_an_result *r, const char *rule, const char *dir, int *n_plots,
@@ -763,20 +769,18 @@ int plast_analyze_write(const plast_an_result *r, const char *rule, const char *
         plast_writer w;
         const void *ctx;
     } files[] = {
-        {"analysis.json", w_json, &o},     {"cosines.csv", w_hist, &o},
-        {"cosines.gp", w_hist_gp, &o},     {"interference.csv", w_interf, &o},
-        {"interference.gp", w_interf_gp, &o}, {"heatmap_rule.dat", w_heat, &hr},
-        {"heatmap_rule.gp", w_heat_gp, &hr}, {"heatmap_sgd.dat", w_heat, &hs},
-        {"heatmap_sgd.gp", w_heat_gp, &hs}, {"feedback_angle.csv", w_fb, &o},
-        {"feedback_angle.gp", w_fb_gp, &o},
+        {"analysis.json", w_json, &o},          {"cosines.csv", w_hist, &o},
+        {"interference.csv", w_interf, &o},     {"heatmap_rule.dat", w_heat, &hr},
+        {"heatmap_sgd.dat", w_heat, &hs},       {"feedback_angle.csv", w_fb, &o},
     };
     int rc = PLAST_OK;
-    size_t nf = sizeof files / sizeof files[0] - (r->has_feedback ? 0 : 2);
+    size_t nf = sizeof files / sizeof files[0] - (r->has_feedback ? 0 : 1);
     for (size_t i = 0; i < nf && !rc; i++) {
         char path[4300];
         rc = plast_path_join(path, sizeof path, dir, files[i].name, err);
         if (!rc) rc = plast_write_atomic(path, files[i].w, files[i].ctx, err);
     }
+    if (!rc) rc = save_plots(&o, dir, err);
     *n_plots = 0;
     const char *plots[5] = {"cosines", "interference", "heatmap_rule", "heatmap_sgd", "feedback_angle"};
     for (int i = 0; i < (r->has_feedback ? 5 : 4) && !rc; i++) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plast/plot.h"
 #include "plast/registry.h"
 #include "plast/run.h"
 
@@ -48,17 +49,19 @@ static int evaluate(const bench *b, int v, int m, const char *const *extra, int 
     for (int i = 0; i < s->variant[v].n_sets; i++) sets[n++] = s->variant[v].sets[i];
     for (int i = 0; i < s->method[m].n_sets; i++) sets[n++] = s->method[m].sets[i];
     for (int i = 0; i < n_extra; i++) sets[n++] = extra[i];
-    static plast_config cfg; /* large; evaluations run one at a time */
+    plast_config *cfg = malloc(sizeof *cfg); /* large */
+    if (!cfg) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (bench)");
     char origin[300];
     snprintf(origin, sizeof origin, "suite %s: %s / %s", s->name, s->variant[v].label, s->method[m].label);
-    plast_registry reg = plast_registry_builtin(0);
-    int rc = plast_config_parse(&cfg, s->base, origin, sets, n, &reg, err);
-    if (rc) return rc;
     plast_eval_setup setup;
-    if ((rc = plast_eval_setup_init(&setup, &cfg, err))) return rc;
-    *shape = setup.shape;
-    rc = plast_eval_setup_run(&setup, b->threads, NULL, NULL, res, err);
-    plast_eval_setup_free(&setup);
+    plast_registry reg = plast_registry_builtin(0);
+    int rc = plast_config_parse(cfg, s->base, origin, sets, n, &reg, err);
+    if (!rc && !(rc = plast_eval_setup_init(&setup, cfg, err))) {
+        *shape = setup.shape;
+        rc = plast_eval_setup_run(&setup, b->threads, NULL, NULL, res, err);
+        plast_eval_setup_free(&setup);
+    }
+    free(cfg);
     return rc;
 }
 
@@ -127,7 +130,9 @@ static int run_cell(bench *b, int v, int m, plast_err *err)
 
 int plast_bench_check(const plast_suite *s, plast_err *err)
 {
-    static plast_config cfg;
+    plast_config *cfg = malloc(sizeof *cfg); /* large */
+    if (!cfg) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (bench)");
+    int rc = PLAST_OK;
     for (int v = 0; v < s->n_variants; v++)
         for (int m = 0; m < s->n_methods; m++) {
             const plast_suite_entry *me = &s->method[m];
@@ -145,17 +150,19 @@ int plast_bench_check(const plast_suite *s, plast_err *err)
                 snprintf(origin, sizeof origin, "suite %s: %s / %s", s->name, s->variant[v].label, me->label);
                 plast_task_shape sh;
                 plast_registry reg = plast_registry_builtin(0);
-                int rc = plast_config_parse(&cfg, s->base, origin, sets, n, &reg, err);
-                if (!rc) rc = cfg.task->shape(cfg.task_opts, &sh, err);
+                rc = plast_config_parse(cfg, s->base, origin, sets, n, &reg, err);
+                if (!rc) rc = cfg->task->shape(cfg->task_opts, &sh, err);
                 if (rc) {
                     char msg[sizeof err->msg];
                     snprintf(msg, sizeof msg, "%s", err->msg);
                     snprintf(err->msg, sizeof err->msg, "%.120s: %.300s", origin, msg);
-                    return rc;
+                    goto done;
                 }
             }
         }
-    return PLAST_OK;
+done:
+    free(cfg);
+    return rc;
 }
 
 /* ---------------- outputs ---------------- */
@@ -243,12 +250,6 @@ static int w_table_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static void jnum(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fputs("null", f);
-}
-
 static int w_table_json(FILE *f, const void *p)
 {
     const bench *b = ((const out_ctx *)p)->b;
@@ -266,20 +267,20 @@ static int w_table_json(FILE *f, const void *p)
             fprintf(f, ", \"method\": ");
             plast_json_write_string(f, s->method[m].label);
             fprintf(f, ", \"score\": \"%s\", \"swept\": ", c->obj->score_name);
-            jnum(f, c->swept);
+            plast_json_write_number(f, c->swept);
             for (int k = 0; k < N_METRICS; k++) {
                 fprintf(f, ", \"%s\": {\"mean\": ", metric_names[k]);
-                jnum(f, c->m[k].mean);
+                plast_json_write_number(f, c->m[k].mean);
                 fputs(", \"ci95\": [", f);
-                jnum(f, c->m[k].lo);
+                plast_json_write_number(f, c->m[k].lo);
                 fputs(", ", f);
-                jnum(f, c->m[k].hi);
+                plast_json_write_number(f, c->m[k].hi);
                 fputs("]}", f);
             }
             fputs(", \"curve\": [", f);
             for (int k = 0; k < c->n_seg; k++) {
                 if (k) fputs(", ", f);
-                jnum(f, c->curve[k].mean);
+                plast_json_write_number(f, c->curve[k].mean);
             }
             fprintf(f, "]}%s\n", v == s->n_variants - 1 && m == s->n_methods - 1 ? "" : ",");
         }
@@ -292,7 +293,7 @@ static int w_table_json(FILE *f, const void *p)
             fprintf(f, ", \"label\": ");
             plast_json_write_string(f, s->variant[v].ref_label[r]);
             fprintf(f, ", \"final\": ");
-            jnum(f, s->variant[v].ref_final[r]);
+            plast_json_write_number(f, s->variant[v].ref_final[r]);
             fprintf(f, ", \"published\": true}");
             sep = ",";
         }
@@ -324,37 +325,32 @@ static int w_curves_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static const char *const colours[] = {"#08519c", "#e6550d", "#31a354", "#756bb1", "#636363",
-                                      "#d6616b", "#3182bd", "#fd8d3c", "#74c476", "#9e9ac8",
-                                      "#969696", "#e7969c", "#6baed6", "#fdae6b", "#a1d99b", "#bcbddc"};
-
-static int w_curves_gp(FILE *f, const void *p)
+/* curves_V.gp over curves_V.csv: mean, lo, hi of method m in columns 2 + 3m .. 4 + 3m. */
+static int save_curves_plot(const bench *b, int v, plast_err *err)
 {
-    const out_ctx *o = p;
-    const bench *b = o->b;
     const plast_suite *s = b->s;
-    char name[64];
-    snprintf(name, sizeof name, "curves_%d", o->v);
-    fprintf(f, "# Continual-learning curves of one variant: score on everything seen so far,\n"
-               "# one line per method with its 95%% bootstrap band.\n");
-    /* the legend goes under the plot, one method a line: labels are long */
-    plast_gp_header(f, name, 1000, 520 + 20 * s->n_methods);
-    fprintf(f, "set title '%s: %s (%d runs)'\nset xlabel 'classes (or functions) seen'\n"
-               "set ylabel '%s on everything seen so far'\n"
-               "set key outside below left Left reverse maxcols 1 samplen 3\n%s"
-               "set bmargin %d\nplot ",
-            s->name, s->variant[o->v].label, s->runs,
-            b->cells[o->v][0].obj->score_name,
-            b->cells[o->v][0].n_seg <= 20 ? "set xtics 1\n" : "", 5 + s->n_methods);
+    const cell *c0 = &b->cells[v][0];
+    char name[64], data[80], title[400];
+    snprintf(name, sizeof name, "curves_%d", v);
+    snprintf(data, sizeof data, "%s.csv", name);
+    snprintf(title, sizeof title, "%s: %s (%d runs)", s->name, s->variant[v].label, s->runs);
+    char ylabel[96];
+    snprintf(ylabel, sizeof ylabel, "%s on everything seen so far", c0->obj->score_name);
+    plast_plot_series ser[2 * PLAST_SUITE_MAX];
     for (int m = 0; m < s->n_methods; m++) {
-        int col = 2 + 3 * m;
-        fprintf(f, "%s'%s.csv' skip 1 using 1:%d:%d with filledcurves fs transparent solid 0.2 lc rgb '%s' notitle, \\\n"
-                   "     '%s.csv' skip 1 using 1:%d with lines lw 2 lc rgb '%s' title '%s'",
-                m ? ", \\\n     " : "", name, col + 1, col + 2, colours[m % 16], name, col, colours[m % 16],
-                s->method[m].label);
+        const char *c = plast_plot_colour(m);
+        ser[2 * m] = (plast_plot_series){PLAST_PLOT_BAND, 0, 3 + 3 * m, 4 + 3 * m, c, NULL, 0};
+        ser[2 * m + 1] = (plast_plot_series){PLAST_PLOT_LINE, 2 + 3 * m, 0, 0, c, s->method[m].label, 0};
     }
-    fputc('\n', f);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    plast_plot_lines p = {
+        .name = name, .data = data,
+        .about = "Continual-learning curves of one variant: score on everything seen so far,\n"
+                 "one line per method with its 95% bootstrap band.",
+        .title = title, .xlabel = "classes (or functions) seen",
+        .ylabel = ylabel,
+        .width = 1000, .height = 520, .key = PLAST_PLOT_KEY_BELOW, /* labels are long */
+        .integer_x = c0->n_seg <= 20, .series = ser, .n_series = 2 * s->n_methods};
+    return plast_plot_save_lines(b->dir, &p, err);
 }
 
 static int w_forgetting_csv(FILE *f, const void *p)
@@ -369,31 +365,28 @@ static int w_forgetting_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_forgetting_gp(FILE *f, const void *p)
+/* forgetting_V.gp over forgetting_V.csv: one bar a method. */
+static int save_forgetting_plot(const bench *b, int v, plast_err *err)
 {
-    const out_ctx *o = p;
-    const bench *b = o->b;
-    char name[64];
-    snprintf(name, sizeof name, "forgetting_%d", o->v);
-    fprintf(f, "# Forgetting per method: horizontal bars (mean over runs) with their 95%% interval,\n"
-               "# the method names on the left.\n");
-    int n = b->s->n_methods;
-    size_t longest = 0; /* the names take their room on the left; the bars keep ~500 px */
-    for (int m = 0; m < n; m++)
-        if (strlen(b->s->method[m].label) > longest) longest = strlen(b->s->method[m].label);
-    plast_gp_header(f, name, 560 + 8 * (int)longest, 140 + 36 * n);
-    fprintf(f, "set title '%s: %s, forgetting'\nset style fill solid 0.6\n"
-               "set xlabel 'forgetting (%s %s)'\nset yrange [%g:-0.6]\nunset key\n"
-               "set grid noytics\n",
-            b->s->name, b->s->variant[o->v].label,
-            b->cells[o->v][0].obj->score_name, b->cells[o->v][0].obj->higher_better ? "lost" : "gained",
-            n - 0.4);
-    fputs("set ytics (", f);
-    for (int m = 0; m < n; m++) fprintf(f, "%s'%s' %d", m ? ", " : "", b->s->method[m].label, m);
-    fprintf(f, ")\nplot '%s.csv' skip 1 using (0):1:($2 < 0 ? $2 : 0):($2 < 0 ? 0 : $2):($1 - 0.3):($1 + 0.3) "
-               "with boxxyerror lc rgb '#6baed6', \\\n"
-               "     '%s.csv' skip 1 using 2:1:3:4 with xerrorbars lc rgb '#08519c' pt 0\n", name, name);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    const plast_suite *s = b->s;
+    char name[64], data[80], title[400];
+    snprintf(name, sizeof name, "forgetting_%d", v);
+    snprintf(data, sizeof data, "%s.csv", name);
+    snprintf(title, sizeof title, "%s: %s, forgetting", s->name, s->variant[v].label);
+    const char *labels[PLAST_SUITE_MAX];
+    for (int m = 0; m < s->n_methods; m++) labels[m] = s->method[m].label;
+    const plast_objective *obj = b->cells[v][0].obj;
+    char xlabel[96];
+    snprintf(xlabel, sizeof xlabel, "forgetting (%s %s)", obj->score_name,
+             obj->higher_better ? "lost" : "gained");
+    plast_plot_hbars p = {
+        .name = name, .data = data,
+        .about = "Forgetting per method: horizontal bars (mean over runs) with their 95% interval,\n"
+                 "the method names on the left.",
+        .title = title,
+        .xlabel = xlabel,
+        .labels = labels, .n = s->n_methods};
+    return plast_plot_save_hbars(b->dir, &p, err);
 }
 
 static int w_heatmap_dat(FILE *f, const void *p)
@@ -407,22 +400,20 @@ static int w_heatmap_dat(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_heatmap_gp(FILE *f, const void *p)
+/* heatmap_V_M.gp over heatmap_V_M.dat: the mean score matrix of one method. */
+static int save_heatmap_plot(const bench *b, int v, int m, plast_err *err)
 {
-    const out_ctx *o = p;
-    const cell *c = &o->b->cells[o->v][o->m];
-    char name[64];
-    snprintf(name, sizeof name, "heatmap_%d_%d", o->v, o->m);
-    fprintf(f, "# Mean score matrix R[i][j]: score on class (function) j after learning 0..i.\n");
-    plast_gp_header(f, name, 700, 620);
-    fprintf(f, "set datafile separator whitespace\nset title '%s: %s'\n"
-               "set xlabel 'evaluated on j'\nset ylabel 'after learning i'\n"
-               "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n"
-               "set palette defined (0 '#f7fbff', 1 '#08306b')\nset cbrange [%s]\nunset grid\n"
-               "plot '%s.dat' matrix with image notitle\n",
-            o->b->s->method[o->m].label, o->b->s->variant[o->v].label, c->n_seg - 1, c->n_seg - 1,
-            c->obj->higher_better ? "0:1" : "*:*", name);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    const cell *c = &b->cells[v][m];
+    char name[64], data[80], title[400];
+    snprintf(name, sizeof name, "heatmap_%d_%d", v, m);
+    snprintf(data, sizeof data, "%s.dat", name);
+    snprintf(title, sizeof title, "%s: %s", b->s->method[m].label, b->s->variant[v].label);
+    plast_plot_heatmap p = {
+        .name = name, .data = data,
+        .about = "Mean score matrix R[i][j]: score on class (function) j after learning 0..i.",
+        .title = title, .xlabel = "evaluated on j", .ylabel = "after learning i", .n = c->n_seg,
+        .lo = 0.0, .hi = c->obj->higher_better ? 1.0 : 0.0}; /* accuracy: 0..1; else auto */
+    return plast_plot_save_heatmap(b->dir, &p, err);
 }
 
 static int write_named(const bench *b, const char *name, plast_writer w, const out_ctx *o,
@@ -462,18 +453,18 @@ int plast_bench_run(const plast_suite *s, const char *dir, int threads,
         char name[80];
         o.v = v;
         const struct { const char *fmt; plast_writer w; } files[] = {
-            {"curves_%d.csv", w_curves_csv}, {"curves_%d.gp", w_curves_gp},
-            {"forgetting_%d.csv", w_forgetting_csv}, {"forgetting_%d.gp", w_forgetting_gp}};
-        for (int i = 0; i < 4 && !rc; i++) {
+            {"curves_%d.csv", w_curves_csv}, {"forgetting_%d.csv", w_forgetting_csv}};
+        for (int i = 0; i < 2 && !rc; i++) {
             snprintf(name, sizeof name, files[i].fmt, v);
             rc = write_named(b, name, files[i].w, &o, err);
         }
+        if (!rc) rc = save_curves_plot(b, v, err);
+        if (!rc) rc = save_forgetting_plot(b, v, err);
         for (int m = 0; m < s->n_methods && !rc; m++) {
             o.m = m;
             snprintf(name, sizeof name, "heatmap_%d_%d.dat", v, m);
             rc = write_named(b, name, w_heatmap_dat, &o, err);
-            snprintf(name, sizeof name, "heatmap_%d_%d.gp", v, m);
-            if (!rc) rc = write_named(b, name, w_heatmap_gp, &o, err);
+            if (!rc) rc = save_heatmap_plot(b, v, m, err);
         }
     }
     /* Plots: rendered when gnuplot is there, otherwise the scripts stay. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "plast/linalg.h"
+#include "plast/plot.h"
 #include "plast/registry.h"
 #include "plast/run.h"
 
@@ -68,8 +69,10 @@ static int w_run(FILE *f, const void *p)
 #ifdef __VERSION__
     fprintf(f, "  \"compiler\": \"%s\",\n", __VERSION__);
 #endif
+    char blas[160];
+    plast_linalg_blas_name(blas, sizeof blas);
     fprintf(f, "  \"blas\": ");
-    plast_json_write_string(f, plast_linalg_blas_name());
+    plast_json_write_string(f, blas);
     fprintf(f, ",\n  \"threads\": %d,\n  \"ranks\": %d,\n  \"host\": ", x->a->threads < 1 ? 1 : x->a->threads,
             x->a->comm.size < 1 ? 1 : x->a->comm.size);
     plast_json_write_string(f, host);
@@ -77,12 +80,6 @@ static int w_run(FILE *f, const void *p)
             x->a->resume_dir ? "true" : "false", x->started, x->ended);
     fprintf(f, "  \"status\": \"%s\",\n  \"exit_code\": %d\n}\n", x->status, x->exit_code);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
-}
-
-static void num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fputs("null", f);
 }
 
 /* The per-generation columns of metrics.csv and metrics.jsonl, in order. */
@@ -132,7 +129,7 @@ static int w_metrics_jsonl(FILE *f, const void *p)
         fprintf(f, "{\"generation\": %ld", h[i].gen);
         for (size_t k = 0; k < N_COLUMNS; k++) {
             fprintf(f, ", \"%s\": ", columns[k].name);
-            num(f, column(&h[i], k));
+            plast_json_write_number(f, column(&h[i], k));
         }
         fputs("}\n", f);
     }
@@ -149,23 +146,26 @@ static int w_start(FILE *f, const void *p)
     return plast_campaign_write_params(((const ctx *)p)->camp, f, 0);
 }
 
-static int w_metatrain_gp(FILE *f, const void *p)
+/* metatrain.gp over metrics.csv: columns 2 best, 3 mean, 4 std, 5 validation. Its first
+ * row (generation 0) holds only the starting point's validation. */
+static int save_metatrain_plot(const ctx *x, plast_err *err)
 {
-    const ctx *x = p;
-    fprintf(f, "# Meta-training curve: candidates' meta-loss per generation (mean +- std, best)\n"
-               "# and the validation meta-loss of the mean on held-out episodes.\n");
-    plast_gp_header(f, "metatrain", 900, 540);
-    fprintf(f,
-            "set title '%s on %s: meta-training'\n"
-            "set xlabel 'generation'\nset ylabel 'meta-loss (%s)'\n"
-            "set key top right\nset logscale y\n"
-            "plot 'metrics.csv' skip 2 using 1:(($3-$4)>0?$3-$4:$3/10):($3+$4) with filledcurves lc rgb '#c6dbef' title 'mean +- std', \\\n"
-            "     'metrics.csv' skip 2 using 1:3 with lines lw 2 lc rgb '#08519c' title 'mean', \\\n"
-            "     'metrics.csv' skip 2 using 1:2 with lines lc rgb '#6baed6' title 'best', \\\n"
-            "     'metrics.csv' skip 1 using 1:5 with linespoints pt 7 lc rgb '#e6550d' title 'validation'\n",
-            x->cfg->rule->name, x->cfg->task->name,
-            x->meta_loss);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    char title[256], ylabel[96];
+    snprintf(title, sizeof title, "%s on %s: meta-training", x->cfg->rule->name, x->cfg->task->name);
+    snprintf(ylabel, sizeof ylabel, "meta-loss (%s)", x->meta_loss);
+    const plast_plot_series s[] = {
+        {PLAST_PLOT_SD_BAND, 3, 4, 0, plast_plot_colour(0), "mean +- std", 1},
+        {PLAST_PLOT_LINE, 3, 0, 0, plast_plot_colour(0), "mean", 1},
+        {PLAST_PLOT_LINE, 2, 0, 0, plast_plot_colour(12), "best", 1},
+        {PLAST_PLOT_POINTS, 5, 0, 0, plast_plot_colour(1), "validation", 0},
+    };
+    plast_plot_lines p = {
+        .name = "metatrain", .data = "metrics.csv",
+        .about = "Meta-training curve: candidates' meta-loss per generation (mean +- std, best)\n"
+                 "and the validation meta-loss of the mean on held-out episodes.",
+        .title = title, .xlabel = "generation", .ylabel = ylabel, .width = 900, .height = 540,
+        .key = PLAST_PLOT_KEY_TOP_RIGHT, .log_y = 1, .series = s, .n_series = 4};
+    return plast_plot_save_lines(x->dir, &p, err);
 }
 
 static int w_curves_csv(FILE *f, const void *p)
@@ -182,26 +182,29 @@ static int w_curves_csv(FILE *f, const void *p)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-static int w_curves_gp(FILE *f, const void *p)
+/* curves.gp over curves.csv: mean, lo, hi of the meta-trained rule (2-4), its starting
+ * point (5-7) and online SGD (8-10). */
+static int save_curves_plot(const ctx *x, plast_err *err)
 {
-    const ctx *x = p;
-    fprintf(f, "# Continual curve on the evaluation pool: score on everything seen so far, with\n"
-               "# 95%% bootstrap bands: the meta-trained rule, its starting point, online SGD.\n");
-    plast_gp_header(f, "curves", 900, 540);
-    fprintf(f,
-            "set title '%s on %s: continual curve (%d runs)'\n"
-            "set xlabel 'segments (functions or classes) seen'\n"
-            "set ylabel '%s on segments seen so far'\n"
-            "set key outside right\n"
-            "plot 'curves.csv' skip 1 using 1:3:4 with filledcurves fs transparent solid 0.25 lc rgb '#08519c' notitle, \\\n"
-            "     'curves.csv' skip 1 using 1:2 with linespoints lw 2 lc rgb '#08519c' title 'meta-trained', \\\n"
-            "     'curves.csv' skip 1 using 1:6:7 with filledcurves fs transparent solid 0.25 lc rgb '#969696' notitle, \\\n"
-            "     'curves.csv' skip 1 using 1:5 with linespoints lw 2 lc rgb '#636363' title 'starting point', \\\n"
-            "     'curves.csv' skip 1 using 1:9:10 with filledcurves fs transparent solid 0.25 lc rgb '#e6550d' notitle, \\\n"
-            "     'curves.csv' skip 1 using 1:8 with linespoints lw 2 lc rgb '#e6550d' title 'online SGD (non-local)'\n",
-            x->cfg->rule->name, x->cfg->task->name, x->fin->best.runs,
-            x->obj->score_name);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+    char title[256], ylabel[64];
+    snprintf(title, sizeof title, "%s on %s: continual curve (%d runs)", x->cfg->rule->name,
+             x->cfg->task->name, x->fin->best.runs);
+    snprintf(ylabel, sizeof ylabel, "%s on segments seen so far", x->obj->score_name);
+    const char *const names[3] = {"meta-trained", "starting point", "online SGD (non-local)"};
+    const int colour[3] = {0, 4, 1};
+    plast_plot_series s[6];
+    for (int i = 0; i < 3; i++) {
+        const char *c = plast_plot_colour(colour[i]);
+        s[2 * i] = (plast_plot_series){PLAST_PLOT_BAND, 0, 3 + 3 * i, 4 + 3 * i, c, NULL, 0};
+        s[2 * i + 1] = (plast_plot_series){PLAST_PLOT_POINTS, 2 + 3 * i, 0, 0, c, names[i], 0};
+    }
+    plast_plot_lines p = {
+        .name = "curves", .data = "curves.csv",
+        .about = "Continual curve on the evaluation pool: score on everything seen so far, with\n"
+                 "95% bootstrap bands: the meta-trained rule, its starting point, online SGD.",
+        .title = title, .xlabel = "segments (functions or classes) seen", .ylabel = ylabel,
+        .width = 900, .height = 540, .key = PLAST_PLOT_KEY_RIGHT, .series = s, .n_series = 6};
+    return plast_plot_save_lines(x->dir, &p, err);
 }
 
 static void summary_json(FILE *f, const char *name, const plast_eval_result *r, int last)
@@ -210,25 +213,23 @@ static void summary_json(FILE *f, const char *name, const plast_eval_result *r, 
     fprintf(f, "    {\"method\": ");
     plast_json_write_string(f, name);
     fprintf(f, ", \"final\": {\"mean\": ");
-    num(f, s->mean);
+    plast_json_write_number(f, s->mean);
     fputs(", \"ci95\": [", f);
-    num(f, s->lo);
+    plast_json_write_number(f, s->lo);
     fputs(", ", f);
-    num(f, s->hi);
+    plast_json_write_number(f, s->hi);
     fprintf(f, "], \"std\": ");
-    num(f, s->std);
+    plast_json_write_number(f, s->std);
     fprintf(f, ", \"n\": %d, \"diverged\": %d}, \"curve\": [", s->n, s->n_bad);
     for (int k = 0; k < r->n_seg; k++) {
         if (k) fputs(", ", f);
-        num(f, r->curve_sum[k].mean);
+        plast_json_write_number(f, r->curve_sum[k].mean);
     }
     fprintf(f, "]}%s\n", last ? "" : ",");
 }
 
 static void method_names(const ctx *x, char names[3][160])
 {
-    int n;
-    plast_campaign_history(x->camp, &n);
     snprintf(names[0], 160, "meta-trained %s", x->cfg->rule->name);
     snprintf(names[1], 160, "%s starting point", x->cfg->rule->name);
     snprintf(names[2], 160, "online SGD, lr %g tuned on the training pool (non-local)",
@@ -251,13 +252,15 @@ static int w_summary(FILE *f, const void *p)
     fprintf(f, "  \"runs\": %d,\n  \"generations\": %ld,\n  \"stop_reason\": \"%s\",\n",
             x->fin->best.runs, plast_campaign_gen(x->camp), x->stop ? x->stop : "");
     fprintf(f, "  \"best_generation\": %ld,\n  \"best_validation\": ", best_gen);
-    num(f, h[n - 1].best_valid);
+    plast_json_write_number(f, h[n - 1].best_valid);
     fprintf(f, ",\n  \"ci_method\": \"percentile bootstrap of the mean, %d resamples\",\n",
             x->cfg->run.bootstrap);
     fprintf(f, "  \"sgd_tuning\": [");
     for (int i = 0; i < x->fin->n_tune; i++) {
-        fprintf(f, "%s{\"lr\": %g, \"train_loss\": ", i ? ", " : "", (double)plast_campaign_sgd_lrs[i]);
-        num(f, x->fin->sgd_tune[i]);
+        fprintf(f, "%s{\"lr\": ", i ? ", " : "");
+        plast_json_write_number(f, plast_campaign_sgd_lrs[i]);
+        fputs(", \"train_loss\": ", f);
+        plast_json_write_number(f, x->fin->sgd_tune[i]);
         fputc('}', f);
     }
     fprintf(f, "],\n  \"methods\": [\n");
@@ -301,25 +304,25 @@ static void note(const plast_metatrain_hooks *h, const char *msg)
 }
 
 /* The resolved config's text hash: what a checkpoint belongs to. */
-static uint64_t config_hash(const plast_config *cfg)
+static int config_hash(const plast_config *cfg, uint64_t *h, plast_err *err)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
-    if (!m) return 0;
-    plast_config_write(cfg, m);
-    fclose(m);
-    uint64_t h = plast_hash64(text, len);
+    if (!m) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (config hash)");
+    int rc = plast_config_write(cfg, m);
+    if (fclose(m) && !rc) rc = PLAST_E_INTERNAL;
+    if (rc) rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (config hash)");
+    else *h = plast_hash64(text, len);
     free(text);
-    return h;
+    return rc;
 }
 
-int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *interrupt,
-                    const plast_metatrain_hooks *hooks, plast_metatrain_result *res,
-                    plast_err *err)
+/* plast_metatrain with the config storage (large: heap, the caller's) passed in. */
+static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
+                     const volatile sig_atomic_t *interrupt, const plast_metatrain_hooks *hooks,
+                     plast_metatrain_result *res, plast_err *err)
 {
-    memset(res, 0, sizeof *res);
-    static plast_config cfg; /* large; one campaign per process */
     int rc;
     int writer = a->comm.rank == 0;
     char cfg_path[4200];
@@ -330,25 +333,28 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
                                  "a resumed run keeps its config: no --set or --seed");
         if ((rc = plast_path_join(cfg_path, sizeof cfg_path, a->resume_dir, "config.json", err)))
             return rc;
-        rc = plast_config_load(&cfg, cfg_path, NULL, 0, &reg, err);
+        rc = plast_config_load(cfg, cfg_path, NULL, 0, &reg, err);
     } else {
-        rc = plast_config_load(&cfg, a->config_path, a->sets, a->n_sets, &reg, err);
-        if (!rc && a->seed >= 0) cfg.run.seed = (int)a->seed;
+        rc = plast_config_load(cfg, a->config_path, a->sets, a->n_sets, &reg, err);
+        if (!rc && a->seed >= 0) cfg->run.seed = (int)a->seed;
     }
     if (rc) return rc;
-    if (!cfg.has_campaign)
+    if (!cfg->has_campaign)
         return plast_err_set(err, PLAST_E_CONFIG, "campaign",
                              "missing: meta-train needs a \"campaign\" section (see meta/campaigns/)");
-    uint64_t hash = config_hash(&cfg);
-    plast_campaign *camp = plast_campaign_new(&cfg, a->threads, &a->comm, err);
+    uint64_t hash = 0;
+    plast_task_shape sh;
+    if ((rc = config_hash(cfg, &hash, err)) || (rc = cfg->task->shape(cfg->task_opts, &sh, err)))
+        return rc;
+    plast_campaign *camp = plast_campaign_new(cfg, a->threads, &a->comm, err);
     if (!camp) return err ? err->code : PLAST_E_INTERNAL;
 
     /* The directory: chosen and checked only now that the input is known to be good. */
+    char ckpt[4200];
     if (a->resume_dir) {
         snprintf(res->dir, sizeof res->dir, "%s", a->resume_dir);
-        char ck[4200];
-        if (!(rc = plast_path_join(ck, sizeof ck, res->dir, "checkpoint.bin", err)))
-            rc = plast_campaign_restore(camp, ck, hash, err);
+        if (!(rc = plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", err)))
+            rc = plast_campaign_restore(camp, ckpt, hash, err);
     } else if (a->out_dir) {
         snprintf(res->dir, sizeof res->dir, "%s", a->out_dir);
     } else {
@@ -360,6 +366,7 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         if (dot) *dot = '\0';
         snprintf(res->dir, sizeof res->dir, "results/%s", stem);
     }
+    if (!rc && !a->resume_dir) rc = plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", err);
     if (!rc && !a->resume_dir && writer) rc = plast_dir_prepare(res->dir, a->force, err);
     double failed = rc ? 1.0 : 0.0; /* all ranks leave together */
     if (a->comm.allsum) a->comm.allsum(&failed, 1, a->comm.ctx);
@@ -369,23 +376,16 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         plast_campaign_delete(camp);
         return rc;
     }
-    ctx x = {.a = a, .cfg = &cfg, .camp = camp, .dir = res->dir, .status = "running"};
-    plast_task_shape sh;
-    if ((rc = cfg.task->shape(cfg.task_opts, &sh, err))) {
-        plast_campaign_delete(camp);
-        return rc;
-    }
+    ctx x = {.a = a, .cfg = cfg, .camp = camp, .dir = res->dir, .status = "running"};
     x.obj = sh.objective;
-    plast_campaign_meta_loss_name((const plast_campaign_opts *)cfg.campaign_opts, sh.objective,
+    plast_campaign_meta_loss_name((const plast_campaign_opts *)cfg->campaign_opts, sh.objective,
                                   x.meta_loss, sizeof x.meta_loss);
     iso_now(x.started, sizeof x.started);
-    char ckpt[4200];
-    plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", NULL);
     if (writer) {
         if (!a->resume_dir) rc = file_in(&x, "config.json", w_config, err);
         if (!rc) rc = file_in(&x, "run.json", w_run, err);
         if (!rc) rc = file_in(&x, "start.json", w_start, err);
-        if (!rc) rc = file_in(&x, "metatrain.gp", w_metatrain_gp, err);
+        if (!rc) rc = save_metatrain_plot(&x, err);
     }
     /* Ranks agree after every step that only rank 0 does: otherwise one rank would leave
      * while the others wait in a collective. flags: [interrupted, rank 0 failed]. */
@@ -398,7 +398,7 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         rc = plast_campaign_start(camp, interrupt, err);
     }
     double last_best = INFINITY;
-    const plast_campaign_opts *co = (const plast_campaign_opts *)cfg.campaign_opts;
+    const plast_campaign_opts *co = (const plast_campaign_opts *)cfg->campaign_opts;
     while (!rc && !plast_campaign_done(camp)) {
         plast_gen_stats s;
         rc = plast_campaign_step(camp, interrupt, &s, err);
@@ -431,7 +431,9 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         x.status = "interrupted";
         x.exit_code = PLAST_INTERRUPTED;
         iso_now(x.ended, sizeof x.ended);
-        if (writer) file_in(&x, "run.json", w_run, NULL);
+        /* The interruption is what is reported (exit 75, resume): a run.json that could not
+         * be updated only keeps saying "running"; the checkpoint is what resume needs. */
+        if (writer) (void)file_in(&x, "run.json", w_run, NULL);
         snprintf(err->msg, sizeof err->msg,
                  "interrupted after generation %ld; checkpoint written: resume with --resume %.200s",
                  plast_campaign_gen(camp), res->dir);
@@ -462,7 +464,7 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         rc = file_in(&x, "summary.json", w_summary, err);
         if (!rc) rc = file_in(&x, "summary.md", w_summary_md, err);
         if (!rc) rc = file_in(&x, "curves.csv", w_curves_csv, err);
-        if (!rc) rc = file_in(&x, "curves.gp", w_curves_gp, err);
+        if (!rc) rc = save_curves_plot(&x, err);
         make_table(&x, res->table, sizeof res->table);
         const plast_summary *b = &fin.best.final_sum, *s0 = &fin.start.final_sum;
         res->beats_start = x.obj->higher_better ? b->lo > s0->hi : b->hi < s0->lo;
@@ -474,9 +476,25 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
     x.status = rc ? "failed" : "finished";
     x.exit_code = rc;
     iso_now(x.ended, sizeof x.ended);
-    if (writer) file_in(&x, "run.json", w_run, NULL);
+    if (writer) {
+        /* An earlier error stays the one reported; otherwise a failed run.json is. */
+        int wrc = file_in(&x, "run.json", w_run, rc ? NULL : err);
+        if (!rc) rc = wrc;
+    }
     if (have_fin) plast_campaign_final_free(&fin);
     plast_campaign_delete(camp);
+    return rc;
+}
+
+int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *interrupt,
+                    const plast_metatrain_hooks *hooks, plast_metatrain_result *res,
+                    plast_err *err)
+{
+    memset(res, 0, sizeof *res);
+    plast_config *cfg = malloc(sizeof *cfg);
+    if (!cfg) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory");
+    int rc = metatrain(cfg, a, interrupt, hooks, res, err);
+    free(cfg);
     return rc;
 }
 

@@ -11,8 +11,8 @@
  * as the tutorial suggests: C changes little in that time, and in high dimension the O(n^3)
  * eigendecomposition then no longer dominates the generation. The separable variant keeps only diag(C) (B = I), which
  * makes every step O(lambda n) and lets the diagonal learn (n + 2) / 3 times faster. The
- * eigensolver (Householder tridiagonalisation, implicit shifted QR) is written here in
- * double precision with no outside dependency. */
+ * eigendecomposition is LAPACK's dsyev through src/linalg.c, the one file that calls
+ * BLAS and LAPACK. */
 #define PLAST_OPTIM_INTERNAL
 #include "plast/optim.h"
 
@@ -20,6 +20,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "plast/linalg.h"
 #include "plast/rng.h"
 
 static int is_sep(const plast_optim *o)
@@ -66,8 +67,7 @@ static void cma_layout(plast_optim *o, plast_optim_bump *b, int work)
         o->wa = plast_optim_take(b, n); /* <z>_w, then y of one member */
         o->wb = plast_optim_take(b, n); /* <y>_w */
         o->wc = plast_optim_take(b, n); /* B <z>_w; then eigenvalues */
-        o->we = plast_optim_take(b, 3 * n); /* eigensolver work */
-        o->wmat = is_sep(o) ? NULL : plast_optim_take(b, nn);
+        o->we = plast_optim_take(b, PLAST_SYMEIG_WORK(n)); /* eigensolver work */
     }
 }
 
@@ -185,8 +185,9 @@ static int cma_eigen(plast_optim *o)
         return 0;
     }
     double *lam = o->wc;
-    memcpy(o->wmat, o->C, (size_t)n * n * sizeof(double));
-    if (plast_optim_symeig(n, o->wmat, lam, o->B, o->we) != 0) {
+    /* B = C, then its eigenvectors in place: row j of B is eigenvector j (ascending). */
+    memcpy(o->B, o->C, (size_t)n * n * sizeof(double));
+    if (plast_symeig_vectors_d(n, o->B, lam, o->we) != 0) {
         /* Never seen in practice; fall back to the consistent factor of diag(C). */
         memset(o->B, 0, (size_t)n * n * sizeof(double));
         for (int i = 0; i < n; i++) {
@@ -357,118 +358,3 @@ const plast_optim_method plast_optim_cmaes_method = {
     cma_default_popsize, cma_validate, cma_layout, cma_start, cma_ask,
     cma_tell,            cma_sigma,    cma_stdevs, 1,
 };
-
-/* ---- symmetric eigensolver ---------------------------------------------------------------- */
-
-/* Householder reduction A = Q T Q^T (T tridiagonal: diagonal d[n], off-diagonal e[n-1]),
- * then implicit symmetric QR steps with Wilkinson shifts on T (Golub & Van Loan, section
- * 8.3), chasing the bulge down each unreduced block and accumulating every rotation into Q,
- * until each off-diagonal entry is negligible next to its diagonal neighbours. Q is kept
- * transposed (column j of Q at qt[j*n ..]) so that reflections and rotations both touch
- * contiguous rows. */
-int plast_optim_symeig(int n, double *a, double *lambda, double *qt, double *work)
-{
-    double *d = lambda, *e = work, *v = work + n, *p = work + 2 * n;
-    size_t N = (size_t)n;
-    memset(qt, 0, N * N * sizeof(double));
-    for (int i = 0; i < n; i++) qt[(size_t)i * N + i] = 1.0;
-
-    for (int k = 0; k + 2 < n; k++) {
-        int m = n - k - 1; /* entries below the diagonal in column k */
-        double scale = 0.0;
-        for (int i = 0; i < m; i++) {
-            v[i] = a[(size_t)(k + 1 + i) * N + k];
-            scale = fmax(scale, fabs(v[i]));
-        }
-        double tail = 0.0;
-        for (int i = 1; i < m; i++) tail = fmax(tail, fabs(v[i]));
-        if (tail == 0.0) { /* already tridiagonal in this column */
-            e[k] = v[0];
-            continue;
-        }
-        double s = 0.0;
-        for (int i = 0; i < m; i++) s += (v[i] / scale) * (v[i] / scale);
-        s = scale * sqrt(s);
-        double alpha = v[0] >= 0.0 ? -s : s; /* H x = alpha e_1; sign avoids cancellation */
-        v[0] -= alpha;
-        double vv = 0.0;
-        for (int i = 0; i < m; i++) vv += v[i] * v[i];
-        double beta = 2.0 / vv;
-        /* A22 <- H A22 H with H = I - beta v v^T: p = beta A22 v, q = p - (beta/2)(v.p) v,
-         * A22 -= v q^T + q v^T (symmetric to the bit: both products appear in both orders). */
-        double *a22 = a + (size_t)(k + 1) * N + (k + 1);
-        double vp = 0.0;
-        for (int i = 0; i < m; i++) {
-            double acc = 0.0;
-            const double *row = a22 + (size_t)i * N;
-            for (int j = 0; j < m; j++) acc += row[j] * v[j];
-            p[i] = beta * acc;
-            vp += v[i] * p[i];
-        }
-        double half = 0.5 * beta * vp;
-        for (int i = 0; i < m; i++) p[i] -= half * v[i];
-        for (int i = 0; i < m; i++) {
-            double *row = a22 + (size_t)i * N;
-            for (int j = 0; j < m; j++) row[j] -= v[i] * p[j] + p[i] * v[j];
-        }
-        e[k] = alpha;
-        /* Q <- Q H: with qt rows as Q's columns, t = sum_i v_i qt[k+1+i], rows -= beta v_i t. */
-        double *t = p;
-        memset(t, 0, N * sizeof(double));
-        for (int i = 0; i < m; i++) {
-            const double *row = qt + (size_t)(k + 1 + i) * N;
-            for (int j = 0; j < n; j++) t[j] += v[i] * row[j];
-        }
-        for (int i = 0; i < m; i++) {
-            double *row = qt + (size_t)(k + 1 + i) * N;
-            double bv = beta * v[i];
-            for (int j = 0; j < n; j++) row[j] -= bv * t[j];
-        }
-    }
-    for (int i = 0; i < n; i++) d[i] = a[(size_t)i * N + i];
-    if (n >= 2) e[n - 2] = a[(size_t)(n - 1) * N + (n - 2)]; /* the last column needs no reflection */
-
-    /* Implicit QR on T, deflating from the bottom. */
-    int budget = 30 * n + 30;
-    for (int hi = n - 1; hi > 0;) {
-        int lo = hi;
-        while (lo > 0 && !(fabs(e[lo - 1]) <= DBL_EPSILON * (fabs(d[lo - 1]) + fabs(d[lo])) ||
-                           fabs(e[lo - 1]) < DBL_MIN))
-            lo--;
-        if (lo == hi) { /* e[hi-1] negligible: d[hi] is an eigenvalue */
-            if (hi > 0) e[hi - 1] = 0.0;
-            hi--;
-            continue;
-        }
-        if (lo > 0) e[lo - 1] = 0.0;
-        if (budget-- <= 0) return -1;
-        /* Wilkinson shift: the eigenvalue of the trailing 2x2 block nearer to d[hi]. */
-        double delta = 0.5 * (d[hi - 1] - d[hi]), b = e[hi - 1];
-        double r = hypot(delta, b);
-        double mu = d[hi] - b * (b / (delta + (delta >= 0.0 ? r : -r)));
-        double x = d[lo] - mu, z = e[lo];
-        for (int k = lo; k < hi; k++) {
-            /* Rotation P = [c s; -s c] in plane (k, k+1) with P [x; z] = [r; 0]; T <- P T P^T. */
-            double rr = hypot(x, z);
-            double c = rr == 0.0 ? 1.0 : x / rr, s = rr == 0.0 ? 0.0 : z / rr;
-            if (k > lo) e[k - 1] = rr; /* the bulge at (k+1, k-1) folds into e[k-1] */
-            double dk = d[k], dk1 = d[k + 1], ek = e[k];
-            d[k] = c * c * dk + 2.0 * c * s * ek + s * s * dk1;
-            d[k + 1] = s * s * dk - 2.0 * c * s * ek + c * c * dk1;
-            e[k] = c * s * (dk1 - dk) + (c * c - s * s) * ek;
-            if (k + 1 < hi) { /* the rotation pushes a new bulge to (k+2, k) */
-                z = s * e[k + 1];
-                e[k + 1] *= c;
-                x = e[k];
-            }
-            /* Q <- Q P^T: column k <- c col_k + s col_k+1, column k+1 <- -s col_k + c col_k+1. */
-            double *qk = qt + (size_t)k * N, *qk1 = qt + (size_t)(k + 1) * N;
-            for (int j = 0; j < n; j++) {
-                double u0 = qk[j], u1 = qk1[j];
-                qk[j] = c * u0 + s * u1;
-                qk1[j] = -s * u0 + c * u1;
-            }
-        }
-    }
-    return 0;
-}

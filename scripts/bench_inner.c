@@ -167,7 +167,9 @@ int main(void)
     plast_linalg_init();
     const int ref[8] = {300, 300, 300, 300, 300, 900, 300, 300};
     const int small[3] = {40, 40, 40};
-    printf("plast inner-loop benchmark, one thread (%s)\n\n", plast_linalg_blas_name());
+    char blas[160];
+    plast_linalg_blas_name(blas, sizeof blas);
+    printf("plast inner-loop benchmark, one thread (%s)\n\n", blas);
     printf("| rule | network | batch | episode (s) | steps/s | samples/s | GFLOP/s | sgemm GFLOP/s same shapes | ratio |\n");
     printf("|---|---|---|---|---|---|---|---|---|\n");
     const char *rules[2] = {"flp", "sgd"};

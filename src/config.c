@@ -430,9 +430,10 @@ int plast_config_load(plast_config *c, const char *path, const char *const *sets
 
 /* ---------- writing ---------- */
 
-static void write_float(FILE *f, float v)
+void plast_json_write_number(FILE *f, double v)
 {
-    fprintf(f, "%.9g", (double)v);
+    if (isfinite(v)) fprintf(f, "%.9g", v);
+    else fputs("null", f);
 }
 
 void plast_json_write_string(FILE *f, const char *str)
@@ -450,7 +451,7 @@ static void write_value(FILE *f, const plast_opt *o, const void *opts)
     switch (o->type) {
     case PLAST_OPT_INT: fprintf(f, "%d", *(const int *)p); break;
     case PLAST_OPT_BOOL: fputs(*(const int *)p ? "true" : "false", f); break;
-    case PLAST_OPT_FLOAT: write_float(f, *(const float *)p); break;
+    case PLAST_OPT_FLOAT: plast_json_write_number(f, *(const float *)p); break;
     case PLAST_OPT_ENUM: fprintf(f, "\"%s\"", o->choices[*(const int *)p]); break;
     case PLAST_OPT_STRING: plast_json_write_string(f, p); break;
     case PLAST_OPT_NAMES: {
@@ -530,7 +531,7 @@ int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *
             size_t m = (size_t)p->rows * p->cols;
             for (size_t i = 0; i < m; i++) {
                 if (i) fputs(i % 8 ? ", " : ",\n      ", f);
-                write_float(f, ps->data[p->offset + i]);
+                plast_json_write_number(f, ps->data[p->offset + i]);
             }
             fprintf(f, "]}");
         }
@@ -627,192 +628,96 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
     return rc;
 }
 
-/* ---------- benchmark suites ---------- */
+/* ---------- reading JSON for meta/ ---------- */
 
-static int str_into(const cJSON *v, char *dst, size_t n, const char *where, plast_err *err)
+/* A plast_json is a cJSON node seen through an opaque type: never dereferenced as one. */
+static const cJSON *node(const plast_json *j)
 {
-    if (!cJSON_IsString(v)) return plast_err_set(err, PLAST_E_CONFIG, where, "expected a string");
-    if (strlen(v->valuestring) >= n)
-        return plast_err_set(err, PLAST_E_CONFIG, where, "longer than %zu characters", n - 1);
-    snprintf(dst, n, "%s", v->valuestring);
-    return PLAST_OK;
+    return (const cJSON *)(const void *)j;
 }
 
-static int suite_entry(const cJSON *e, plast_suite_entry *x, int method, const char *path,
-                       plast_err *err)
+static const plast_json *wrap(const cJSON *j)
 {
-    char where[300];
-    memset(x, 0, sizeof *x);
-    if (!cJSON_IsObject(e)) return plast_err_set(err, PLAST_E_CONFIG, path, "expected an object");
-    const cJSON *item;
-    cJSON_ArrayForEach(item, e)
-    {
-        snprintf(where, sizeof where, "%s.%s", path, item->string);
-        if (dup_key(e, item)) return plast_err_set(err, PLAST_E_CONFIG, where, "key given twice");
-        int rc = PLAST_OK;
-        if (!strcmp(item->string, "label")) {
-            rc = str_into(item, x->label, sizeof x->label, where, err);
-        } else if (!strcmp(item->string, "set")) {
-            if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) > PLAST_SUITE_SETS)
-                return plast_err_set(err, PLAST_E_CONFIG, where, "expected a list of at most %d \"key=value\"",
-                                     PLAST_SUITE_SETS);
-            const cJSON *v;
-            cJSON_ArrayForEach(v, item)
-            {
-                char w2[320];
-                snprintf(w2, sizeof w2, "%s[%d]", where, x->n_sets);
-                if ((rc = str_into(v, x->sets[x->n_sets], sizeof x->sets[0], w2, err))) return rc;
-                if (!strchr(x->sets[x->n_sets], '='))
-                    return plast_err_set(err, PLAST_E_CONFIG, w2, "expected key=value");
-                x->n_sets++;
-            }
-        } else if (method && !strcmp(item->string, "sweep")) {
-            const cJSON *k = cJSON_GetObjectItemCaseSensitive(item, "key");
-            const cJSON *vals = cJSON_GetObjectItemCaseSensitive(item, "values");
-            const cJSON *runs = cJSON_GetObjectItemCaseSensitive(item, "runs");
-            if (!cJSON_IsObject(item) || cJSON_GetArraySize(item) != 2 + (runs != NULL))
-                return plast_err_set(err, PLAST_E_CONFIG, where,
-                                     "expected {\"key\": K, \"values\": [...], \"runs\": N}");
-            if ((rc = str_into(k, x->sweep_key, sizeof x->sweep_key, where, err))) return rc;
-            if (!cJSON_IsArray(vals) || cJSON_GetArraySize(vals) < 1 ||
-                cJSON_GetArraySize(vals) > PLAST_SUITE_VALUES)
-                return plast_err_set(err, PLAST_E_CONFIG, where, "values: 1 to %d numbers", PLAST_SUITE_VALUES);
-            const cJSON *v;
-            cJSON_ArrayForEach(v, vals)
-            {
-                if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-                    return plast_err_set(err, PLAST_E_CONFIG, where, "values must be finite numbers");
-                x->values[x->n_values++] = v->valuedouble;
-            }
-            x->sweep_runs = 5;
-            if (runs) {
-                if (!cJSON_IsNumber(runs) || runs->valuedouble != floor(runs->valuedouble) ||
-                    runs->valuedouble < 1 || runs->valuedouble > 100000)
-                    return plast_err_set(err, PLAST_E_CONFIG, where, "runs: an integer 1..100000");
-                x->sweep_runs = (int)runs->valuedouble;
-            }
-        } else if (!method && !strcmp(item->string, "reference")) {
-            if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) > PLAST_SUITE_REFS)
-                return plast_err_set(err, PLAST_E_CONFIG, where,
-                                     "expected a list of at most %d {\"label\": L, \"final\": x}",
-                                     PLAST_SUITE_REFS);
-            const cJSON *r;
-            cJSON_ArrayForEach(r, item)
-            {
-                char w2[320];
-                snprintf(w2, sizeof w2, "%s[%d]", where, x->n_refs);
-                const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "label");
-                const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "final");
-                if (!cJSON_IsObject(r) || cJSON_GetArraySize(r) != 2 || !cJSON_IsNumber(v) ||
-                    !isfinite(v->valuedouble))
-                    return plast_err_set(err, PLAST_E_CONFIG, w2,
-                                         "expected {\"label\": L, \"final\": a finite number}");
-                if ((rc = str_into(l, x->ref_label[x->n_refs], sizeof x->ref_label[0], w2, err)))
-                    return rc;
-                x->ref_final[x->n_refs++] = v->valuedouble;
-            }
-        } else {
-            return plast_err_set(err, PLAST_E_CONFIG, where, "unknown key (known here: label, set, %s)",
-                                 method ? "sweep" : "reference");
-        }
-        if (rc) return rc;
-    }
-    if (!x->label[0]) return plast_err_set(err, PLAST_E_CONFIG, path, "missing \"label\"");
-    return PLAST_OK;
+    return (const plast_json *)(const void *)j;
 }
 
-static int suite_int(const cJSON *root, const char *key, int def, int lo, int hi, int *out,
-                     plast_err *err)
+int plast_json_load(const char *path, plast_json **root, plast_err *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    *out = def;
-    if (!v) return PLAST_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi)
-        return plast_err_set(err, PLAST_E_CONFIG, key, "expected an integer in %d..%d", lo, hi);
-    *out = (int)v->valuedouble;
-    return PLAST_OK;
-}
-
-int plast_suite_load(plast_suite *s, const char *path, plast_err *err)
-{
-    memset(s, 0, sizeof *s);
+    *root = NULL;
     char *text = slurp(path, NULL, err);
     if (!text) return err ? err->code : PLAST_E_NOINPUT;
-    cJSON *root = parse_json(text, path, err);
+    cJSON *j = parse_json(text, path, err);
     free(text);
-    if (!root) return PLAST_E_CONFIG;
-    int rc = PLAST_OK;
-    static const char *const known[] = {"name", "seed", "runs", "bootstrap", "base", "variants",
-                                        "methods", "notes", NULL};
-    const cJSON *item;
-    cJSON_ArrayForEach(item, root)
-    {
-        if (rc) break;
-        if (dup_key(root, item)) rc = plast_err_set(err, PLAST_E_CONFIG, item->string, "key given twice");
-        else if (plast_choice_index(known, item->string) < 0)
-            rc = plast_err_set(err, PLAST_E_CONFIG, item->string,
-                               "unknown key (known here: name, seed, runs, bootstrap, base, variants, "
-                               "methods, notes)");
-    }
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
-    const cJSON *base = cJSON_GetObjectItemCaseSensitive(root, "base");
-    const cJSON *variants = cJSON_GetObjectItemCaseSensitive(root, "variants");
-    const cJSON *methods = cJSON_GetObjectItemCaseSensitive(root, "methods");
-    const cJSON *notes = cJSON_GetObjectItemCaseSensitive(root, "notes");
-    if (!rc && !cJSON_IsObject(root)) rc = plast_err_set(err, PLAST_E_CONFIG, path, "a suite is a JSON object");
-    if (!rc) rc = name ? str_into(name, s->name, sizeof s->name, "name", err)
-                       : plast_err_set(err, PLAST_E_CONFIG, "name", "missing");
-    if (!rc) rc = suite_int(root, "seed", 1, 0, 2147483647, &s->seed, err);
-    if (!rc) rc = suite_int(root, "runs", 10, 1, 1000000, &s->runs, err);
-    if (!rc) rc = suite_int(root, "bootstrap", 1000, 0, 1000000, &s->bootstrap, err);
-    if (!rc && !cJSON_IsObject(base))
-        rc = plast_err_set(err, PLAST_E_CONFIG, "base", "missing or not an object (a config: net, rule, task)");
-    if (!rc && !(s->base = cJSON_PrintUnformatted(base)))
-        rc = plast_err_set(err, PLAST_E_INTERNAL, "base", "out of memory");
-    if (!rc && variants &&
-        (!cJSON_IsArray(variants) || cJSON_GetArraySize(variants) > PLAST_SUITE_MAX))
-        rc = plast_err_set(err, PLAST_E_CONFIG, "variants", "a list of at most %d objects", PLAST_SUITE_MAX);
-    if (!rc && (!cJSON_IsArray(methods) || cJSON_GetArraySize(methods) < 1 ||
-                cJSON_GetArraySize(methods) > PLAST_SUITE_MAX))
-        rc = plast_err_set(err, PLAST_E_CONFIG, "methods", "a list of 1 to %d objects", PLAST_SUITE_MAX);
-    const cJSON *e;
-    if (!rc && variants) cJSON_ArrayForEach(e, variants)
-        {
-            char w[64];
-            snprintf(w, sizeof w, "variants[%d]", s->n_variants);
-            if ((rc = suite_entry(e, &s->variant[s->n_variants], 0, w, err))) break;
-            s->n_variants++;
-        }
-    if (!rc && !s->n_variants) { /* one unnamed variant: the base itself */
-        s->n_variants = 1;
-        snprintf(s->variant[0].label, sizeof s->variant[0].label, "%s", "base");
-    }
-    if (!rc) cJSON_ArrayForEach(e, methods)
-        {
-            char w[64];
-            snprintf(w, sizeof w, "methods[%d]", s->n_methods);
-            if ((rc = suite_entry(e, &s->method[s->n_methods], 1, w, err))) break;
-            s->n_methods++;
-        }
-    if (!rc && notes) {
-        if (!cJSON_IsArray(notes) || cJSON_GetArraySize(notes) > PLAST_SUITE_MAX)
-            rc = plast_err_set(err, PLAST_E_CONFIG, "notes", "a list of at most %d strings", PLAST_SUITE_MAX);
-        else cJSON_ArrayForEach(e, notes)
-            {
-                char w[64];
-                snprintf(w, sizeof w, "notes[%d]", s->n_notes);
-                if ((rc = str_into(e, s->notes[s->n_notes], sizeof s->notes[0], w, err))) break;
-                s->n_notes++;
-            }
-    }
-    cJSON_Delete(root);
-    if (rc) plast_suite_free(s);
-    return rc;
+    if (!j) return PLAST_E_CONFIG;
+    *root = (plast_json *)(void *)j;
+    return PLAST_OK;
 }
 
-void plast_suite_free(plast_suite *s)
+void plast_json_delete(plast_json *j)
 {
-    cJSON_free(s->base);
-    s->base = NULL;
+    cJSON_Delete((cJSON *)(void *)j);
+}
+
+int plast_json_is_object(const plast_json *j)
+{
+    return cJSON_IsObject(node(j));
+}
+
+int plast_json_is_array(const plast_json *j)
+{
+    return cJSON_IsArray(node(j));
+}
+
+const plast_json *plast_json_get(const plast_json *obj, const char *key)
+{
+    return wrap(cJSON_GetObjectItemCaseSensitive(node(obj), key));
+}
+
+int plast_json_size(const plast_json *j)
+{
+    return j ? cJSON_GetArraySize(node(j)) : 0;
+}
+
+const plast_json *plast_json_first(const plast_json *j)
+{
+    return j && (cJSON_IsArray(node(j)) || cJSON_IsObject(node(j))) ? wrap(node(j)->child) : NULL;
+}
+
+const plast_json *plast_json_next(const plast_json *member)
+{
+    return wrap(node(member)->next);
+}
+
+const char *plast_json_key(const plast_json *member)
+{
+    return node(member)->string;
+}
+
+int plast_json_key_repeated(const plast_json *obj, const plast_json *member)
+{
+    return dup_key(node(obj), node(member));
+}
+
+const char *plast_json_string(const plast_json *j)
+{
+    return cJSON_IsString(node(j)) ? node(j)->valuestring : NULL;
+}
+
+int plast_json_number(const plast_json *j, double *v)
+{
+    if (!cJSON_IsNumber(node(j)) || !isfinite(node(j)->valuedouble)) return 0;
+    *v = node(j)->valuedouble;
+    return 1;
+}
+
+char *plast_json_print(const plast_json *j)
+{
+    char *txt = cJSON_PrintUnformatted(node(j));
+    if (!txt) return NULL;
+    /* A copy from malloc, so that the caller frees it with free() whatever cJSON's hooks. */
+    size_t n = strlen(txt) + 1;
+    char *out = malloc(n);
+    if (out) memcpy(out, txt, n);
+    cJSON_free(txt);
+    return out;
 }

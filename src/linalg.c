@@ -10,14 +10,10 @@ void plast_linalg_init(void)
     openblas_set_num_threads(1);
 }
 
-const char *plast_linalg_blas_name(void)
+void plast_linalg_blas_name(char *buf, size_t n)
 {
-    static char name[160];
-    if (!name[0]) {
-        char *cfg = openblas_get_config();
-        snprintf(name, sizeof name, "%s", cfg ? cfg : "OpenBLAS");
-    }
-    return name;
+    char *cfg = openblas_get_config();
+    snprintf(buf, n, "%s", cfg ? cfg : "OpenBLAS");
 }
 
 /* Below this many multiply-adds a BLAS call costs more than the work (batch-1 steps on
@@ -109,6 +105,16 @@ int plast_symeig_d(int n, double *A, double *w)
     /* A symmetric row-major matrix is its own column-major transpose. */
     dsyev_("N", "U", &n, A, &n, w, work, &lwork, &info);
     free(work);
+    return info;
+}
+
+int plast_symeig_vectors_d(int n, double *A, double *w, double *work)
+{
+    /* dsyev needs at least 3n - 1 doubles; more would only buy blocked reductions, which
+     * matter far above the dimensions CMA-ES runs at. The caller owns it: no allocation. */
+    int info = 0, lwork = n > 0 ? 3 * n : 1;
+    /* Column-major output: eigenvector j is A[j*n ..], which row-major reads as row j. */
+    dsyev_("V", "U", &n, A, &n, w, work, &lwork, &info);
     return info;
 }
 

@@ -1,14 +1,12 @@
-/* run.c — run directories, atomic writes, gnuplot (see include/plast/run.h). */
+/* run.c — run directories, atomic writes, checkpoints (see include/plast/run.h). */
 #include "plast/run.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static int mkdirs(char *path)
@@ -85,37 +83,6 @@ int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_
 int plast_write_replace(const char *path, plast_writer w, const void *ctx, plast_err *err)
 {
     return write_tmp_rename(path, w, ctx, 0, err);
-}
-
-void plast_gp_header(FILE *f, const char *name, int w, int h)
-{
-    fprintf(f, "set terminal pngcairo size %d,%d noenhanced\nset output '%s.png'\n"
-               "set datafile separator ','\nset datafile missing 'nan'\nset grid\n",
-            w, h, name);
-}
-
-int plast_plot_render(const char *dir, const char *name, int *rendered, plast_err *err)
-{
-    *rendered = 0;
-    char script[512];
-    if (snprintf(script, sizeof script, "%s.gp", name) >= (int)sizeof script)
-        return plast_err_set(err, PLAST_E_USAGE, name, "name too long");
-    pid_t pid = fork();
-    if (pid < 0) return plast_err_set(err, PLAST_E_IO, dir, "cannot start gnuplot: %s", strerror(errno));
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) dup2(null, 1), dup2(null, 2);
-        if (chdir(dir)) _exit(126);
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
-        _exit(127); /* not installed */
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return PLAST_OK;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return plast_err_set(err, PLAST_E_IO, dir, "gnuplot failed on %s", script);
-    *rendered = 1;
-    return PLAST_OK;
 }
 
 /* ---------------- checkpoints ---------------- */

@@ -289,6 +289,17 @@ expect "analyze a run without best.json" 66 "best.json" "$BIN" analyze "$T/norun
 expect "analyze --probes 0" 64 "--probes" "$BIN" analyze "$T/good.json" --probes 0 --out "$OUT/an-probes"
 expect "analyze --sgd-lr x" 64 "--sgd-lr" "$BIN" analyze "$T/good.json" --sgd-lr x --out "$OUT/an-lr"
 
+# A plot gnuplot cannot draw (every run diverged: not one finite point) leaves neither a
+# PNG, whole or cut short, nor the temporary file gnuplot drew into; the eval still succeeds.
+if command -v gnuplot >/dev/null 2>&1; then
+    CASE="a failed plot leaves no PNG"
+    run "$BIN" eval "$T/good.json" --set rule.lr=1000 --out "$T/div" --quiet
+    want_rc 0
+    want_err "gnuplot failed on curve.gp"
+    want_absent "$T/div/curve.png"
+    if [ -z "$(ls "$T/div" | grep '\.tmp\.')" ]; then ok; else bad "left: $(ls "$T/div")"; fi
+fi
+
 CASE="nothing left by failures"
 want_absent "$T/cwd/results"
 if [ -z "$(ls -A "$OUT")" ]; then ok; else bad "failing runs left: $(ls -A "$OUT")"; fi

@@ -629,6 +629,66 @@ static void test_params(void)
     plast_learner_free(&B.L);
 }
 
+/* Numbers: 9 significant digits, and null for what JSON cannot hold. */
+static void test_json_numbers(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    REQUIRE(m);
+    const double v[] = {NAN, INFINITY, -INFINITY, 0.0, -2.5, 0.1f, 1e-30};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        if (i) fputc(' ', m);
+        plast_json_write_number(m, v[i]);
+    }
+    REQUIRE(fclose(m) == 0);
+    CHECK(!strcmp(text, "null null null 0 -2.5 0.100000001 1e-30"));
+    free(text);
+}
+
+/* The read-only JSON view meta/ reads suites with. */
+static void test_json_view(void)
+{
+    const char *path = tmp_path("view.json");
+    const char *doc = "{\"a\": [1, \"two\", {\"b\": 3}], \"s\": \"x\", \"a\": 4}";
+    write_text(path, doc, strlen(doc));
+    plast_json *root;
+    plast_err err;
+    REQUIRE(plast_json_load(path, &root, &err) == PLAST_OK);
+    CHECK(plast_json_is_object(root) && !plast_json_is_array(root));
+    CHECK(plast_json_size(root) == 3);
+    const plast_json *a = plast_json_get(root, "a"); /* the first of the two */
+    CHECK(plast_json_is_array(a) && plast_json_size(a) == 3);
+    const plast_json *e = plast_json_first(a);
+    double d = 0.0;
+    CHECK(plast_json_number(e, &d) && d == 1.0);
+    CHECK(!plast_json_string(e));
+    e = plast_json_next(e);
+    CHECK(plast_json_string(e) && !strcmp(plast_json_string(e), "two"));
+    CHECK(!plast_json_number(e, &d));
+    e = plast_json_next(e);
+    CHECK(plast_json_number(plast_json_get(e, "b"), &d) && d == 3.0);
+    CHECK(plast_json_next(e) == NULL);
+    char *txt = plast_json_print(e);
+    CHECK(txt && !strcmp(txt, "{\"b\":3}"));
+    free(txt);
+    /* keys, and the repeated one */
+    int repeated = 0, n = 0;
+    for (const plast_json *k = plast_json_first(root); k; k = plast_json_next(k), n++)
+        if (plast_json_key_repeated(root, k)) repeated = n;
+    CHECK(n == 3 && repeated == 2);
+    /* a missing member answers no to everything */
+    const plast_json *none = plast_json_get(root, "none");
+    CHECK(!none && !plast_json_string(none) && !plast_json_number(none, &d) && !plast_json_size(none) &&
+          !plast_json_first(none) && !plast_json_is_object(none));
+    plast_json_delete(root);
+
+    write_text(path, "{\n  \"a\": ]\n}", 12);
+    CHECK(plast_json_load(path, &root, &err) == PLAST_E_CONFIG && root == NULL);
+    CHECK(strstr(err.where, "view.json:2:") != NULL);
+    CHECK(plast_json_load(tmp_path("absent.json"), &root, &err) == PLAST_E_NOINPUT);
+}
+
 int main(void)
 {
     REQUIRE(mkdtemp(tmpdir) != NULL);
@@ -637,6 +697,8 @@ int main(void)
     test_roundtrip();
     test_params();
     test_params_layers();
+    test_json_numbers();
+    test_json_view();
     for (int i = 0; i < n_made; i++) unlink(made[i]);
     REQUIRE(rmdir(tmpdir) == 0);
     CHECK_DONE();

@@ -14,6 +14,43 @@
 #include "plast/config.h"
 #include "plast/evaluate.h"
 
+/* A suite names a base config, variants of it (e.g. class counts) and methods (rules with
+ * their settings), each as a list of "key=value" overrides applied like --set; a method
+ * may sweep one key over values on separate runs first. A variant may carry published
+ * reference figures ("reference": [{"label": L, "final": x}]), printed in its table. */
+#define PLAST_SUITE_MAX 16
+#define PLAST_SUITE_SETS 16
+#define PLAST_SUITE_VALUES 16
+#define PLAST_SUITE_REFS 6
+
+typedef struct plast_suite_entry {
+    char label[128];
+    int n_sets;
+    char sets[PLAST_SUITE_SETS][512];
+    char sweep_key[64];             /* methods: "" for no sweep */
+    int n_values;
+    double values[PLAST_SUITE_VALUES];
+    int sweep_runs;
+    int n_refs;                     /* variants: published figures printed in their table */
+    char ref_label[PLAST_SUITE_REFS][128];
+    double ref_final[PLAST_SUITE_REFS];
+} plast_suite_entry;
+
+typedef struct plast_suite {
+    char name[128];
+    int seed, runs, bootstrap;
+    char *base;                      /* the base config as JSON text (heap) */
+    int n_variants, n_methods, n_notes;
+    plast_suite_entry variant[PLAST_SUITE_MAX];
+    plast_suite_entry method[PLAST_SUITE_MAX];
+    char notes[PLAST_SUITE_MAX][512];/* printed under the table (reference figures) */
+} plast_suite;
+
+/* Reads and validates a suite file (the base config itself is validated per method);
+ * meta/suite.c. */
+int plast_suite_load(plast_suite *s, const char *path, plast_err *err);
+void plast_suite_free(plast_suite *s);
+
 typedef struct plast_bench_hooks {
     void (*note)(void *ctx, const char *msg);
     void *ctx;

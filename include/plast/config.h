@@ -88,43 +88,37 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
 
 /* A JSON string literal, escaped (quotes, backslashes, control characters). */
 void plast_json_write_string(FILE *f, const char *s);
+/* A JSON number with 9 significant digits (a float written so reads back to the same bits),
+ * or `null` when v is NaN or infinite: JSON has no such numbers, and a diverged run's mean
+ * is NaN. Every number in every JSON file plast writes goes through here. */
+void plast_json_write_number(FILE *f, double v);
 
-/* ---- benchmark suites (plast bench) ----
- * A suite names a base config, variants of it (e.g. class counts) and methods (rules with
- * their settings), each as a list of "key=value" overrides applied like --set; a method
- * may sweep one key over values on separate runs first. A variant may carry published
- * reference figures ("reference": [{"label": L, "final": x}]), printed in its table. */
-#define PLAST_SUITE_MAX 16
-#define PLAST_SUITE_SETS 16
-#define PLAST_SUITE_VALUES 16
-#define PLAST_SUITE_REFS 6
-
-typedef struct plast_suite_entry {
-    char label[128];
-    int n_sets;
-    char sets[PLAST_SUITE_SETS][512];
-    char sweep_key[64];             /* methods: "" for no sweep */
-    int n_values;
-    double values[PLAST_SUITE_VALUES];
-    int sweep_runs;
-    int n_refs;                     /* variants: published figures printed in their table */
-    char ref_label[PLAST_SUITE_REFS][128];
-    double ref_final[PLAST_SUITE_REFS];
-} plast_suite_entry;
-
-typedef struct plast_suite {
-    char name[128];
-    int seed, runs, bootstrap;
-    char *base;                      /* the base config as JSON text (heap) */
-    int n_variants, n_methods, n_notes;
-    plast_suite_entry variant[PLAST_SUITE_MAX];
-    plast_suite_entry method[PLAST_SUITE_MAX];
-    char notes[PLAST_SUITE_MAX][512];/* printed under the table (reference figures) */
-} plast_suite;
-
-/* Reads and validates a suite file (the base config itself is validated per method). */
-int plast_suite_load(plast_suite *s, const char *path, plast_err *err);
-void plast_suite_free(plast_suite *s);
+/* ---- reading JSON files for meta/ (suites) ----
+ * A read-only view of a parsed JSON file, so that outer-loop file formats can be read
+ * without a second JSON library and without cJSON.h outside this module. Every accessor
+ * takes NULL (a missing key) and then answers "no". Numbers must be finite. */
+typedef struct plast_json plast_json; /* opaque */
+/* Parses path; PLAST_E_NOINPUT when missing, PLAST_E_CONFIG with "path:line:column" when
+ * malformed. *root is freed with plast_json_delete. */
+int plast_json_load(const char *path, plast_json **root, plast_err *err);
+void plast_json_delete(plast_json *root);
+int plast_json_is_object(const plast_json *j);
+int plast_json_is_array(const plast_json *j);
+/* The member called key of an object, or NULL. */
+const plast_json *plast_json_get(const plast_json *obj, const char *key);
+/* Members of an object or array (0 for anything else); walk them with first/next. */
+int plast_json_size(const plast_json *j);
+const plast_json *plast_json_first(const plast_json *j);
+const plast_json *plast_json_next(const plast_json *member);
+/* An object member's key; whether an earlier member of obj has the same key. */
+const char *plast_json_key(const plast_json *member);
+int plast_json_key_repeated(const plast_json *obj, const plast_json *member);
+/* The string, or NULL when j is not a string. */
+const char *plast_json_string(const plast_json *j);
+/* 1 and *v when j is a finite number, else 0. */
+int plast_json_number(const plast_json *j, double *v);
+/* j as compact JSON text (heap, free()), or NULL when out of memory. */
+char *plast_json_print(const plast_json *j);
 
 /* Writes an option struct's values as one JSON object (for metadata). */
 int plast_opts_write(const plast_opt_table *t, const void *opts, FILE *f, int indent);

@@ -2,7 +2,7 @@
  *
  * Library code never prints and never exits: it returns one of the codes below
  * and, when the caller passes a record, says what went wrong and where (a config
- * key path such as "net.hidden[2]", or "file:line"). Only the program (src/main.c)
+ * key path such as "net.hidden[2]", or "file:line"). Only the program (src/cli/)
  * turns a record into a message and an exit code. The codes are the BSD sysexits
  * values, so a shell script can tell bad usage from bad data from a failed disk. */
 #ifndef PLAST_ERROR_H

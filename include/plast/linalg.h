@@ -22,8 +22,8 @@ plast_gemm_fn plast_gemm_blas;
 
 /* Pins OpenBLAS to one thread; call once before any work (the program and tests do). */
 void plast_linalg_init(void);
-/* A short description of the BLAS in use, for run metadata ("OpenBLAS 0.3.21 ..."). */
-const char *plast_linalg_blas_name(void);
+/* A short description of the BLAS in use into buf[n], for run metadata ("OpenBLAS 0.3.21 ..."). */
+void plast_linalg_blas_name(char *buf, size_t n);
 
 /* y += alpha * x, n floats. */
 void plast_axpy(int n, float alpha, const float *x, float *y);
@@ -32,6 +32,13 @@ void plast_colsum(int rows, int cols, const float *X, float *out);
 /* Eigenvalues (ascending) of the symmetric n x n matrix A (row-major, double; destroyed),
  * through LAPACK's dsyev from OpenBLAS. Returns 0, or LAPACK's non-zero info. */
 int plast_symeig_d(int n, double *A, double *w);
+/* Eigenvalues (ascending) into w[n] and eigenvectors of the symmetric n x n matrix A
+ * (row-major, double): on return row j of A is the unit eigenvector of w[j]. work holds
+ * PLAST_SYMEIG_WORK(n) doubles, so nothing is allocated (CMA-ES calls it every few
+ * generations). Same bits on every run: OpenBLAS is single-threaded (plast_linalg_init).
+ * Returns 0, or LAPACK's non-zero info (then A is garbage). */
+#define PLAST_SYMEIG_WORK(n) (3 * (size_t)(n) > 1 ? 3 * (size_t)(n) : 1)
+int plast_symeig_vectors_d(int n, double *A, double *w, double *work);
 /* Dot product in double (for checks and metrics). */
 double plast_dot_d(size_t n, const float *x, const float *y);
 

@@ -227,8 +227,8 @@ struct plast_optim {
     double *m1, *m2;            /* ES: Adam moments / SGD velocity (m1) [dim] */
     double *s;                  /* SNES: per-coordinate sigmas [dim] */
     /* Scratch (data[n_state ..), not saved): */
-    double *wz, *wa, *wb, *wc, *we; /* [dim] each */
-    double *wmat;                   /* cmaes: eigensolver copy of C [dim][dim] */
+    double *wz, *wa, *wb, *wc;      /* [dim] each */
+    double *we;                     /* cmaes: eigensolver work, PLAST_SYMEIG_WORK(dim) */
     double *wlam;                   /* [lambda_max]: shaped fitness / utilities */
     int *idx, *idx_tmp;             /* [lambda_max]: sort order and merge buffer */
     size_t n_state, n_doubles, n_ints;
@@ -244,11 +244,6 @@ void plast_optim_noise(const plast_optim *o, uint64_t key, double *z);
 /* Averages v[position] over runs of equal fitness in sorted order, so tied members get equal
  * weight whatever their index. */
 void plast_optim_tie_average(const double *f, const int *order, int n, double *v);
-/* Symmetric eigendecomposition A = V diag(lambda) V^T of a[n][n] (row-major, destroyed):
- * eigenvalues to lambda[n] (unsorted), eigenvector j to v[j*n ..]. Householder reduction to
- * tridiagonal form, then implicit QL with Wilkinson shifts. work needs 3n doubles.
- * Returns 0, or -1 when the iteration did not converge. */
-int plast_optim_symeig(int n, double *a, double *lambda, double *v, double *work);
 
 #endif /* PLAST_OPTIM_INTERNAL */
 

@@ -1,10 +1,9 @@
-/* run.h — run directories, atomic file writes and gnuplot plots.
+/* run.h — run directories, atomic file writes and checkpoints.
  *
  * Every result file is written to a temporary name in its directory, flushed, synced
  * and renamed into place, so a reader (or a crash) never sees half a file. A run
  * directory that already holds files is never reused unless the caller says force.
- * Plots are a .dat file plus a .gp script that makes NAME.png; gnuplot is run when it is
- * installed, and otherwise the two files stay for the user to render. */
+ * Plots and gnuplot are include/plast/plot.h's. */
 #ifndef PLAST_RUN_H
 #define PLAST_RUN_H
 
@@ -26,14 +25,6 @@ int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_
  * newest version. For files rewritten often and recoverable (a run's metrics are rebuilt
  * from its checkpoint). */
 int plast_write_replace(const char *path, plast_writer w, const void *ctx, plast_err *err);
-
-/* The opening lines every plast plot script shares: a PNG terminal of w x h pixels writing
- * NAME.png, comma-separated data, no enhanced text (names with underscores stay as
- * they are). */
-void plast_gp_header(FILE *f, const char *name, int w, int h);
-/* Runs `gnuplot NAME.gp` inside dir. *rendered is 1 when NAME.png was made, 0 when
- * gnuplot is not installed (not an error). A gnuplot failure is PLAST_E_IO. */
-int plast_plot_render(const char *dir, const char *name, int *rendered, plast_err *err);
 
 
 /* ---- checkpoints ----

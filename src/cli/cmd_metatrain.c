@@ -1,0 +1,153 @@
+/* cmd_metatrain.c — the commands of meta-training runs: `plast meta-train` (a new or
+ * resumed run, with progress on stderr), `plast show RUN` (its summary and learned
+ * meta-parameters) and `plast plot RUN` (redraw its figures). */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "plast/campaign.h"
+#include "plast/config.h"
+#include "plast/metatrain.h"
+#include "plast/registry.h"
+#include "plast/run.h"
+
+/* ---------------- meta-train ---------------- */
+
+typedef struct mt_progress {
+    int quiet;
+    struct timespec t0;
+} mt_progress;
+
+static void mt_generation(void *ctx, const plast_gen_stats *s, long total)
+{
+    const mt_progress *p = ctx;
+    if (p->quiet) return;
+    double per_gen = s->gen > 0 ? s->wall_s / (double)s->gen : 0.0;
+    fprintf(stderr, "gen %5ld/%ld  best %.5g  mean %.5g  sigma %.3g  %.1f evals/s", s->gen, total,
+            s->best, s->mean, s->sigma, s->evals_per_s);
+    if (isfinite(s->valid)) fprintf(stderr, "  valid %.5g (best %.5g)", s->valid, s->best_valid);
+    fprintf(stderr, "  ETA %.0f s\n", per_gen * (double)(total - s->gen));
+}
+
+static void mt_note(void *ctx, const char *msg)
+{
+    const mt_progress *p = ctx;
+    if (!p->quiet) fprintf(stderr, "meta-train: %s\n", msg);
+}
+
+int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile sig_atomic_t *interrupt)
+{
+    plast_metatrain_args a = {.seed = -1, .threads = 1, .version = PLAST_VERSION, .git = PLAST_GIT};
+    cli_set_list sets = {.n = 0};
+    int quiet = 0;
+    long threads = 1;
+    const cli_flag flags[] = {
+        {"--threads", CLI_INT, &threads, 1, 256},  {"--seed", CLI_INT, &a.seed, 0, INT_MAX},
+        {"--out", CLI_STR, &a.out_dir, 0, 0},      {"--resume", CLI_STR, &a.resume_dir, 0, 0},
+        {"--set", CLI_SET, &sets, 0, 0},           {"--force", CLI_SWITCH, &a.force, 0, 0},
+        {"--quiet", CLI_SWITCH, &quiet, 0, 0},
+    };
+    if (cli_parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &a.config_path))
+        return PLAST_E_USAGE;
+    a.threads = (int)threads;
+    a.n_sets = sets.n;
+    if (!a.config_path == !a.resume_dir)
+        return cli_usage_error("%s", "usage: plast meta-train CAMPAIGN.json | --resume DIR (see 'plast help meta-train')");
+    if (a.resume_dir && (a.out_dir || a.force))
+        return cli_usage_error("%s", "--resume continues in its own directory: no --out or --force");
+    a.sets = sets.v;
+    a.comm = *comm;
+    char cmdline[2048];
+    cli_command_line(cmdline, sizeof cmdline, argc, argv);
+    a.cmdline = cmdline;
+
+    mt_progress pr = {.quiet = quiet || comm->rank != 0};
+    plast_metatrain_hooks hooks = {mt_generation, mt_note, &pr};
+    static plast_metatrain_result res;
+    plast_err err;
+    plast_err_clear(&err);
+    int rc = plast_metatrain(&a, interrupt, &hooks, &res, &err);
+    if (comm->rank != 0) return rc;
+    if (rc) return cli_fail(&err);
+    printf("%s\nstopped: %s; the meta-trained rule %s its starting point (95%% intervals %s)\n",
+           res.table, res.stop_reason ? res.stop_reason : "?",
+           res.beats_start ? "beats" : "does NOT beat",
+           res.beats_start ? "do not overlap" : "overlap or are on the wrong side");
+    printf("run directory: %s (best.json, summary.md, metatrain.png, curves.png)\n", res.dir);
+    return 0;
+}
+
+int cli_plot(int argc, char **argv)
+{
+    if (argc != 2) return cli_usage_error("%s", "usage: plast plot RUN");
+    plast_err err;
+    int n;
+    if (plast_metatrain_plot(argv[1], &n, &err)) return cli_fail(&err);
+    if (!n) {
+        fprintf(stderr, "plast: no plot rendered in %s (gnuplot missing, or no .gp files)\n", argv[1]);
+        return PLAST_E_NOINPUT;
+    }
+    printf("%d plot(s) redrawn in %s\n", n, argv[1]);
+    return 0;
+}
+
+int cli_show(int argc, char **argv)
+{
+    if (argc != 2) return cli_usage_error("%s", "usage: plast show RUN");
+    const char *dir = argv[1];
+    char path[4200];
+    plast_err err;
+    plast_err_clear(&err);
+    static plast_config cfg;
+    plast_registry reg = plast_registry_builtin(1);
+    if (plast_path_join(path, sizeof path, dir, "config.json", &err) ||
+        plast_config_load(&cfg, path, NULL, 0, &reg, &err))
+        return cli_fail(&err);
+    plast_learner L;
+    if (plast_learner_from_config(&L, &cfg, NULL, NULL, NULL, &err)) return cli_fail(&err);
+    unsigned char mnet[PLAST_MAX_PSPECS] = {0}, mmeta[PLAST_MAX_PSPECS] = {0};
+    plast_pset *secs[2] = {&L.net.p, &L.meta};
+    const char *names[2] = {"net", "meta"};
+    unsigned char *masks[2] = {mnet, mmeta};
+    int rc = plast_path_join(path, sizeof path, dir, "best.json", &err);
+    if (!rc) rc = plast_params_read(path, cfg.rule->name, secs, names, 2, masks, NULL, &err);
+    if (rc) {
+        plast_learner_free(&L);
+        return cli_fail(&err);
+    }
+    printf("run %s: rule %s on task %s\n", dir, cfg.rule->name, cfg.task->name);
+    if (!plast_path_join(path, sizeof path, dir, "summary.md", &err)) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            char line[1024];
+            while (fgets(line, sizeof line, f)) fputs(line, stdout);
+            fclose(f);
+        } else {
+            printf("(no summary.md yet: the run has not finished)\n");
+        }
+    }
+    printf("\nlearned meta-parameters (best.json):\n");
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < secs[s]->n; k++) {
+            if (!masks[s][k]) continue;
+            const plast_pspec *p = &secs[s]->spec[k];
+            const float *v = secs[s]->data + p->offset;
+            size_t n = (size_t)p->rows * p->cols;
+            double mean = 0, lo = INFINITY, hi = -INFINITY, ss = 0;
+            for (size_t i = 0; i < n; i++) mean += v[i], lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
+            mean /= (double)n;
+            for (size_t i = 0; i < n; i++) ss += (v[i] - mean) * (v[i] - mean);
+            char label[64];
+            plast_pspec_label(p, label, sizeof label);
+            printf("  %-5s %-10s %-12s [%d x %d]  mean %.4g  std %.4g  min %.4g  max %.4g\n",
+                   names[s], label, p->group, p->rows, p->cols, mean, n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0,
+                   lo, hi);
+        }
+    char eq[2048];
+    if (plast_rule_describe(cfg.rule, cfg.rule_opts, &L.meta, eq, sizeof eq)) printf("\ndiscovered rule:\n  %s\n", eq);
+    plast_learner_free(&L);
+    return 0;
+}

@@ -10,7 +10,10 @@
  *   saved at step k, run on, restored (into the same and into another workspace) and
  *   finished gives bit-identical results to one never interrupted.
  * - Broadcasts by name: a rule that reads one the task does not emit is refused at set-up
- *   naming it; one the task emits reaches the rule's handle each step. */
+ *   naming it; one the task emits reaches the rule's handle each step.
+ * - Objectives: the final query loss of a classification episode is the mean cross-entropy
+ *   computed here from the network's outputs, and a campaign with meta_loss "loss" scores
+ *   candidates by it (differentiable) instead of 1 - accuracy. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +48,9 @@ static const char *trace_cfg =
 
 static plast_config *load(const char *json, const char *const *sets, int n)
 {
-    static plast_config cfgs[4];
+    static plast_config cfgs[6];
     static int used;
-    REQUIRE(used < 4);
+    REQUIRE(used < 6);
     plast_config *c = &cfgs[used++];
     plast_registry reg = registry();
     plast_err err;
@@ -263,6 +266,79 @@ static void broadcasts(void)
     plast_learner_free(&L);
 }
 
+/* Mean cross-entropy of the episode's final network on every query point, in double. */
+static double query_ce(plast_episode *ep, const plast_stream *st)
+{
+    const plast_task_shape *sh = &ep->shape;
+    int no = sh->n_out;
+    double sum = 0.0;
+    long n = (long)sh->n_seg * sh->n_query;
+    for (long i = 0; i < n; i++) {
+        const float *z = plast_net_forward(&ep->work, &ep->acts, st->qx + (size_t)i * sh->n_in, 1);
+        const float *t = st->qy + (size_t)i * no;
+        double m = z[0], e = 0.0;
+        for (int k = 1; k < no; k++) m = fmax(m, z[k]);
+        for (int k = 0; k < no; k++) e += exp(z[k] - m);
+        for (int k = 0; k < no; k++)
+            if (t[k] > 0.0f) sum -= t[k] * ((z[k] - m) - log(e));
+    }
+    return sum / (double)n;
+}
+
+static void objectives(void)
+{
+    const char *json =
+        "{\"seed\": 2, \"runs\": 4, \"net\": {\"hidden\": [16], \"frozen\": [0]},"
+        " \"rule\": {\"name\": \"sgd\", \"lr\": 0.05}, \"task\": {\"name\": \"gauss\", \"n_classes\": 4},"
+        " \"campaign\": {\"optimizer\": \"sep-cmaes\", \"generations\": 2, \"popsize\": 4,"
+        "   \"episodes\": 1, \"validate_every\": 1, \"validation_runs\": 2, \"owns\": [\"weights\"],"
+        "   \"meta_loss\": \"loss\"}}";
+    plast_config *cfg = load(json, NULL, 0);
+    plast_err err;
+    plast_learner L;
+    plast_task_shape sh;
+    REQUIRE(plast_learner_from_config(&L, cfg, NULL, NULL, &sh, &err) == PLAST_OK);
+    CHECK(sh.objective == &plast_objective_classification);
+    plast_rng r;
+    plast_rng_seed(&r, 5, 5);
+    plast_learner_draw(&L, &r);
+    void *state = cfg->task->create(cfg->task_opts, 1, &err);
+    plast_episode ep;
+    plast_stream st;
+    REQUIRE(state && plast_episode_init(&ep, &L, &sh, &err) == PLAST_OK);
+    REQUIRE(plast_stream_init(&st, &sh, &err) == PLAST_OK);
+    cfg->task->draw(state, &r, &st);
+    plast_episode_run(&ep, &st);
+    double ce = query_ce(&ep, &st);
+    fprintf(stderr, "classification: accuracy %.4f, query cross-entropy %.6f (engine %.6f)\n",
+            ep.out.final, ce, ep.out.final_loss);
+    CHECK(ce > 0.0 && fabs(ep.out.final_loss - ce) < 1e-4 * ce);
+    plast_stream_free(&st);
+    plast_episode_free(&ep);
+    cfg->task->destroy(state);
+    plast_learner_free(&L);
+    /* the campaign's fitness is the query cross-entropy: above 0, not a fraction of errors */
+    plast_campaign *c = plast_campaign_new(cfg, 1, NULL, &err);
+    REQUIRE(c && plast_campaign_start(c, NULL, &err) == PLAST_OK);
+    plast_gen_stats g;
+    REQUIRE(plast_campaign_step(c, NULL, &g, &err) == PLAST_OK);
+    char name[64];
+    plast_campaign_meta_loss_name((const plast_campaign_opts *)cfg->campaign_opts, sh.objective,
+                                  name, sizeof name);
+    CHECK(!strcmp(name, "query cross-entropy"));
+    CHECK(isfinite(g.mean) && g.mean > 0.0);
+    /* the same campaign scored by 1 - accuracy validates its start differently */
+    const char *score[1] = {"campaign.meta_loss=\"score\""};
+    plast_campaign *c1 = plast_campaign_new(load(json, score, 1), 1, NULL, &err);
+    REQUIRE(c1 && plast_campaign_start(c1, NULL, &err) == PLAST_OK);
+    int n0, n1;
+    double v0 = plast_campaign_history(c, &n0)[0].valid, v1 = plast_campaign_history(c1, &n1)[0].valid;
+    fprintf(stderr, "validation of the start: cross-entropy %.4f, 1 - accuracy %.4f\n", v0, v1);
+    CHECK(v1 >= 0.0 && v1 <= 1.0 && v0 != v1);
+    plast_campaign_delete(c1);
+    plast_campaign_delete(c);
+}
+
 int main(void)
 {
     plast_linalg_init();
@@ -273,5 +349,6 @@ int main(void)
         save_restore(reg.rules[i], "{\"name\": \"gauss\", \"n_classes\": 4, \"n_train\": 8}");
     }
     broadcasts();
+    objectives();
     CHECK_DONE();
 }

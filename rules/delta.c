@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "plast/linalg.h"
+#include "plast/layer.h"
 #include "plast/rule.h"
 
 typedef struct delta_opts {
@@ -82,10 +82,8 @@ static void apply(const plast_local *x, const float *delta)
 {
     const delta_opts *o = x->opts;
     float k = *((const delta_handles *)x->h)->lr / (float)x->batch;
-    plast_gemm(1, 0, x->n_out, x->n_in, x->batch, k, delta, x->n_out, x->pre, x->n_in, 1.0f, x->W,
-               x->n_in);
-    if (o->biases)
-        for (int bb = 0; bb < x->batch; bb++) plast_axpy(x->n_out, k, delta + (size_t)bb * x->n_out, x->b);
+    plast_kind_outer(&x->kind, delta, x->pre, x->batch, 0, x->kind.rows, k, 1.0f, x->W, x->work);
+    if (o->biases) plast_kind_rowaxpy(&x->kind, delta, x->batch, k, x->b);
 }
 
 static void chain_update(const plast_local *x)

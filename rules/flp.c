@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "plast/linalg.h"
+#include "plast/layer.h"
 #include "plast/rule.h"
 
 typedef enum { FLP_OJA, FLP_HEBB } flp_form;
@@ -61,9 +61,9 @@ static int flp_declare(const void *opts, const plast_net *net, plast_pset *state
     for (int l = 0; l < net->n_layers && !rc; l++) {
         const plast_layer *ly = &net->layer[l];
         if (!ly->plastic) continue;
-        int rows = 1, cols = 1;
-        if (o->granularity == FLP_SYNAPSE) rows = ly->n_out, cols = ly->n_in;
-        if (o->granularity == FLP_NEURON) rows = ly->n_out;
+        int rows = 1, cols = 1; /* a synapse is a weight: a conv kernel's is shared by positions */
+        if (o->granularity == FLP_SYNAPSE) rows = ly->kind.rows, cols = ly->kind.cols;
+        if (o->granularity == FLP_NEURON) rows = ly->kind.rows;
         if (o->granularity != FLP_GLOBAL)
             rc = plast_pset_add(meta, "P", "plasticity", l, rows, cols, PLAST_INIT_CONSTANT,
                                 o->p_init, 0, -INFINITY, INFINITY, err);
@@ -102,9 +102,9 @@ static int flp_bind(const void *opts, const plast_binder *b, void *hv, plast_err
 static size_t flp_scratch(const void *opts, const plast_layer *ly, int batch_max)
 {
     const flp_opts *o = opts;
-    size_t n = (size_t)batch_max * ly->n_out + ly->n_out; /* h~ and sum_b h~^2 */
+    size_t n = (size_t)batch_max * ly->n_out + ly->kind.rows; /* h~ and sum_b h~^2 per row */
     if (o->granularity == FLP_SYNAPSE || o->granularity == FLP_NEURON)
-        n += (size_t)FLP_ROWS * ly->n_in; /* a block of G */
+        n += (size_t)FLP_ROWS * ly->kind.cols; /* a block of G */
     return n;
 }
 
@@ -114,9 +114,10 @@ static void flp_update(const plast_local *x)
     const flp_handles *h = x->h;
     const float *P = h->P;
     float beta = *h->beta;
-    int nb = x->batch, no = x->n_out, ni = x->n_in;
-    size_t n = (size_t)nb * no;
-    float *ht = x->scratch, *d = ht + n, *G = d + no;
+    const plast_kind *k = &x->kind;
+    int nb = x->batch, rows = k->rows, ni = k->cols;
+    size_t n = (size_t)nb * x->n_out;
+    float *ht = x->scratch, *d = ht + n, *G = d + rows;
 
     /* h~ [batch][n_out] */
     if (x->is_output && x->teacher) {
@@ -131,29 +132,28 @@ static void flp_update(const plast_local *x)
     }
     float scale = (x->teacher && !x->is_output) ? o->hidden_scale : 1.0f;
 
-    /* d[i] = sum_b h~[b][i]^2 (Oja's decay), zero for the Hebbian form */
-    for (int i = 0; i < no; i++) d[i] = 0.0f;
-    if (o->form == FLP_OJA)
-        for (int bb = 0; bb < nb; bb++)
-            for (int i = 0; i < no; i++) d[i] += ht[(size_t)bb * no + i] * ht[(size_t)bb * no + i];
+    /* d[i] = sum_b h~[b][i]^2 (Oja's decay; on a conv layer also summed over the positions
+     * of channel i), zero for the Hebbian form */
+    if (o->form == FLP_OJA) plast_kind_rowdot(k, ht, ht, nb, d);
+    else for (int i = 0; i < rows; i++) d[i] = 0.0f;
 
     if (o->granularity == FLP_LAYER || o->granularity == FLP_GLOBAL) {
         /* One coefficient p: W <- (1 - p d_i) W_i + p h~^T pre, done in place by gemm. */
         float p = scale * P[0];
         if (o->form == FLP_OJA)
-            for (int i = 0; i < no; i++) {
-                float k = 1.0f - p * d[i];
+            for (int i = 0; i < rows; i++) {
+                float f = 1.0f - p * d[i];
                 float *w = x->W + (size_t)i * ni;
-                for (int j = 0; j < ni; j++) w[j] *= k;
+                for (int j = 0; j < ni; j++) w[j] *= f;
             }
-        plast_gemm(1, 0, no, ni, nb, p, ht, no, x->pre, ni, 1.0f, x->W, ni);
+        plast_kind_outer(k, ht, x->pre, nb, 0, rows, p, 1.0f, x->W, x->work);
         return;
     }
     /* G = h~^T pre, then W += P (.) (G - d_i W), a block of rows at a time so that G stays
      * in cache (the block's gemm is still large enough for BLAS). */
-    for (int r0 = 0; r0 < no; r0 += FLP_ROWS) {
-        int nr = no - r0 < FLP_ROWS ? no - r0 : FLP_ROWS;
-        plast_gemm(1, 0, nr, ni, nb, 1.0f, ht + r0, no, x->pre, ni, 0.0f, G, ni);
+    for (int r0 = 0; r0 < rows; r0 += FLP_ROWS) {
+        int nr = rows - r0 < FLP_ROWS ? rows - r0 : FLP_ROWS;
+        plast_kind_outer(k, ht, x->pre, nb, r0, nr, 1.0f, 0.0f, G, x->work);
         for (int i = r0; i < r0 + nr; i++) {
             float *restrict w = x->W + (size_t)i * ni;
             const float *restrict g = G + (size_t)(i - r0) * ni;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "plast/linalg.h"
+#include "plast/layer.h"
 #include "plast/rule.h"
 
 typedef struct hebb_opts {
@@ -51,8 +51,8 @@ static int hebb_declare(const void *opts, const plast_net *net, plast_pset *stat
     for (int l = 0; l < net->n_layers && !rc; l++) {
         const plast_layer *ly = &net->layer[l];
         if (!ly->plastic) continue;
-        int rows = o->granularity == HEBB_SYNAPSE ? ly->n_out : 1;
-        int cols = o->granularity == HEBB_SYNAPSE ? ly->n_in : 1;
+        int rows = o->granularity == HEBB_SYNAPSE ? ly->kind.rows : 1;
+        int cols = o->granularity == HEBB_SYNAPSE ? ly->kind.cols : 1;
         const float init[4] = {o->a_init, o->b_init, o->c_init, o->d_init};
         rc = plast_pset_add(meta, "eta", "eta", l, 1, 1, PLAST_INIT_CONSTANT, o->eta_init, 0,
                             -INFINITY, INFINITY, err);
@@ -88,17 +88,20 @@ static int hebb_bind(const void *opts, const plast_binder *b, void *hv, plast_er
 
 static size_t hebb_scratch(const void *opts, const plast_layer *ly, int batch_max)
 {
-    /* post term [batch][n_out], sum of pre [n_in], sum of post [n_out], G [n_out][n_in] */
+    /* post term [batch][n_out], sums of pre [cols] and of post [rows], G [rows][cols] */
     (void)opts;
-    return (size_t)batch_max * ly->n_out + ly->n_in + ly->n_out + (size_t)ly->n_out * ly->n_in;
+    const plast_kind *k = &ly->kind;
+    return (size_t)batch_max * ly->n_out + k->cols + k->rows + (size_t)k->rows * k->cols;
 }
 
 static void hebb_update(const plast_local *x)
 {
     const hebb_opts *o = x->opts;
-    int nb = x->batch, no = x->n_out, ni = x->n_in;
-    size_t n = (size_t)nb * no;
+    const plast_kind *k = &x->kind;
+    int nb = x->batch, no = k->rows, ni = k->cols;
+    size_t n = (size_t)nb * x->n_out;
     float *post = x->scratch, *spre = post + n, *spost = spre + ni, *G = spost + no;
+    float count = (float)nb * (float)k->positions; /* terms summed: batch and positions */
     const hebb_handles *h = x->h;
     float eta = *h->eta;
     const float *A = h->coef[0], *B = h->coef[1], *C = h->coef[2], *D = h->coef[3];
@@ -109,13 +112,13 @@ static void hebb_update(const plast_local *x)
         for (size_t i = 0; i < n; i++) post[i] = x->fb[i] > 0.0f ? x->fb[i] : 0.0f;
     else
         memcpy(post, x->post, n * sizeof *post);
-    plast_colsum(nb, ni, x->pre, spre);
-    plast_colsum(nb, no, post, spost);
+    plast_kind_patchdot(k, x->pre, NULL, nb, spre, x->work);
+    plast_kind_rowdot(k, post, NULL, nb, spost);
 
     if (o->granularity == HEBB_LAYER) {
         /* W += eta*A post^T pre (gemm, in place), then the rank-one and constant terms */
-        plast_gemm(1, 0, no, ni, nb, eta * A[0], post, no, x->pre, ni, 1.0f, x->W, ni);
-        float d = eta * D[0] * (float)nb;
+        plast_kind_outer(k, post, x->pre, nb, 0, no, eta * A[0], 1.0f, x->W, x->work);
+        float d = eta * D[0] * count;
         for (int i = 0; i < no; i++) {
             float *w = x->W + (size_t)i * ni;
             float ci = eta * C[0] * spost[i] + d;
@@ -123,13 +126,13 @@ static void hebb_update(const plast_local *x)
         }
         return;
     }
-    plast_gemm(1, 0, no, ni, nb, 1.0f, post, no, x->pre, ni, 0.0f, G, ni);
+    plast_kind_outer(k, post, x->pre, nb, 0, no, 1.0f, 0.0f, G, x->work);
     for (int i = 0; i < no; i++) {
         size_t r = (size_t)i * ni;
         float *w = x->W + r;
         for (int j = 0; j < ni; j++)
             w[j] += eta * (A[r + j] * G[r + j] + B[r + j] * spre[j] + C[r + j] * spost[i] +
-                           D[r + j] * (float)nb);
+                           D[r + j] * count);
     }
 }
 

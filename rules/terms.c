@@ -28,7 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "plast/linalg.h"
+#include "plast/layer.h"
 #include "plast/rule.h"
 
 typedef struct terms_opts {
@@ -109,8 +109,10 @@ static int terms_bind(const void *opts, const plast_binder *b, void *hv, plast_e
 static size_t terms_scratch(const void *opts, const plast_layer *ly, int batch_max)
 {
     (void)opts;
-    /* a left factor [batch][n_out] (signal(): the f'(a) row), rho [n_out], gamma [n_in] */
-    return (size_t)batch_max * ly->n_out + ly->n_out + ly->n_in;
+    /* a left factor [batch][n_out] (signal(): the f'(a) row), rho [rows], gamma [cols], the
+     * pre-side map [batch][n_in] */
+    return (size_t)batch_max * ly->n_out + ly->kind.rows + ly->kind.cols +
+           (size_t)batch_max * ly->n_in;
 }
 
 /* delta [batch][n_out] = fb (.) f'(a), exactly as rules/delta.c computes it for fa. */
@@ -124,12 +126,12 @@ static void terms_signal(const plast_local *x)
     }
 }
 
-/* W [n_out][n_in] += eta (a u + c v)^T q with u, v [batch][n_out], q [batch][n_in]: one gemm,
- * on u or v itself when the other coefficient is zero, else on the combination in P. */
+/* W += eta (a u + c v)^T q with u, v [batch][n_out], q [batch][n_in] (the layer's outer
+ * kernel): on u or v itself when the other coefficient is zero, else on the combination in P. */
 static void cross(const plast_local *x, float eta, float a, const float *u, float c,
                   const float *v, const float *q, float *P)
 {
-    int nb = x->batch, no = x->n_out, ni = x->n_in;
+    int nb = x->batch, no = x->n_out;
     const float *left = P;
     float alpha = eta;
     if (a == 0.0f && c == 0.0f) return;
@@ -140,48 +142,48 @@ static void cross(const plast_local *x, float eta, float a, const float *u, floa
     } else {
         for (size_t k = 0; k < (size_t)nb * no; k++) P[k] = a * u[k] + c * v[k];
     }
-    plast_gemm(1, 0, no, ni, nb, alpha, left, no, q, ni, 1.0f, x->W, ni);
+    plast_kind_outer(&x->kind, left, q, nb, 0, x->kind.rows, alpha, 1.0f, x->W, x->work);
 }
 
 static void terms_update(const plast_local *x)
 {
     const terms_opts *o = x->opts;
-    int nb = x->batch, no = x->n_out, ni = x->n_in;
+    const plast_kind *k = &x->kind;
+    int nb = x->batch, no = x->n_out, ni = x->n_in, rows = k->rows, cols = k->cols;
     const float *e = x->delta, *eps = x->pre_delta, *X = x->pre, *Y = x->post;
-    float *P = x->scratch, *rho = P + (size_t)nb * no, *gam = rho + no;
+    float *P = x->scratch, *rho = P + (size_t)nb * no, *gam = rho + rows, *R = gam + cols;
     float eta = o->eta, th[PLAST_TERMS_N];
     const terms_handles *h = x->h;
-    for (int k = 0; k < PLAST_TERMS_N; k++) th[k] = *h->theta[k];
+    for (int t = 0; t < PLAST_TERMS_N; t++) th[t] = *h->theta[t];
 
     /* The w-scaled terms first, from the old W: rho_i = sum_b (t y^2 + t e^2 + t y e),
-     * with Oja's decay in the y^2 coefficient; gamma_j likewise over the pre side. */
+     * with Oja's decay in the y^2 coefficient; gamma_j likewise over the pre side. The
+     * per-unit products are maps (P post side, R pre side) summed by the layer's kernels:
+     * over the batch, and on a conv layer over the positions a weight serves. */
     float ayy = th[Y2W] - th[OJA], aee = th[E2W], aye = th[YEW];
     float axx = th[X2W], app = eps ? th[EPS2W] : 0.0f, axp = eps ? th[XEPSW] : 0.0f;
     int post_w = ayy != 0.0f || aee != 0.0f || aye != 0.0f;
     int pre_w = axx != 0.0f || app != 0.0f || axp != 0.0f;
     if (post_w || pre_w) {
-        for (int i = 0; i < no; i++) rho[i] = 0.0f;
-        for (int j = 0; j < ni; j++) gam[j] = 0.0f;
-        for (int bb = 0; bb < nb && post_w; bb++) {
-            const float *y = Y + (size_t)bb * no, *d = e + (size_t)bb * no;
-            for (int i = 0; i < no; i++) rho[i] += (ayy * y[i] + aye * d[i]) * y[i] + aee * d[i] * d[i];
+        for (int i = 0; i < rows; i++) rho[i] = 0.0f;
+        for (int j = 0; j < cols; j++) gam[j] = 0.0f;
+        if (post_w) {
+            for (size_t i = 0; i < (size_t)nb * no; i++)
+                P[i] = (ayy * Y[i] + aye * e[i]) * Y[i] + aee * e[i] * e[i];
+            plast_kind_rowdot(k, P, NULL, nb, rho);
         }
-        for (int bb = 0; bb < nb && pre_w; bb++) {
-            const float *xx = X + (size_t)bb * ni;
-            if (eps) {
-                const float *p = eps + (size_t)bb * ni;
-                for (int j = 0; j < ni; j++)
-                    gam[j] += (axx * xx[j] + axp * p[j]) * xx[j] + app * p[j] * p[j];
-            } else {
-                for (int j = 0; j < ni; j++) gam[j] += axx * xx[j] * xx[j];
-            }
+        if (pre_w) {
+            for (size_t j = 0; j < (size_t)nb * ni; j++)
+                R[j] = eps ? (axx * X[j] + axp * eps[j]) * X[j] + app * eps[j] * eps[j]
+                           : axx * X[j] * X[j];
+            plast_kind_patchdot(k, R, NULL, nb, gam, x->work);
         }
-        for (int i = 0; i < no; i++) rho[i] *= eta;
-        for (int j = 0; j < ni; j++) gam[j] *= eta;
-        for (int i = 0; i < no; i++) {
-            float *restrict w = x->W + (size_t)i * ni;
+        for (int i = 0; i < rows; i++) rho[i] *= eta;
+        for (int j = 0; j < cols; j++) gam[j] *= eta;
+        for (int i = 0; i < rows; i++) {
+            float *restrict w = x->W + (size_t)i * cols;
             float r = rho[i];
-            for (int j = 0; j < ni; j++) w[j] += (r + gam[j]) * w[j];
+            for (int j = 0; j < cols; j++) w[j] += (r + gam[j]) * w[j];
         }
     }
     /* The cross products: two gemms with combined left factors. */

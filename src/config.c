@@ -125,6 +125,9 @@ static int read_int(const cJSON *v, const plast_opt *o, const char *path, int *o
     return PLAST_OK;
 }
 
+static int fill(const plast_opt_table *t, const cJSON *obj, void *dst, const char *path,
+                const char *skip, plast_err *err);
+
 static int read_opt(const plast_opt *o, const cJSON *v, void *dst, const char *path,
                     plast_err *err)
 {
@@ -192,6 +195,26 @@ static int read_opt(const plast_opt *o, const cJSON *v, void *dst, const char *p
             if (plast_names_has(x, name))
                 return plast_err_set(err, PLAST_E_CONFIG, sub, "'%s' is listed twice", name);
             memcpy(x->v[x->n++], name, len + 1);
+        }
+        return PLAST_OK;
+    }
+    case PLAST_OPT_OBJS: {
+        plast_objs *x = (plast_objs *)p;
+        if (!cJSON_IsArray(v))
+            return plast_err_set(err, PLAST_E_CONFIG, path, "expected a list of objects");
+        if (cJSON_GetArraySize(v) > PLAST_OPT_MAXOBJS)
+            return plast_err_set(err, PLAST_E_CONFIG, path, "at most %d entries",
+                                 PLAST_OPT_MAXOBJS);
+        memset(x, 0, sizeof *x);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v)
+        {
+            char sub[300];
+            snprintf(sub, sizeof sub, "%s[%d]", path, x->n);
+            if (!cJSON_IsObject(e)) return plast_err_set(err, PLAST_E_CONFIG, sub, "expected an object");
+            int rc = fill(o->sub, e, x->v[x->n], sub, NULL, err);
+            if (rc) return rc;
+            x->n++;
         }
         return PLAST_OK;
     }
@@ -353,9 +376,17 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_regi
         int rc = v ? read_opt(o, v, &c->run, o->key, err) : PLAST_OK;
         if (rc) return rc;
     }
-    int rc = fill(&plast_net_opts_table, cJSON_GetObjectItemCaseSensitive(root, "net"), &c->net,
-                  "net", NULL, err);
+    const cJSON *net = cJSON_GetObjectItemCaseSensitive(root, "net");
+    int rc = fill(&plast_net_opts_table, net, &c->net, "net", NULL, err);
     if (rc) return rc;
+    /* net.layers, when given, is the network; net.hidden is then written as [] */
+    if (c->net.layers.n) {
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(net, "hidden");
+        if (h && cJSON_GetArraySize(h) > 0)
+            return plast_err_set(err, PLAST_E_CONFIG, "net.layers",
+                                 "give either net.hidden (a dense stack) or net.layers, not both");
+        c->net.hidden.n = 0;
+    }
     c->campaign_table = campaign;
     if (campaign) {
         const cJSON *cv = cJSON_GetObjectItemCaseSensitive(root, "campaign");
@@ -458,6 +489,20 @@ static void write_value(FILE *f, const plast_opt *o, const void *opts)
         const plast_names *x = (const plast_names *)p;
         fputc('[', f);
         for (int k = 0; k < x->n; k++) fprintf(f, "%s\"%s\"", k ? ", " : "", x->v[k]);
+        fputc(']', f);
+        break;
+    }
+    case PLAST_OPT_OBJS: {
+        const plast_objs *x = (const plast_objs *)p;
+        fputc('[', f);
+        for (int k = 0; k < x->n; k++) { /* one object a line's worth: {"key": value, ...} */
+            fputs(k ? ", {" : "{", f);
+            for (int i = 0; i < o->sub->n; i++) {
+                fprintf(f, "%s\"%s\": ", i ? ", " : "", o->sub->opt[i].key);
+                write_value(f, &o->sub->opt[i], x->v[k]);
+            }
+            fputc('}', f);
+        }
         fputc(']', f);
         break;
     }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plast/layer.h"
 #include "plast/linalg.h"
 
 /* The rule reads only broadcasts the engine or the task emits. */
@@ -85,7 +86,7 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
     size_t total = ep->n_out_floats + 2 * (size_t)bm * net->n_out + n_seg;
     size_t scr[PLAST_MAX_LAYERS];
     for (int l = 0; l < n_layers; l++) {
-        scr[l] = rule->scratch_floats(L->rule_opts, &net->layer[l], nb);
+        scr[l] = net->layer[l].kind.rows ? rule->scratch_floats(L->rule_opts, &net->layer[l], nb) : 0;
         total += 2 * (size_t)nb * net->layer[l].n_out + scr[l];
     }
     ep->buf = calloc(total, sizeof(float));
@@ -120,6 +121,7 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
         x->is_output = l == n_layers - 1;
         x->n_in = ly->n_in;
         x->n_out = ly->n_out;
+        x->kind = ly->kind;
         x->act = ly->act;
         x->teacher = teacher;
         x->W = ly->W;
@@ -127,8 +129,9 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
         x->h = h;
         x->opts = L->rule_opts;
         x->scratch = ep->scratch[l];
+        x->work = ep->acts.work;
         x->delta = ep->delta[l];
-        if (rule->bind) {
+        if (rule->bind && ly->kind.rows) {
             plast_binder b = {l, x->is_output, ly, &L->meta, &ep->work.p, ep->n_bcast, ep->bcast_name, ep->bcast};
             if ((rc = rule->bind(L->rule_opts, &b, h, err))) {
                 plast_episode_free(ep);
@@ -202,9 +205,22 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
         case PLAST_PATH_NONE: break;
         case PLAST_PATH_DIRECT:
             if (!ly->n_fb) continue; /* a frozen layer: no feedback, no signal, no update */
-            /* fb [batch][n] = s [batch][n_out] B^T + c */
-            plast_gemm(0, 1, nb, n, no, 1.0f, ep->s, no, ly->B, no, 0.0f, ep->fb[l], n);
-            for (int b = 0; b < nb; b++) plast_axpy(n, 1.0f, ly->c, ep->fb[l] + (size_t)b * n);
+            if (ly->fb_rows == n) {
+                /* fb [batch][n] = s [batch][n_out] B^T + c */
+                plast_gemm(0, 1, nb, n, no, 1.0f, ep->s, no, ly->B, no, 0.0f, ep->fb[l], n);
+                for (int b = 0; b < nb; b++) plast_axpy(n, 1.0f, ly->c, ep->fb[l] + (size_t)b * n);
+            } else {
+                /* per channel: fb[b][ch][p] = (s B^T + c)[b][ch] at every position p */
+                int C = ly->fb_rows, P = n / C;
+                float *t = ep->delta[l]; /* unused by direct rules: [batch][C] here */
+                plast_gemm(0, 1, nb, C, no, 1.0f, ep->s, no, ly->B, no, 0.0f, t, C);
+                for (int b = 0; b < nb; b++)
+                    for (int ch = 0; ch < C; ch++) {
+                        float v = t[(size_t)b * C + ch] + ly->c[ch];
+                        float *f = ep->fb[l] + (size_t)b * n + (size_t)ch * P;
+                        for (int p = 0; p < P; p++) f[p] = v;
+                    }
+            }
             lc->fb = ep->fb[l];
             break;
         case PLAST_PATH_CHAIN:
@@ -214,21 +230,34 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
                 break;
             }
             {
-                int n_up = net->layer[l + 1].n_out;
-                if (rule->path == PLAST_PATH_CHAIN) {
+                const plast_layer *up = &net->layer[l + 1];
+                int n_up = up->n_out;
+                if (!up->kind.rows) {
+                    /* through a pool or flatten layer: its own routing, no weights */
+                    plast_kind_backward(&up->kind, NULL, ep->acts.h[l], ep->delta[l + 1], nb,
+                                        ep->fb[l], ep->acts.work, plast_gemm);
+                } else if (rule->path == PLAST_PATH_CHAIN && up->kind.type == PLAST_LAYER_DENSE) {
                     /* fb [batch][n] = delta_{l+1} [batch][n_up] B^T (B is [n][n_up]) + c */
                     plast_gemm(0, 1, nb, n, n_up, 1.0f, ep->delta[l + 1], n_up, ly->B, n_up,
                                0.0f, ep->fb[l], n);
+                } else {
+                    /* the input VJP of layer l+1 with its kernel: the untied B_l (chain), or
+                     * non-local, its forward weights W_{l+1} */
+                    const float *K = rule->path == PLAST_PATH_CHAIN ? ly->B : up->W;
+                    plast_kind_backward(&up->kind, K, ep->acts.h[l], ep->delta[l + 1], nb,
+                                        ep->fb[l], ep->acts.work, plast_gemm);
+                }
+                if (rule->path == PLAST_PATH_CHAIN && ly->n_c)
                     for (int b = 0; b < nb; b++)
                         plast_axpy(n, 1.0f, ly->c, ep->fb[l] + (size_t)b * n);
-                } else {
-                    /* non-local: fb = delta_{l+1} [batch][n_up] W_{l+1} [n_up][n] */
-                    plast_gemm(0, 0, nb, n, n_up, 1.0f, ep->delta[l + 1], n_up,
-                               net->layer[l + 1].W, n, 0.0f, ep->fb[l], n);
-                }
                 lc->fb = ep->fb[l];
             }
             break;
+        }
+        if (!ly->kind.rows) {
+            /* a pool or flatten layer passes its feedback on as its delta (no activation) */
+            if (lc->fb) memcpy(ep->delta[l], lc->fb, (size_t)nb * n * sizeof(float));
+            continue;
         }
         if (rule->signal) rule->signal(lc);
     }

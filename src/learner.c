@@ -33,7 +33,8 @@ int plast_learner_from_config(plast_learner *L, const plast_config *cfg, const p
     plast_net_spec spec;
     memset(L, 0, sizeof *L);
     int rc = cfg->task->shape(cfg->task_opts, &sh, err);
-    if (!rc) rc = plast_net_spec_make(&cfg->net, sh.n_in, sh.n_out, &spec, err);
+    if (!rc) rc = plast_net_spec_make(&cfg->net, sh.n_in, sh.in_c, sh.in_h, sh.in_w, sh.n_out,
+                                      &spec, err);
     if (!rc)
         rc = plast_learner_init(L, &spec, rule ? rule : cfg->rule,
                                 rule ? rule_opts : (const void *)cfg->rule_opts, sh.objective, err);

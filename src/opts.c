@@ -19,6 +19,7 @@ void plast_opts_defaults(const plast_opt_table *t, void *dst)
         case PLAST_OPT_STRING:
             snprintf(p, PLAST_OPT_STRLEN, "%s", o->def_str ? o->def_str : "");
             break;
+        case PLAST_OPT_OBJS: break; /* empty (zeroed above) */
         case PLAST_OPT_NAMES: {
             plast_names *v = (plast_names *)p;
             const char *s = o->def_str ? o->def_str : "";

@@ -70,6 +70,7 @@ static int img_shape(const void *opts, plast_task_shape *sh, plast_err *err)
     memset(sh, 0, sizeof *sh);
     sh->objective = &plast_objective_classification;
     sh->n_in = 28 * 28; /* checked against the data when it is loaded */
+    sh->in_c = 1, sh->in_h = 28, sh->in_w = 28;
     sh->n_out = o->n_classes;
     sh->batch = o->batch;
     sh->max_steps = o->n_classes * (o->n_train / o->batch);

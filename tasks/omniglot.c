@@ -217,6 +217,7 @@ static int episode_shape(const void *opts, plast_task_shape *sh, plast_err *err)
     memset(sh, 0, sizeof *sh);
     sh->objective = &plast_objective_classification;
     sh->n_in = o->size * o->size;
+    sh->in_c = 1, sh->in_h = o->size, sh->in_w = o->size;
     sh->n_out = o->n_way;
     sh->batch = 1;
     sh->max_steps = o->n_way * o->k_shot;
@@ -232,6 +233,7 @@ static int split_shape(const void *opts, plast_task_shape *sh, plast_err *err)
     memset(sh, 0, sizeof *sh);
     sh->objective = &plast_objective_classification;
     sh->n_in = o->size * o->size;
+    sh->in_c = 1, sh->in_h = o->size, sh->in_w = o->size;
     sh->n_out = o->n_classes;
     sh->batch = 1;
     sh->max_steps = o->n_classes * 15;

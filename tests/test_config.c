@@ -411,7 +411,7 @@ static void make_learner(learner_box *box)
     plast_net_spec sp;
     plast_err err;
     plast_err_clear(&err);
-    REQUIRE(plast_net_spec_make(&no, 2, 1, &sp, &err) == PLAST_OK);
+    REQUIRE(plast_net_spec_make(&no, 2, 0, 0, 0, 1, &sp, &err) == PLAST_OK);
     REQUIRE(plast_learner_init(&box->L, &sp, flp, box->opts, &plast_objective_regression, &err) == PLAST_OK);
 }
 
@@ -450,7 +450,7 @@ static void test_params_layers(void)
     plast_net_spec s5, s9;
     plast_learner a, b;
     plast_err err;
-    REQUIRE(plast_net_spec_make(&no, 3, 5, &s5, &err) == 0 && plast_net_spec_make(&no, 3, 9, &s9, &err) == 0);
+    REQUIRE(plast_net_spec_make(&no, 3, 0, 0, 0, 5, &s5, &err) == 0 && plast_net_spec_make(&no, 3, 0, 0, 0, 9, &s9, &err) == 0);
     REQUIRE(plast_learner_init(&a, &s5, sgd, opts, &plast_objective_classification, &err) == 0 && plast_learner_init(&b, &s9, sgd, opts, &plast_objective_classification, &err) == 0);
     plast_rng r;
     plast_rng_seed(&r, 5, 5);

@@ -34,31 +34,63 @@ typedef enum {
 } plast_act;
 extern const char *const plast_act_names[]; /* NULL-terminated, in enum order */
 
-typedef enum { PLAST_LAYER_DENSE } plast_layer_type;
+/* Layer kinds (see include/plast/layer.h for their kernels). */
+typedef enum { PLAST_LAYER_DENSE, PLAST_LAYER_CONV, PLAST_LAYER_POOL, PLAST_LAYER_FLATTEN } plast_layer_type;
+extern const char *const plast_layer_names[]; /* "dense", "conv", "pool", "flatten" */
+typedef enum { PLAST_POOL_MAX, PLAST_POOL_AVG } plast_pool_op;
+extern const char *const plast_pool_names[];  /* "max", "avg" */
 typedef enum { PLAST_FB_NONE, PLAST_FB_DIRECT, PLAST_FB_CHAIN } plast_fb_mode;
 extern const char *const plast_fb_names[];
+
+/* A layer's kind and geometry. Activations are [batch][c][h][w] flattened ([batch][n] for
+ * vectors: c = n, h = w = 1). The weights are W [rows][cols]: dense n_out x n_in, conv
+ * out_c x (in_c k k) (one row per output channel, shared by its out_h out_w positions);
+ * pool and flatten have none (rows = cols = 0). */
+typedef struct plast_kind {
+    plast_layer_type type;
+    int in_c, in_h, in_w;
+    int out_c, out_h, out_w;
+    int k, stride, pad;   /* conv, pool */
+    int op;               /* pool: plast_pool_op */
+    int rows, cols;       /* W [rows][cols] */
+    int positions;        /* output positions sharing a weight row: conv out_h out_w, else 1 */
+} plast_kind;
+
+/* One layer of a spec: the kind and its settings (zero: dense). */
+typedef struct plast_layer_spec {
+    plast_layer_type type;
+    int k, stride, pad; /* conv, pool */
+    int op;             /* pool */
+} plast_layer_spec;
 
 /* What a network is made of; filled from the config's "net" section. */
 typedef struct plast_net_spec {
     int n_in;                         /* input width (set by the task) */
+    int in_c, in_h, in_w;             /* its image shape (0: a vector of n_in) */
     int n_layers;                     /* hidden layers + the output layer */
-    int width[PLAST_MAX_LAYERS];      /* the last one is the output width (set by the task) */
+    int width[PLAST_MAX_LAYERS];      /* dense: units; conv: channels (the last: the output) */
     plast_act act[PLAST_MAX_LAYERS];
     int plastic[PLAST_MAX_LAYERS];    /* 0 = frozen inside the inner loop */
+    plast_layer_spec kind[PLAST_MAX_LAYERS];
     plast_fb_mode fb_mode;            /* chosen by the rule */
+    int fb_per_channel;               /* direct feedback to a conv layer: B [channels][n_out] */
     plast_init w_init, b_init, fb_init, fbb_init, out_fb_init;
     float w_gain, b_value, fb_scale, fbb_value, out_fb_value;
 } plast_net_spec;
 
 typedef struct plast_layer {
-    plast_layer_type type;
+    plast_kind kind;
     plast_act act;
-    int n_in, n_out, n_fb; /* n_fb = 0 when the layer has no feedback matrix */
+    int n_in, n_out;
+    int n_fb;    /* columns of B; 0 when the layer has no feedback matrix */
+    int fb_rows; /* rows of B: n_out, or channels (per-channel direct feedback), or the kernel
+                  * rows of the conv layer above (chain feedback through a conv layer) */
+    int n_c;     /* length of c */
     int plastic;
-    float *W; /* [n_out][n_in] */
-    float *b; /* [n_out] */
-    float *B; /* [n_out][n_fb] or NULL */
-    float *c; /* [n_out] or NULL */
+    float *W; /* [kind.rows][kind.cols] or NULL (pool, flatten) */
+    float *b; /* [kind.rows] or NULL */
+    float *B; /* [fb_rows][n_fb] or NULL */
+    float *c; /* [n_c] or NULL */
 } plast_layer;
 
 typedef struct plast_net {
@@ -90,8 +122,12 @@ typedef struct plast_acts {
     float *a[PLAST_MAX_LAYERS];
     float *h[PLAST_MAX_LAYERS];
     const float *x; /* the last input, [batch][n_in] */
+    float *work;    /* plast_net_work_floats(net): the layer kernels' work space */
     float *buf;
 } plast_acts;
+
+/* Floats of work space the layer kernels need for this network (im2col buffers). */
+size_t plast_net_work_floats(const plast_net *net);
 
 int plast_acts_init(plast_acts *acts, const plast_net *net, int batch_max, plast_err *err);
 void plast_acts_free(plast_acts *acts);
@@ -113,15 +149,38 @@ void plast_act_deriv(plast_act f, int n, const float *a, const float *h, float *
  * are frozen, and the initialisers. The output width comes from the task. */
 typedef struct plast_net_opts {
     plast_ints hidden;
+    plast_objs layers;  /* plast_layer_opts entries; when given, instead of hidden */
     int act, output_act;
     plast_ints frozen;
     int w_init, b_init, fb_init, fbb_init, out_fb_init;
     float w_gain, b_value, fb_scale, fbb_value, out_fb_value;
+    int fb_per_channel;
 } plast_net_opts;
 extern const plast_opt_table plast_net_opts_table;
 
-/* Spec for a task with n_in inputs and n_out outputs; checks frozen indices. */
-int plast_net_spec_make(const plast_net_opts *o, int n_in, int n_out, plast_net_spec *spec,
-                        plast_err *err);
+/* One entry of "net.layers": {"type": "conv", "channels": 32, "kernel": 3, "stride": 1,
+ * "pad": 1}, {"type": "pool", "op": "max", "kernel": 2}, {"type": "dense", "width": 128},
+ * {"type": "flatten"}; each may carry "act" and "frozen". */
+typedef struct plast_layer_opts {
+    int type;
+    int width, channels;
+    int kernel, stride, pad;  /* 0: the kind's default (conv 3, 1; pool 2, = kernel) */
+    int op;
+    int truncate;             /* pool: allow windows that do not tile the input */
+    int act;                  /* 0: net.act; else plast_act + 1 */
+    int frozen;
+} plast_layer_opts;
+extern const plast_opt_table plast_layer_opts_table;
+
+/* Spec for a task with n_in inputs of image shape c x h x w (c = n_in, h = w = 1 for a
+ * vector) and n_out outputs; checks the layers' shapes and the frozen indices, naming the
+ * key ("net.layers[2].kernel") of what does not fit. */
+int plast_net_spec_make(const plast_net_opts *o, int n_in, int in_c, int in_h, int in_w,
+                        int n_out, plast_net_spec *spec, plast_err *err);
+
+/* The kind of layer l of spec from the previous layer's output geometry; where names the
+ * config key for messages. */
+int plast_kind_make(const plast_net_spec *spec, int l, int in_c, int in_h, int in_w,
+                    plast_kind *kind, const char *where, plast_err *err);
 
 #endif

@@ -17,9 +17,11 @@ typedef enum {
     PLAST_OPT_ENUM,   /* int index into choices (NULL-terminated) */
     PLAST_OPT_STRING, /* char[PLAST_OPT_STRLEN] */
     PLAST_OPT_INTS,   /* plast_ints: a list of ints, each within lo..hi */
-    PLAST_OPT_NAMES   /* plast_names: a list of distinct identifiers ([a-z0-9_], shorter than
+    PLAST_OPT_NAMES,  /* plast_names: a list of distinct identifiers ([a-z0-9_], shorter than
                        * PLAST_NAME_LEN) that the module checks itself (e.g. tensor groups
                        * declared by rules); default from def_str as "a,b" */
+    PLAST_OPT_OBJS    /* plast_objs: a list of objects, each read through the table `sub`
+                       * into PLAST_OPT_OBJBYTES bytes; default: empty */
 } plast_opt_type;
 
 #define PLAST_OPT_STRLEN 256
@@ -37,6 +39,15 @@ typedef struct plast_names {
     char v[PLAST_OPT_MAXNAMES][PLAST_NAME_LEN];
 } plast_names;
 
+#define PLAST_OPT_MAXOBJS 32
+#define PLAST_OPT_OBJBYTES 64
+typedef struct plast_objs {
+    int n;
+    _Alignas(16) unsigned char v[PLAST_OPT_MAXOBJS][PLAST_OPT_OBJBYTES];
+} plast_objs;
+
+struct plast_opt_table;
+
 typedef struct plast_opt {
     const char *key;
     plast_opt_type type;
@@ -46,6 +57,7 @@ typedef struct plast_opt {
     const char *const *choices;  /* ENUM names, NULL-terminated */
     const char *def_str;         /* STRING default; INTS default as "1,2,3" */
     const char *help;            /* one line for `plast list` */
+    const struct plast_opt_table *sub; /* OBJS: the table of each object */
 } plast_opt;
 
 /* A table with its length and the size of the struct it fills. */

@@ -54,6 +54,8 @@ extern const char *const plast_bcast_engine[PLAST_BCAST_ENGINE]; /* "error", "re
 typedef struct plast_local {
     int layer, is_output;
     int batch, n_in, n_out;
+    plast_kind kind;         /* dense or conv: the shapes of W [kind.rows][kind.cols] and the
+                              * update kernels of include/plast/layer.h the rule works with */
     plast_act act;
     int teacher;             /* s at the output is the objective's teacher target, not an error */
     const float *pre;        /* [batch][n_in]  h_{l-1} */
@@ -61,11 +63,12 @@ typedef struct plast_local {
     const float *preact;     /* [batch][n_out] a_l */
     const float *fb;         /* [batch][n_out] the layer's feedback signal (see plast_path) */
     const float *s;          /* [batch][n_out] output layer only: the broadcast signal; NULL elsewhere */
-    float *W;                /* [n_out][n_in] the layer's own weights, updated in place */
-    float *b;                /* [n_out] */
+    float *W;                /* [kind.rows][kind.cols] the layer's own weights, updated in place */
+    float *b;                /* [kind.rows] */
     const void *h;           /* the rule's handles for this layer, filled by bind() */
     const void *opts;        /* the rule's options struct */
     float *scratch;          /* scratch_floats(...) floats, contents undefined on entry */
+    float *work;             /* the layer kernels' work space (im2col), contents undefined */
     float *delta;            /* [batch][n_out] CHAIN/TRANSPOSE: signal() writes what travels down */
     const float *pre_delta;  /* [batch][n_in] the pre-synaptic neurons' own delta (what signal()
                               * wrote for the layer below), during update() only; NULL when the
@@ -104,7 +107,8 @@ typedef struct plast_rule {
      * (or -1, shared), an initialiser and a group of the rule's choosing. */
     int (*declare)(const void *opts, const plast_net *net, plast_pset *state, plast_pset *meta,
                    plast_err *err);
-    /* Checks the options against the network and the objective (e.g. an activation). */
+    /* Checks the options against the network and the objective (e.g. an activation, or a
+     * layer kind the rule has no meaning on: refused naming the layer). */
     int (*check)(const void *opts, const plast_net *net, const plast_objective *obj,
                  plast_err *err);
     /* Bytes of the handles struct bind() fills per layer (0: no bind). */

@@ -21,6 +21,7 @@
 typedef struct plast_task_shape {
     const plast_objective *objective; /* what the episode is scored on */
     int n_in, n_out;
+    int in_c, in_h, in_w; /* the input's image shape, in_c in_h in_w = n_in (0: a vector) */
     int batch;          /* training minibatch size */
     int max_steps;      /* capacity: most training steps an episode can have */
     int n_seg;          /* segments (functions or classes) per episode */

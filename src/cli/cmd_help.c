@@ -147,6 +147,11 @@ static void print_table(const plast_opt_table *t)
         case PLAST_OPT_STRING: printf("string, default \"%s\"", o->def_str ? o->def_str : ""); break;
         case PLAST_OPT_INTS: printf("list of ints, default [%s]", o->def_str ? o->def_str : ""); break;
         case PLAST_OPT_NAMES: printf("list of names, default [%s]", o->def_str ? o->def_str : ""); break;
+        case PLAST_OPT_OBJS:
+            printf("list of objects with keys");
+            for (int k = 0; k < o->sub->n; k++) printf("%s %s", k ? "," : "", o->sub->opt[k].key);
+            printf("; default []");
+            break;
         case PLAST_OPT_ENUM:
             printf("one of");
             for (int k = 0; o->choices[k]; k++) printf("%s %s", k ? "," : "", o->choices[k]);
@@ -203,7 +208,7 @@ int cli_list(int argc, char **argv)
         plast_learner L;
         /* An example network: regression with every layer plastic, or, for a rule that
          * refuses that, classification on a frozen stack. */
-        int rc = plast_net_spec_make(&no, 11, 1, &sp, &err);
+        int rc = plast_net_spec_make(&no, 11, 0, 0, 0, 1, &sp, &err);
         if (!rc && plast_learner_init(&L, &sp, r, opts, &plast_objective_regression, &err)) {
             for (int l = 0; l < sp.n_layers - 1; l++) sp.plastic[l] = 0;
             sp.width[sp.n_layers - 1] = 5;

@@ -4,7 +4,9 @@
  * exactly `separation` apart; a sample is its mean plus isotropic noise of std `noise`.
  * With two classes the best possible accuracy is Phi(separation / (2 noise)). An episode
  * presents the pool's classes in a random order, with labels permuted per episode when
- * `permute` is set; n_train samples per class for learning, n_query held out. */
+ * `permute` is set; n_train samples per class for learning, n_query held out. With `side`
+ * set, the dim = side^2 inputs are presented as a 1 x side x side image (for convolutional
+ * networks). */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@ typedef struct gauss_opts {
     float separation, noise;
     int n_train, n_query, batch;
     int order, permute;
+    int side;
 } gauss_opts;
 
 static const char *const pools[] = {"train", "eval", NULL};
@@ -46,6 +49,8 @@ static const plast_opt gauss_table[] = {
      "continual: class after class; iid: the same minibatches shuffled"},
     {"permute", PLAST_OPT_BOOL, offsetof(gauss_opts, permute), 1, 0, 1, NULL, NULL,
      "permute the output labels in every episode"},
+    {"side", PLAST_OPT_INT, offsetof(gauss_opts, side), 0, 0, 1000, NULL, NULL,
+     "present the inputs as a 1 x side x side image (side^2 = dim; 0: a vector)"},
 };
 
 typedef struct gauss_state {
@@ -62,9 +67,14 @@ static int gauss_shape(const void *opts, plast_task_shape *sh, plast_err *err)
     if (o->n_train % o->batch)
         return plast_err_set(err, PLAST_E_CONFIG, "task.n_train",
                              "n_train (%d) must be a multiple of batch (%d)", o->n_train, o->batch);
+    if (o->side && o->side * o->side != o->dim)
+        return plast_err_set(err, PLAST_E_CONFIG, "task.side",
+                             "side %d: side^2 = %d is not dim (%d)", o->side, o->side * o->side,
+                             o->dim);
     memset(sh, 0, sizeof *sh);
     sh->objective = &plast_objective_classification;
     sh->n_in = o->dim;
+    if (o->side) sh->in_c = 1, sh->in_h = o->side, sh->in_w = o->side;
     sh->n_out = o->n_classes;
     sh->batch = o->batch;
     sh->max_steps = o->n_classes * (o->n_train / o->batch);

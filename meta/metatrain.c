@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ typedef struct ctx {
     const plast_campaign_final *fin;
     const char *stop;
     int classification;
+    char prev_status[32], prev_start[32]; /* of the session a resume continues */
 } ctx;
 
 static void iso_now(char *buf, size_t n)
@@ -71,8 +73,15 @@ static int w_run(FILE *f, const void *p)
     fprintf(f, ",\n  \"threads\": %d,\n  \"ranks\": %d,\n  \"host\": ", x->a->threads < 1 ? 1 : x->a->threads,
             x->a->comm.size < 1 ? 1 : x->a->comm.size);
     plast_json_write_string(f, host);
-    fprintf(f, ",\n  \"resumed\": %s,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n",
-            x->a->resume_dir ? "true" : "false", x->started, x->ended);
+    fprintf(f, ",\n  \"resumed\": %s,\n", x->a->resume_dir ? "true" : "false");
+    if (x->prev_status[0]) {
+        fprintf(f, "  \"previous_session\": {\"status\": ");
+        plast_json_write_string(f, x->prev_status);
+        fprintf(f, ", \"start\": ");
+        plast_json_write_string(f, x->prev_start);
+        fprintf(f, "},\n");
+    }
+    fprintf(f, "  \"start\": \"%s\",\n  \"end\": \"%s\",\n", x->started, x->ended);
     fprintf(f, "  \"status\": \"%s\",\n  \"exit_code\": %d\n}\n", x->status, x->exit_code);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
@@ -298,6 +307,40 @@ static void note(const plast_metatrain_hooks *h, const char *msg)
     if (h && h->note) h->note(h->ctx, msg);
 }
 
+/* The value of "key": "..." in a run.json this file wrote (one key per line, no escapes in
+ * these values), or "" when it is not there. Enough to carry the previous session's status
+ * and start into the resumed run's record without a JSON parser here. */
+static void run_json_field(const char *text, const char *key, char *out, size_t n)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    out[0] = '\0';
+    const char *p = strstr(text, pat);
+    if (!p) return;
+    p += strlen(pat);
+    size_t k = 0;
+    while (p[k] && p[k] != '"' && p[k] != '\n' && k + 1 < n) k++;
+    memcpy(out, p, k);
+    out[k] = '\0';
+}
+
+/* What the session a resume continues ended as. "running" in its run.json means it never
+ * reached its own end (killed, or the machine stopped): recorded as "killed". */
+static void previous_session(ctx *x)
+{
+    char path[4200], text[8192];
+    if (plast_path_join(path, sizeof path, x->dir, "run.json", NULL)) return;
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    size_t got = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[got] = '\0';
+    run_json_field(text, "status", x->prev_status, sizeof x->prev_status);
+    run_json_field(text, "start", x->prev_start, sizeof x->prev_start);
+    if (!strcmp(x->prev_status, "running"))
+        snprintf(x->prev_status, sizeof x->prev_status, "killed");
+}
+
 /* The resolved config's text hash: what a checkpoint belongs to. */
 static uint64_t config_hash(const plast_config *cfg)
 {
@@ -342,11 +385,21 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
     if (!camp) return err ? err->code : PLAST_E_INTERNAL;
 
     /* The directory: chosen and checked only now that the input is known to be good. */
+    int fresh = !a->resume_dir; /* generation 0 still to be validated */
     if (a->resume_dir) {
         snprintf(res->dir, sizeof res->dir, "%s", a->resume_dir);
-        char ck[4200];
-        if (!(rc = plast_path_join(ck, sizeof ck, res->dir, "checkpoint.bin", err)))
-            rc = plast_campaign_restore(camp, ck, hash, err);
+        char ck[4200], mc[4200];
+        if (!(rc = plast_path_join(ck, sizeof ck, res->dir, "checkpoint.bin", err)) &&
+            !(rc = plast_path_join(mc, sizeof mc, res->dir, "metrics.csv", err))) {
+            /* A run stopped before its generation-0 checkpoint (killed while validating the
+             * starting point) has a config and nothing else: it starts again from generation
+             * 0, which gives the same numbers. A missing checkpoint after generations were
+             * recorded (metrics.csv) is an error. */
+            if (access(ck, F_OK) && errno == ENOENT && access(mc, F_OK))
+                fresh = 1;
+            else
+                rc = plast_campaign_restore(camp, ck, hash, err);
+        }
     } else if (a->out_dir) {
         snprintf(res->dir, sizeof res->dir, "%s", a->out_dir);
     } else {
@@ -375,6 +428,12 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
     iso_now(x.started, sizeof x.started);
     char ckpt[4200];
     plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", NULL);
+    if (writer && a->resume_dir) {
+        previous_session(&x);
+        int n_stale = 0;
+        rc = plast_dir_clean_tmp(res->dir, &n_stale, err);
+        if (!rc && n_stale) note(hooks, "removed temporary files a stopped session left behind");
+    }
     if (writer) {
         if (!a->resume_dir) rc = file_in(&x, "config.json", w_config, err);
         if (!rc) rc = file_in(&x, "run.json", w_run, err);
@@ -387,9 +446,16 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
     if (a->comm.allsum) a->comm.allsum(flags, 2, a->comm.ctx);
     if (!rc && flags[1] != 0.0)
         rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not set up the run directory");
-    if (!rc && !a->resume_dir) {
+    if (!rc && fresh) {
         note(hooks, "validating the starting point");
         rc = plast_campaign_start(camp, interrupt, err);
+        /* From here on the directory always holds a checkpoint to resume from. */
+        int wrc = !rc && writer ? plast_campaign_save(camp, ckpt, hash, err) : PLAST_OK;
+        flags[1] = wrc ? 1.0 : 0.0;
+        if (!rc && a->comm.allsum) a->comm.allsum(flags, 2, a->comm.ctx);
+        if (wrc) rc = wrc;
+        else if (!rc && flags[1] != 0.0)
+            rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not write the run directory");
     }
     double last_best = INFINITY;
     const plast_campaign_opts *co = (const plast_campaign_opts *)cfg.campaign_opts;
@@ -417,18 +483,31 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
             rc = plast_err_set(err, PLAST_INTERRUPTED, "", "interrupted");
     }
     if (rc == PLAST_INTERRUPTED) {
-        /* The state of the last completed generation, so that --resume continues exactly. */
-        if (writer && plast_campaign_gen(camp) > 0) {
-            int rc2 = plast_campaign_save(camp, ckpt, hash, err);
-            if (rc2) rc = rc2;
+        /* The state of the last completed generation, so that --resume continues exactly.
+         * Before generation 0 was validated there is nothing to save: a resume starts over. */
+        int n_done;
+        plast_campaign_history(camp, &n_done);
+        if (writer && n_done > 0) {
+            plast_err werr;
+            if (plast_campaign_save(camp, ckpt, hash, &werr)) {
+                plast_campaign_delete(camp);
+                *err = werr;
+                return werr.code;
+            }
         }
         x.status = "interrupted";
         x.exit_code = PLAST_INTERRUPTED;
         iso_now(x.ended, sizeof x.ended);
         if (writer) file_in(&x, "run.json", w_run, NULL);
-        snprintf(err->msg, sizeof err->msg,
-                 "interrupted after generation %ld; checkpoint written: resume with --resume %.200s",
-                 plast_campaign_gen(camp), res->dir);
+        if (n_done > 0)
+            snprintf(err->msg, sizeof err->msg,
+                     "interrupted after generation %ld; checkpoint written: resume with --resume %.200s",
+                     plast_campaign_gen(camp), res->dir);
+        else
+            snprintf(err->msg, sizeof err->msg,
+                     "interrupted while validating the starting point (no generation to save); "
+                     "--resume %.200s starts it again from generation 0",
+                     res->dir);
         err->where[0] = '\0';
         plast_campaign_delete(camp);
         return PLAST_INTERRUPTED;

@@ -846,6 +846,9 @@ static int cmd_show(int argc, char **argv)
 int main(int argc, char **argv)
 {
     plast_linalg_init();
+    /* Past a file-size limit a write must fail with EFBIG (exit 74 naming the file, the
+     * temporary file removed) rather than the default SIGXFSZ killing the process. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         fputs(help_main, stderr);
         return PLAST_E_USAGE;

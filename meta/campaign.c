@@ -765,7 +765,10 @@ int plast_campaign_restore(plast_campaign *c, const char *path, uint64_t config_
                n_meta != c->base.meta.n_floats * sizeof(float)) {
         rc = plast_err_set(err, PLAST_E_DATA, path, "checkpoint does not match this campaign's shapes");
     } else if (!(o = plast_optim_state_load(ost, n_opt, err))) {
-        rc = err ? err->code : PLAST_E_DATA;
+        /* The record names the file; the optimizer's own reason follows. */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+        rc = plast_err_set(err, PLAST_E_DATA, path, "checkpoint optimizer: %.400s", msg);
     } else if (plast_optim_dim(o) != (int)c->dim) {
         rc = plast_err_set(err, PLAST_E_DATA, path, "checkpoint optimizer has another dimension");
     } else {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <errno.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plast/linalg.h"
@@ -355,6 +356,41 @@ static uint64_t config_hash(const plast_config *cfg)
     return h;
 }
 
+/* A new run directory holds its config.json from the moment it exists under its name, so
+ * that --resume always finds what it needs: it is made as DIR.tmp.PID, given config.json and
+ * renamed. A directory that already exists (empty, or with force) is not ours to rename:
+ * config.json goes straight in. */
+static int make_run_dir(const char *dir, int force, const plast_config *cfg, plast_err *err)
+{
+    ctx x = {.cfg = cfg};
+    char name[4096], stage[4200], path[4300];
+    struct stat st;
+    if (stat(dir, &st) == 0 || errno != ENOENT) {
+        x.dir = dir;
+        int rc = plast_dir_prepare(dir, force, err);
+        return rc ? rc : file_in(&x, "config.json", w_config, err);
+    }
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') len--; /* "out/" is staged as "out.tmp.PID" */
+    if (len >= sizeof name) return plast_err_set(err, PLAST_E_USAGE, dir, "path too long");
+    memcpy(name, dir, len);
+    name[len] = '\0';
+    snprintf(stage, sizeof stage, "%s.tmp.%ld", name, (long)getpid());
+    plast_err serr;
+    int rc = plast_dir_prepare(stage, 0, &serr);
+    if (rc) return plast_err_set(err, rc, dir, "%s", serr.msg);
+    x.dir = stage;
+    rc = file_in(&x, "config.json", w_config, err);
+    if (!rc && rename(stage, name))
+        rc = plast_err_set(err, PLAST_E_IO, dir, "cannot create: %s", strerror(errno));
+    if (rc) {
+        plast_path_join(path, sizeof path, stage, "config.json", NULL);
+        remove(path);
+        rmdir(stage);
+    }
+    return rc;
+}
+
 int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *interrupt,
                     const plast_metatrain_hooks *hooks, plast_metatrain_result *res,
                     plast_err *err)
@@ -411,7 +447,7 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         if (dot) *dot = '\0';
         snprintf(res->dir, sizeof res->dir, "results/%s", stem);
     }
-    if (!rc && !a->resume_dir && writer) rc = plast_dir_prepare(res->dir, a->force, err);
+    if (!rc && !a->resume_dir && writer) rc = make_run_dir(res->dir, a->force, &cfg, err);
     double failed = rc ? 1.0 : 0.0; /* all ranks leave together */
     if (a->comm.allsum) a->comm.allsum(&failed, 1, a->comm.ctx);
     if (!rc && failed != 0.0)
@@ -435,8 +471,7 @@ int plast_metatrain(const plast_metatrain_args *a, const volatile sig_atomic_t *
         if (!rc && n_stale) note(hooks, "removed temporary files a stopped session left behind");
     }
     if (writer) {
-        if (!a->resume_dir) rc = file_in(&x, "config.json", w_config, err);
-        if (!rc) rc = file_in(&x, "run.json", w_run, err);
+        rc = file_in(&x, "run.json", w_run, err);
         if (!rc) rc = file_in(&x, "start.json", w_start, err);
         if (!rc) rc = file_in(&x, "metatrain.gp", w_metatrain_gp, err);
     }

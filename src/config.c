@@ -153,6 +153,12 @@ static void keys_list(const plast_opt_table *t, const char *extra, char *buf, si
         used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", t->opt[i].key);
 }
 
+/* A top-level key as the error record names it: the empty key "" would leave it blank. */
+static const char *key_name(const char *key)
+{
+    return *key ? key : "\"\"";
+}
+
 /* A key that an earlier member of the same object already used. */
 static int dup_key(const cJSON *obj, const cJSON *item)
 {
@@ -382,7 +388,7 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_opt_
     const cJSON *item;
     cJSON_ArrayForEach(item, root)
     {
-        if (dup_key(root, item)) return plast_err_set(err, PLAST_E_CONFIG, item->string, "key given twice");
+        if (dup_key(root, item)) return plast_err_set(err, PLAST_E_CONFIG, key_name(item->string), "key given twice");
         if (!strcmp(item->string, "net") || !strcmp(item->string, "rule") ||
             !strcmp(item->string, "task") || (campaign && !strcmp(item->string, "campaign")))
             continue;
@@ -393,7 +399,7 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_opt_
             char list[600];
             keys_list(&plast_run_opts_table, campaign ? "net, rule, task, campaign" : "net, rule, task",
                       list, sizeof list);
-            return plast_err_set(err, PLAST_E_CONFIG, item->string,
+            return plast_err_set(err, PLAST_E_CONFIG, key_name(item->string),
                                  "unknown key (known here: %s)", list);
         }
     }

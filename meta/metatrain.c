@@ -326,19 +326,20 @@ static void run_json_field(const char *text, const char *key, char *out, size_t 
 }
 
 /* What the session a resume continues ended as. "running" in its run.json means it never
- * reached its own end (killed, or the machine stopped): recorded as "killed". */
+ * reached its own end (killed, or the machine stopped), and so does a run.json it never
+ * wrote: both are recorded as "killed". */
 static void previous_session(ctx *x)
 {
-    char path[4200], text[8192];
-    if (plast_path_join(path, sizeof path, x->dir, "run.json", NULL)) return;
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    size_t got = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[got] = '\0';
+    char path[4200], text[8192] = "";
+    FILE *f = plast_path_join(path, sizeof path, x->dir, "run.json", NULL) ? NULL : fopen(path, "rb");
+    if (f) {
+        size_t got = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[got] = '\0';
+    }
     run_json_field(text, "status", x->prev_status, sizeof x->prev_status);
     run_json_field(text, "start", x->prev_start, sizeof x->prev_start);
-    if (!strcmp(x->prev_status, "running"))
+    if (!strcmp(x->prev_status, "running") || !x->prev_status[0])
         snprintf(x->prev_status, sizeof x->prev_status, "killed");
 }
 

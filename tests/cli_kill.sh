@@ -8,12 +8,7 @@
 set -u
 bin=$1
 shim=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. "$(dirname "$0")/harness.sh"
 # The shim is loaded before the sanitizer runtime in the sanitizer build.
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
 export ASAN_OPTIONS
@@ -109,5 +104,4 @@ for delay in 0.05 0.15; do
   if [ -d "$tmp/k" ] && [ ! -e "$tmp/k/summary.md" ]; then resumed "timed $delay s"; else ok; fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -16,12 +16,7 @@ src=$2
 shim=$3
 case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
 case $shim in /*) ;; *) shim=$(pwd)/$shim ;; esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. "$(dirname "$0")/harness.sh"
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
 export ASAN_OPTIONS
 cd "$tmp" || exit 2
@@ -134,5 +129,4 @@ while [ $i -lt 60 ]; do
   i=$((i + 1))
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "check.h"
+#include "files.h"
 #include "png_write.h"
 #include "plast/campaign.h"
 #include "plast/config.h"
@@ -38,38 +39,10 @@
 
 static char tmp[256];
 
+/* A path inside this test's temporary directory. */
 static const char *tpath(const char *name)
 {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
-}
-
-static void put_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f);
-    REQUIRE(n == 0 || fwrite(p, 1, n, f) == n);
-    REQUIRE(fclose(f) == 0);
-}
-
-static unsigned char *get_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    REQUIRE(f);
-    REQUIRE(fseek(f, 0, SEEK_END) == 0);
-    long len = ftell(f);
-    REQUIRE(len >= 0);
-    rewind(f);
-    unsigned char *p = malloc((size_t)len + 1);
-    REQUIRE(p);
-    REQUIRE(fread(p, 1, (size_t)len, f) == (size_t)len);
-    fclose(f);
-    p[len] = 0;
-    *n = (size_t)len;
-    return p;
+    return path_in(tmp, name);
 }
 
 /* Entries of dir (0 when it does not exist). */
@@ -351,7 +324,7 @@ static void test_checkpoint_forgeries(const char *ck)
 static void test_checkpoint_damage(const char *ck)
 {
     size_t n;
-    unsigned char *orig = get_file(ck, &n);
+    unsigned char *orig = file_get(ck, &n);
     unsigned char *buf = malloc(n + 64);
     REQUIRE(buf);
     const char *dk = tpath("damaged.bin");
@@ -371,7 +344,7 @@ static void test_checkpoint_damage(const char *ck)
             for (size_t k = 0; k < extra; k++) buf[n + k] = (unsigned char)plast_rng_u32(&r);
             m = n + extra;
         }
-        put_file(dk, buf, m);
+        file_put(dk, buf, m);
         plast_ckpt k;
         plast_err err;
         plast_err_clear(&err);
@@ -427,7 +400,7 @@ static void test_params(const char *params)
     learner_for_cfg(&io);
     plast_err err;
     size_t n;
-    char *good = (char *)get_file(params, &n);
+    char *good = (char *)file_get(params, &n);
     CHECK(read_params(&io, params, &err) == PLAST_OK);
 
     /* 1e39 does not fit a float: refused naming the tensor, not loaded as inf. */
@@ -438,12 +411,12 @@ static void test_params(const char *params)
     const char *after = good + head + strcspn(good + head, ",]");
     snprintf(text, sizeof text, "%.*s1e39%s", (int)head, good, after);
     const char *p1 = tpath("p1.json");
-    put_file(p1, text, strlen(text));
+    file_put(p1, text, strlen(text));
     CHECK(read_params(&io, p1, &err) == PLAST_E_DATA);
     CHECK(names_file(&err, p1) && strstr(err.where, "net.") && strstr(err.msg, "float range"));
     /* FLT_MAX as written with 9 digits still loads. */
     snprintf(text, sizeof text, "%.*s3.40282347e+38%s", (int)head, good, after);
-    put_file(p1, text, strlen(text));
+    file_put(p1, text, strlen(text));
     CHECK(read_params(&io, p1, &err) == PLAST_OK);
 
     /* A tensor given twice is refused, as a duplicate config key is. */
@@ -453,11 +426,11 @@ static void test_params(const char *params)
     REQUIRE(t0 && t1);
     size_t tl = (size_t)(t1 + 2 - t0);
     snprintf(text, sizeof text, "%.*s,\n    %.*s%s", (int)(t1 + 2 - good), good, (int)tl, t0, t1 + 2);
-    put_file(p1, text, strlen(text));
+    file_put(p1, text, strlen(text));
     CHECK(read_params(&io, p1, &err) == PLAST_E_DATA);
     CHECK(names_file(&err, p1) && strstr(err.msg, "twice"));
     replace_once(good, "\"version\": 1", "\"version\": 1, \"version\": 1", text, sizeof text);
-    put_file(p1, text, strlen(text));
+    file_put(p1, text, strlen(text));
     CHECK(read_params(&io, p1, &err) == PLAST_E_DATA && strstr(err.msg, "twice"));
 
     /* Fuzz. */
@@ -469,7 +442,7 @@ static void test_params(const char *params)
         memcpy(buf, good, n);
         size_t m = n;
         for (uint32_t k = 1 + plast_rng_below(&r, 3); k; k--) mutate(&r, buf, &m, n + 4096, 1);
-        put_file(p1, buf, m);
+        file_put(p1, buf, m);
         int rc = read_params(&io, p1, &err);
         if (rc != PLAST_OK && !(rc == PLAST_E_DATA && names_file(&err, p1))) {
             CHECK(!"params fuzz: wrong code or message");
@@ -507,7 +480,7 @@ static void test_configs(void)
     REQUIRE(withnul);
     memcpy(withnul, small, sl);
     memcpy(withnul + sl, "\0{}", 3);
-    put_file(nul, withnul, sl + 3);
+    file_put(nul, withnul, sl + 3);
     free(withnul);
     CHECK(plast_config_load(&c, nul, NULL, 0, &plast_campaign_opts_table, &err) == PLAST_E_CONFIG);
     CHECK(names_file(&err, nul) && strstr(err.msg, "NUL"));
@@ -539,12 +512,6 @@ static void test_configs(void)
 
 /* ------------------------------------------------------------------------------------------
  * IDX (defects 7 and 8, fuzzing plain and gzip). */
-
-static void be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
-}
 
 /* An IDX file's bytes: magic, dims, payload. */
 static size_t idx_bytes(unsigned char *out, uint32_t magic, const uint32_t *dims, int ndim,
@@ -583,7 +550,7 @@ static void idx_pair(const char *im, const char *lb, int gz, uint32_t n, uint32_
     REQUIRE(fi && fl);
     size_t ni = idx_bytes(fi, 0x803, di, 3, pix + 16, np), nl = idx_bytes(fl, 0x801, dl, 1, lab + 8, n);
     if (gz) put_gz(im, fi, ni), put_gz(lb, fl, nl);
-    else put_file(im, fi, ni), put_file(lb, fl, nl);
+    else file_put(im, fi, ni), file_put(lb, fl, nl);
     free(pix), free(lab), free(fi), free(fl);
 }
 
@@ -597,9 +564,9 @@ static void test_idx(void)
     REQUIRE(plast_idx_load(&d, im, lb, &err) == PLAST_OK);
     plast_dataset_free(&d);
     size_t n;
-    unsigned char *gz = get_file(im, &n);
+    unsigned char *gz = file_get(im, &n);
     for (size_t cut = 1; cut <= 8; cut++) {
-        put_file(im, gz, n - cut);
+        file_put(im, gz, n - cut);
         plast_err_clear(&err);
         int rc = plast_idx_load(&d, im, lb, &err);
         CHECK(rc == PLAST_E_DATA && !strcmp(err.where, im));
@@ -637,7 +604,7 @@ static void test_idx(void)
         const char *fi = tpath(gzip ? "fi.gz" : "fi.idx"), *fl = tpath(gzip ? "fl.gz" : "fl.idx");
         idx_pair(fi, fl, 0, 5, 3, 4); /* plain first: mutated, then compressed when gzip */
         size_t ni, nl;
-        unsigned char *gi = get_file(fi, &ni), *gl = get_file(fl, &nl);
+        unsigned char *gi = file_get(fi, &ni), *gl = file_get(fl, &nl);
         unsigned char bi[512], bl[512];
         for (int i = 0; i < 700; i++) {
             memcpy(bi, gi, ni), memcpy(bl, gl, nl);
@@ -654,15 +621,15 @@ static void test_idx(void)
                 /* damage the compressed bytes instead */
                 put_gz(fi, gi, ni);
                 size_t zn;
-                unsigned char *z = get_file(fi, &zn);
+                unsigned char *z = file_get(fi, &zn);
                 mutate(&r, z, &zn, zn + 1, 0);
-                put_file(fi, z, zn);
+                file_put(fi, z, zn);
                 free(z);
                 put_gz(fl, bl, ml);
             } else if (gzip) {
                 put_gz(fi, bi, mi), put_gz(fl, bl, ml);
             } else {
-                put_file(fi, bi, mi), put_file(fl, bl, ml);
+                file_put(fi, bi, mi), file_put(fl, bl, ml);
             }
             plast_err_clear(&err);
             int rc = plast_idx_load(&d, fi, fl, &err);
@@ -748,7 +715,7 @@ static void test_omniglot(void)
     char png[700];
     snprintf(png, sizeof png, "%s/Alpha/character01/1.png", et);
     size_t pn, zn;
-    unsigned char *pg = get_file(png, &pn), *zg = get_file(zp, &zn);
+    unsigned char *pg = file_get(png, &pn), *zg = file_get(zp, &zn);
     unsigned char *buf = malloc(zn + pn + 64);
     REQUIRE(buf);
     plast_rng r;
@@ -759,7 +726,7 @@ static void test_omniglot(void)
         size_t m = zip ? zn : pn;
         memcpy(buf, zip ? zg : pg, m);
         for (uint32_t k = 1 + plast_rng_below(&r, 3); k; k--) mutate(&r, buf, &m, (zip ? zn : pn) + 64, 0);
-        put_file(target, buf, m);
+        file_put(target, buf, m);
         src[0] = zip ? zp : et;
         plast_err_clear(&err);
         int rc = plast_omniglot_load(&d, src, 1, SIDE, cache, &hit, &err);
@@ -775,7 +742,7 @@ static void test_omniglot(void)
         }
         rm_rf(cache);
     }
-    put_file(png, pg, pn);
+    file_put(png, pg, pn);
     free(buf), free(pg), free(zg);
 }
 

@@ -1,14 +1,14 @@
 /* metatrain.c — the run directory of a meta-training campaign (see metatrain.h). */
 #include "plast/metatrain.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
-#include <time.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plast/linalg.h"

@@ -1,10 +1,12 @@
 /* bench.c — benchmark suites (see include/plast/bench.h). */
 #include "plast/bench.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plast/plot.h"
 #include "plast/registry.h"
@@ -152,6 +154,15 @@ int plast_bench_check(const plast_suite *s, plast_err *err)
                 plast_registry reg = plast_registry_builtin(0);
                 rc = plast_config_parse(cfg, s->base, origin, sets, n, &reg, err);
                 if (!rc) rc = cfg->task->shape(cfg->task_opts, &sh, err);
+                /* Before the output directory exists: a params file that cannot be read
+                 * (a relative path from another directory) would otherwise fail the run
+                 * after the directory was made. */
+                if (!rc && cfg->run.params[0] && access(cfg->run.params, R_OK))
+                    rc = plast_err_set(err, errno == ENOENT ? PLAST_E_NOINPUT : PLAST_E_IO,
+                                       cfg->run.params,
+                                       "cannot read params file: %s (relative paths are read from "
+                                       "the current directory)",
+                                       strerror(errno));
                 if (rc) {
                     char msg[sizeof err->msg];
                     snprintf(msg, sizeof msg, "%s", err->msg);

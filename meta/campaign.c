@@ -661,6 +661,63 @@ int plast_campaign_save(const plast_campaign *c, const char *path, uint64_t conf
     return rc;
 }
 
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+/* A checkpoint's checksum only says the file is the one written; this checks that what it
+ * says is a state this campaign could have reached, so that a forged or mis-written file
+ * cannot resume into nonsense (a negative generation, a NaN best score, a history that does
+ * not match the generation). Every field is checked against its meaning. */
+static int check_restored(const plast_campaign *c, const camp_scalars *sc,
+                          const plast_gen_stats *hist, const float *best, const float *bnet,
+                          size_t n_net, const float *bmeta, size_t n_meta, const plast_optim *o,
+                          const char *path, plast_err *err)
+{
+    if (sc->gen < 0 || sc->gen > c->o.generations)
+        return plast_err_set(err, PLAST_E_DATA, path, "checkpoint generation %lld outside 0..%d",
+                             (long long)sc->gen, c->o.generations);
+    if (sc->n_hist != sc->gen + 1)
+        return plast_err_set(err, PLAST_E_DATA, path,
+                             "checkpoint history holds %lld rows for generation %lld (expected %lld)",
+                             (long long)sc->n_hist, (long long)sc->gen, (long long)sc->gen + 1);
+    if (sc->best_gen < 0 || sc->best_gen > sc->gen)
+        return plast_err_set(err, PLAST_E_DATA, path,
+                             "checkpoint best generation %lld outside 0..%lld",
+                             (long long)sc->best_gen, (long long)sc->gen);
+    if (!isfinite(sc->best_valid))
+        return plast_err_set(err, PLAST_E_DATA, path, "checkpoint best validation score is not finite");
+    if (!isfinite(sc->wall) || sc->wall < 0.0)
+        return plast_err_set(err, PLAST_E_DATA, path, "checkpoint wall time is negative or not finite");
+    if (plast_optim_generation(o) != (long)sc->gen)
+        return plast_err_set(err, PLAST_E_DATA, path,
+                             "checkpoint optimizer is at generation %ld, the campaign at %lld",
+                             plast_optim_generation(o), (long long)sc->gen);
+    if (!isfinite(plast_optim_sigma(o)))
+        return plast_err_set(err, PLAST_E_DATA, path, "checkpoint optimizer step size is not finite");
+    const double *mean = plast_optim_mean(o);
+    for (size_t i = 0; i < c->dim; i++)
+        if (!isfinite(mean[i]))
+            return plast_err_set(err, PLAST_E_DATA, path, "checkpoint optimizer mean is not finite");
+    for (int64_t i = 0; i < sc->n_hist; i++) {
+        const plast_gen_stats *h = &hist[i];
+        /* Validation scores are capped (always finite) or NaN when not validated. */
+        if (h->gen != (long)i || !isfinite(h->best_valid) || isinf(h->valid) ||
+            (i > 0 && h->best_valid > hist[i - 1].best_valid))
+            return plast_err_set(err, PLAST_E_DATA, path,
+                                 "checkpoint history row %lld is inconsistent", (long long)i);
+    }
+    if (hist[sc->n_hist - 1].best_valid != sc->best_valid || hist[sc->best_gen].valid != sc->best_valid)
+        return plast_err_set(err, PLAST_E_DATA, path,
+                             "checkpoint best validation score does not match its history");
+    if (!all_finite(best, c->dim) || !all_finite(bnet, n_net) || !all_finite(bmeta, n_meta))
+        return plast_err_set(err, PLAST_E_DATA, path, "checkpoint parameters are not finite");
+    return PLAST_OK;
+}
+
 int plast_campaign_restore(plast_campaign *c, const char *path, uint64_t config_hash,
                            plast_err *err)
 {
@@ -685,9 +742,15 @@ int plast_campaign_restore(plast_campaign *c, const char *path, uint64_t config_
                n_meta != c->base.meta.n_floats * sizeof(float)) {
         rc = plast_err_set(err, PLAST_E_DATA, path, "checkpoint does not match this campaign's shapes");
     } else if (!(o = plast_optim_state_load(ost, n_opt, err))) {
-        rc = err ? err->code : PLAST_E_DATA;
+        /* The record names the file; the optimizer's own reason follows. */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+        rc = plast_err_set(err, PLAST_E_DATA, path, "checkpoint optimizer: %.400s", msg);
     } else if (plast_optim_dim(o) != (int)c->dim) {
         rc = plast_err_set(err, PLAST_E_DATA, path, "checkpoint optimizer has another dimension");
+    } else {
+        rc = check_restored(c, sc, hist, best, bnet, n_net / sizeof(float), bmeta,
+                            n_meta / sizeof(float), o, path, err);
     }
     if (!rc) {
         plast_gen_stats *h = malloc(n_hist);

@@ -1,11 +1,13 @@
 /* metatrain.c — the run directory of a meta-training campaign (see metatrain.h). */
 #include "plast/metatrain.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@ typedef struct ctx {
     const char *stop;
     const plast_objective *obj; /* what the episodes are scored on */
     char meta_loss[64];         /* the meta-loss in words */
+    char prev_status[32], prev_start[32]; /* of the session a resume continues */
 } ctx;
 
 static void iso_now(char *buf, size_t n)
@@ -76,8 +79,15 @@ static int w_run(FILE *f, const void *p)
     fprintf(f, ",\n  \"threads\": %d,\n  \"ranks\": %d,\n  \"host\": ", x->a->threads < 1 ? 1 : x->a->threads,
             x->a->comm.size < 1 ? 1 : x->a->comm.size);
     plast_json_write_string(f, host);
-    fprintf(f, ",\n  \"resumed\": %s,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n",
-            x->a->resume_dir ? "true" : "false", x->started, x->ended);
+    fprintf(f, ",\n  \"resumed\": %s,\n", x->a->resume_dir ? "true" : "false");
+    if (x->prev_status[0]) {
+        fprintf(f, "  \"previous_session\": {\"status\": ");
+        plast_json_write_string(f, x->prev_status);
+        fprintf(f, ", \"start\": ");
+        plast_json_write_string(f, x->prev_start);
+        fprintf(f, "},\n");
+    }
+    fprintf(f, "  \"start\": \"%s\",\n  \"end\": \"%s\",\n", x->started, x->ended);
     fprintf(f, "  \"status\": \"%s\",\n  \"exit_code\": %d\n}\n", x->status, x->exit_code);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
@@ -303,6 +313,41 @@ static void note(const plast_metatrain_hooks *h, const char *msg)
     if (h && h->note) h->note(h->ctx, msg);
 }
 
+/* The value of "key": "..." in a run.json this file wrote (one key per line, no escapes in
+ * these values), or "" when it is not there. Enough to carry the previous session's status
+ * and start into the resumed run's record without a JSON parser here. */
+static void run_json_field(const char *text, const char *key, char *out, size_t n)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    out[0] = '\0';
+    const char *p = strstr(text, pat);
+    if (!p) return;
+    p += strlen(pat);
+    size_t k = 0;
+    while (p[k] && p[k] != '"' && p[k] != '\n' && k + 1 < n) k++;
+    memcpy(out, p, k);
+    out[k] = '\0';
+}
+
+/* What the session a resume continues ended as. "running" in its run.json means it never
+ * reached its own end (killed, or the machine stopped), and so does a run.json it never
+ * wrote: both are recorded as "killed". */
+static void previous_session(ctx *x)
+{
+    char path[4200], text[8192] = "";
+    FILE *f = plast_path_join(path, sizeof path, x->dir, "run.json", NULL) ? NULL : fopen(path, "rb");
+    if (f) {
+        size_t got = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[got] = '\0';
+    }
+    run_json_field(text, "status", x->prev_status, sizeof x->prev_status);
+    run_json_field(text, "start", x->prev_start, sizeof x->prev_start);
+    if (!strcmp(x->prev_status, "running") || !x->prev_status[0])
+        snprintf(x->prev_status, sizeof x->prev_status, "killed");
+}
+
 /* The resolved config's text hash: what a checkpoint belongs to. */
 static int config_hash(const plast_config *cfg, uint64_t *h, plast_err *err)
 {
@@ -315,6 +360,41 @@ static int config_hash(const plast_config *cfg, uint64_t *h, plast_err *err)
     if (rc) rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (config hash)");
     else *h = plast_hash64(text, len);
     free(text);
+    return rc;
+}
+
+/* A new run directory holds its config.json from the moment it exists under its name, so
+ * that --resume always finds what it needs: it is made as DIR.tmp.PID, given config.json and
+ * renamed. A directory that already exists (empty, or with force) is not ours to rename:
+ * config.json goes straight in. */
+static int make_run_dir(const char *dir, int force, const plast_config *cfg, plast_err *err)
+{
+    ctx x = {.cfg = cfg};
+    char name[4096], stage[4200], path[4300];
+    struct stat st;
+    if (stat(dir, &st) == 0 || errno != ENOENT) {
+        x.dir = dir;
+        int rc = plast_dir_prepare(dir, force, err);
+        return rc ? rc : file_in(&x, "config.json", w_config, err);
+    }
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') len--; /* "out/" is staged as "out.tmp.PID" */
+    if (len >= sizeof name) return plast_err_set(err, PLAST_E_USAGE, dir, "path too long");
+    memcpy(name, dir, len);
+    name[len] = '\0';
+    snprintf(stage, sizeof stage, "%s.tmp.%ld", name, (long)getpid());
+    plast_err serr;
+    int rc = plast_dir_prepare(stage, 0, &serr);
+    if (rc) return plast_err_set(err, rc, dir, "%s", serr.msg);
+    x.dir = stage;
+    rc = file_in(&x, "config.json", w_config, err);
+    if (!rc && rename(stage, name))
+        rc = plast_err_set(err, PLAST_E_IO, dir, "cannot create: %s", strerror(errno));
+    if (rc) {
+        plast_path_join(path, sizeof path, stage, "config.json", NULL);
+        remove(path);
+        rmdir(stage);
+    }
     return rc;
 }
 
@@ -350,11 +430,21 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
     if (!camp) return err ? err->code : PLAST_E_INTERNAL;
 
     /* The directory: chosen and checked only now that the input is known to be good. */
-    char ckpt[4200];
+    int fresh = !a->resume_dir; /* generation 0 still to be validated */
     if (a->resume_dir) {
         snprintf(res->dir, sizeof res->dir, "%s", a->resume_dir);
-        if (!(rc = plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", err)))
-            rc = plast_campaign_restore(camp, ckpt, hash, err);
+        char ck[4200], mc[4200];
+        if (!(rc = plast_path_join(ck, sizeof ck, res->dir, "checkpoint.bin", err)) &&
+            !(rc = plast_path_join(mc, sizeof mc, res->dir, "metrics.csv", err))) {
+            /* A run stopped before its generation-0 checkpoint (killed while validating the
+             * starting point) has a config and nothing else: it starts again from generation
+             * 0, which gives the same numbers. A missing checkpoint after generations were
+             * recorded (metrics.csv) is an error. */
+            if (access(ck, F_OK) && errno == ENOENT && access(mc, F_OK))
+                fresh = 1;
+            else
+                rc = plast_campaign_restore(camp, ck, hash, err);
+        }
     } else if (a->out_dir) {
         snprintf(res->dir, sizeof res->dir, "%s", a->out_dir);
     } else {
@@ -366,8 +456,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         if (dot) *dot = '\0';
         snprintf(res->dir, sizeof res->dir, "results/%s", stem);
     }
-    if (!rc && !a->resume_dir) rc = plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", err);
-    if (!rc && !a->resume_dir && writer) rc = plast_dir_prepare(res->dir, a->force, err);
+    if (!rc && !a->resume_dir && writer) rc = make_run_dir(res->dir, a->force, cfg, err);
     double failed = rc ? 1.0 : 0.0; /* all ranks leave together */
     if (a->comm.allsum) a->comm.allsum(&failed, 1, a->comm.ctx);
     if (!rc && failed != 0.0)
@@ -381,9 +470,16 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
     plast_campaign_meta_loss_name((const plast_campaign_opts *)cfg->campaign_opts, sh.objective,
                                   x.meta_loss, sizeof x.meta_loss);
     iso_now(x.started, sizeof x.started);
+    char ckpt[4200];
+    plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", NULL);
+    if (writer && a->resume_dir) {
+        previous_session(&x);
+        int n_stale = 0;
+        rc = plast_dir_clean_tmp(res->dir, &n_stale, err);
+        if (!rc && n_stale) note(hooks, "removed temporary files a stopped session left behind");
+    }
     if (writer) {
-        if (!a->resume_dir) rc = file_in(&x, "config.json", w_config, err);
-        if (!rc) rc = file_in(&x, "run.json", w_run, err);
+        rc = file_in(&x, "run.json", w_run, err);
         if (!rc) rc = file_in(&x, "start.json", w_start, err);
         if (!rc) rc = save_metatrain_plot(&x, err);
     }
@@ -393,9 +489,16 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
     if (a->comm.allsum) a->comm.allsum(flags, 2, a->comm.ctx);
     if (!rc && flags[1] != 0.0)
         rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not set up the run directory");
-    if (!rc && !a->resume_dir) {
+    if (!rc && fresh) {
         note(hooks, "validating the starting point");
         rc = plast_campaign_start(camp, interrupt, err);
+        /* From here on the directory always holds a checkpoint to resume from. */
+        int wrc = !rc && writer ? plast_campaign_save(camp, ckpt, hash, err) : PLAST_OK;
+        flags[1] = wrc ? 1.0 : 0.0;
+        if (!rc && a->comm.allsum) a->comm.allsum(flags, 2, a->comm.ctx);
+        if (wrc) rc = wrc;
+        else if (!rc && flags[1] != 0.0)
+            rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not write the run directory");
     }
     double last_best = INFINITY;
     const plast_campaign_opts *co = (const plast_campaign_opts *)cfg->campaign_opts;
@@ -423,10 +526,17 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
             rc = plast_err_set(err, PLAST_INTERRUPTED, "", "interrupted");
     }
     if (rc == PLAST_INTERRUPTED) {
-        /* The state of the last completed generation, so that --resume continues exactly. */
-        if (writer && plast_campaign_gen(camp) > 0) {
-            int rc2 = plast_campaign_save(camp, ckpt, hash, err);
-            if (rc2) rc = rc2;
+        /* The state of the last completed generation, so that --resume continues exactly.
+         * Before generation 0 was validated there is nothing to save: a resume starts over. */
+        int n_done;
+        plast_campaign_history(camp, &n_done);
+        if (writer && n_done > 0) {
+            plast_err werr;
+            if (plast_campaign_save(camp, ckpt, hash, &werr)) {
+                plast_campaign_delete(camp);
+                *err = werr;
+                return werr.code;
+            }
         }
         x.status = "interrupted";
         x.exit_code = PLAST_INTERRUPTED;
@@ -434,9 +544,15 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         /* The interruption is what is reported (exit 75, resume): a run.json that could not
          * be updated only keeps saying "running"; the checkpoint is what resume needs. */
         if (writer) (void)file_in(&x, "run.json", w_run, NULL);
-        snprintf(err->msg, sizeof err->msg,
-                 "interrupted after generation %ld; checkpoint written: resume with --resume %.200s",
-                 plast_campaign_gen(camp), res->dir);
+        if (n_done > 0)
+            snprintf(err->msg, sizeof err->msg,
+                     "interrupted after generation %ld; checkpoint written: resume with --resume %.200s",
+                     plast_campaign_gen(camp), res->dir);
+        else
+            snprintf(err->msg, sizeof err->msg,
+                     "interrupted while validating the starting point (no generation to save); "
+                     "--resume %.200s starts it again from generation 0",
+                     res->dir);
         err->where[0] = '\0';
         plast_campaign_delete(camp);
         return PLAST_INTERRUPTED;

@@ -4,10 +4,12 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const plast_opt run_table[] = {
     {"seed", PLAST_OPT_INT, offsetof(plast_run_opts, seed), 1, 0, 2147483647, NULL, NULL,
@@ -27,13 +29,55 @@ const plast_opt_table plast_run_opts_table = {run_table, sizeof run_table / size
 
 /* ---------- reading files ---------- */
 
-/* Whole file into a NUL-terminated heap buffer. */
+/* Line and column (1-based) of stop within text. */
+static void text_position(const char *text, const char *stop, int *line, int *col)
+{
+    *line = 1, *col = 1;
+    for (const char *p = text; p < stop && *p; p++) {
+        if (*p == '\n') ++*line, *col = 1;
+        else ++*col;
+    }
+}
+
+/* The first byte JSON does not allow where it stands, or NULL. cJSON skips every byte
+ * <= 0x20 between tokens and keeps control characters inside strings as they are; JSON
+ * allows only space, tab, newline and carriage return between tokens and no control
+ * character inside a string (they must be escaped). */
+static const char *bad_control(const char *text)
+{
+    int in_str = 0;
+    for (const char *p = text; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (in_str) {
+            if (ch < 0x20) return p;
+            if (ch == '\\') {
+                if ((unsigned char)p[1] < 0x20) return p + 1;
+                p++;
+            } else if (ch == '"') {
+                in_str = 0;
+            }
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Whole file into a NUL-terminated heap buffer; a directory or a NUL byte is refused. */
 static char *slurp(const char *path, size_t *len, plast_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         plast_err_set(err, errno == ENOENT ? PLAST_E_NOINPUT : PLAST_E_IO, path,
                       "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        plast_err_set(err, PLAST_E_NOINPUT, path, "is a directory, not a JSON file");
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
@@ -53,15 +97,25 @@ static char *slurp(const char *path, size_t *len, plast_err *err)
         n += got;
         if (got == 0) break;
     }
-    int bad = ferror(f);
+    int bad = ferror(f), e = errno;
     fclose(f);
     if (!buf || bad) {
         free(buf);
-        plast_err_set(err, bad ? PLAST_E_IO : PLAST_E_INTERNAL, path,
-                      bad ? "read failed" : "out of memory");
+        if (bad) plast_err_set(err, PLAST_E_IO, path, "read failed: %s", strerror(e));
+        else plast_err_set(err, PLAST_E_INTERNAL, path, "out of memory");
         return NULL;
     }
     buf[n] = '\0';
+    if (strlen(buf) != n) {
+        /* cJSON would stop at the NUL and ignore the rest of the file. */
+        int line = 1, col = 1;
+        text_position(buf, buf + strlen(buf), &line, &col);
+        char where[300];
+        snprintf(where, sizeof where, "%.250s:%d:%d", path, line, col);
+        plast_err_set(err, PLAST_E_CONFIG, where, "NUL byte in a JSON file");
+        free(buf);
+        return NULL;
+    }
     if (len) *len = n;
     return buf;
 }
@@ -69,16 +123,21 @@ static char *slurp(const char *path, size_t *len, plast_err *err)
 static cJSON *parse_json(const char *text, const char *origin, plast_err *err)
 {
     const char *end = NULL;
+    int line, col;
+    char where[256];
+    const char *ctl = bad_control(text);
+    if (ctl) {
+        text_position(text, ctl, &line, &col);
+        snprintf(where, sizeof where, "%.200s:%d:%d", origin, line, col);
+        plast_err_set(err, PLAST_E_CONFIG, where,
+                      "control character 0x%02x near line %d, column %d (not allowed in JSON)",
+                      (unsigned)(unsigned char)*ctl, line, col);
+        return NULL;
+    }
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (root) return root;
-    int line = 1, col = 1;
-    const char *stop = end ? end : text + strlen(text);
-    for (const char *p = text; p < stop && *p; p++) {
-        if (*p == '\n') line++, col = 1;
-        else col++;
-    }
-    char where[256];
-    snprintf(where, sizeof where, "%s:%d:%d", origin, line, col);
+    text_position(text, end ? end : text + strlen(text), &line, &col);
+    snprintf(where, sizeof where, "%.200s:%d:%d", origin, line, col);
     plast_err_set(err, PLAST_E_CONFIG, where, "malformed JSON near line %d, column %d", line, col);
     return NULL;
 }
@@ -92,6 +151,12 @@ static void keys_list(const plast_opt_table *t, const char *extra, char *buf, si
     if (extra) used += (size_t)snprintf(buf, n, "%s", extra);
     for (int i = 0; i < t->n && used < n; i++)
         used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", t->opt[i].key);
+}
+
+/* A top-level key as the error record names it: the empty key "" would leave it blank. */
+static const char *key_name(const char *key)
+{
+    return *key ? key : "\"\"";
 }
 
 /* A key that an earlier member of the same object already used. */
@@ -303,6 +368,8 @@ static int apply_set(cJSON *root, const char *set, plast_err *err)
     if (kl >= sizeof path) return plast_err_set(err, PLAST_E_USAGE, where, "key too long");
     memcpy(path, set, kl);
     path[kl] = '\0';
+    if (bad_control(eq + 1))
+        return plast_err_set(err, PLAST_E_USAGE, where, "control character in the value");
     cJSON *val = cJSON_ParseWithOpts(eq + 1, NULL, 1); /* the whole value, or a string */
     if (!val) val = cJSON_CreateString(eq + 1);
     if (!val) return plast_err_set(err, PLAST_E_INTERNAL, where, "out of memory");
@@ -354,7 +421,7 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_regi
     const cJSON *item;
     cJSON_ArrayForEach(item, root)
     {
-        if (dup_key(root, item)) return plast_err_set(err, PLAST_E_CONFIG, item->string, "key given twice");
+        if (dup_key(root, item)) return plast_err_set(err, PLAST_E_CONFIG, key_name(item->string), "key given twice");
         if (!strcmp(item->string, "net") || !strcmp(item->string, "rule") ||
             !strcmp(item->string, "task") || (campaign && !strcmp(item->string, "campaign")))
             continue;
@@ -365,7 +432,7 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_regi
             char list[600];
             keys_list(&plast_run_opts_table, campaign ? "net, rule, task, campaign" : "net, rule, task",
                       list, sizeof list);
-            return plast_err_set(err, PLAST_E_CONFIG, item->string,
+            return plast_err_set(err, PLAST_E_CONFIG, key_name(item->string),
                                  "unknown key (known here: %s)", list);
         }
     }
@@ -614,6 +681,11 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
     cJSON_ArrayForEach(sec, root)
     {
         if (rc) break;
+        /* Duplicate names would let the later silently win, as duplicate config keys may not. */
+        if (dup_key(root, sec)) {
+            rc = plast_err_set(err, PLAST_E_DATA, path, "key '%s' given twice", sec->string);
+            break;
+        }
         if (!strcmp(sec->string, "format") || !strcmp(sec->string, "version") ||
             (!strcmp(sec->string, "rule") && cJSON_IsString(sec)))
             continue;
@@ -639,6 +711,10 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
                 rc = plast_err_set(err, PLAST_E_DATA, where, "no such tensor in this network/rule");
                 break;
             }
+            if (dup_key(sec, t)) {
+                rc = plast_err_set(err, PLAST_E_DATA, where, "tensor given twice");
+                break;
+            }
             if (layers && layers->n) {
                 int wanted = 0;
                 for (int k = 0; k < layers->n; k++) wanted |= layers->v[k] == p->layer;
@@ -661,6 +737,15 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
             {
                 if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
                     rc = plast_err_set(err, PLAST_E_DATA, where, "value %zu is not a finite number", i);
+                    break;
+                }
+                /* Checked before the cast: a double that does not round to a finite float
+                 * would become +-inf (or be undefined behaviour). FLT_MAX printed with 9
+                 * digits reads back a little above FLT_MAX and must still load, so the
+                 * limit is FLT_MAX plus half its ulp, where rounding goes to infinity. */
+                if (fabs(v->valuedouble) >= FLT_MAX + ldexp(1.0, FLT_MAX_EXP - FLT_MANT_DIG - 1)) {
+                    rc = plast_err_set(err, PLAST_E_DATA, where,
+                                       "value %zu (%g) is outside the float range", i, v->valuedouble);
                     break;
                 }
                 sections[s]->data[p->offset + i++] = (float)v->valuedouble;

@@ -37,6 +37,27 @@ static void dataset_point(plast_dataset *d)
     d->group_name = (char(*)[64])p;
 }
 
+int plast_dataset_uniform(const plast_dataset *d, int *per_class)
+{
+    if (d->n_classes < 1 || d->n % d->n_classes) return 0;
+    int per = d->n / d->n_classes, ok = 1;
+    int *first = malloc((size_t)d->n_classes * sizeof *first);
+    if (!first) return -1;
+    for (int c = 0; c < d->n_classes; c++) first[c] = -1;
+    for (int i = 0; i < d->n; i++)
+        if (d->label[i] >= 0 && d->label[i] < d->n_classes && first[d->label[i]] < 0)
+            first[d->label[i]] = i;
+    /* n_classes runs of per images, each of one class with items 0..per-1, cover all n. */
+    for (int c = 0; c < d->n_classes && ok; c++)
+        for (int k = 0; k < per && ok; k++) {
+            int i = first[c] + k;
+            ok = first[c] >= 0 && i < d->n && d->label[i] == c && d->item[i] == k;
+        }
+    free(first);
+    if (ok && per_class) *per_class = per;
+    return ok;
+}
+
 int plast_dataset_alloc(plast_dataset *d, int n, int h, int w, int n_classes, int n_groups,
                         plast_err *err)
 {

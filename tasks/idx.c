@@ -123,11 +123,18 @@ static int idx_payload(gzFile g, size_t n, unsigned char **out, const char *path
     return PLAST_OK;
 }
 
+/* gzclose is where zlib reports a gzip stream that ends before its trailer (length and
+ * CRC): that is a damaged file (bad data), not a failed read. */
 static int idx_close(gzFile g, int rc, const char *path, plast_err *err)
 {
     int zr = gzclose(g);
-    if (!rc && zr != Z_OK) rc = plast_err_set(err, PLAST_E_IO, path, "close failed");
-    return rc;
+    if (rc || zr == Z_OK) return rc;
+    if (zr == Z_BUF_ERROR)
+        return plast_err_set(err, PLAST_E_DATA, path, "gzip data cut short (the file is truncated)");
+    if (zr == Z_DATA_ERROR)
+        return plast_err_set(err, PLAST_E_DATA, path, "gzip data corrupt (bad trailer)");
+    return plast_err_set(err, PLAST_E_IO, path, "close failed: %s",
+                         zr == Z_ERRNO ? strerror(errno) : "zlib error");
 }
 
 int plast_idx_load(plast_dataset *d, const char *images, const char *labels, plast_err *err)

@@ -116,7 +116,9 @@ static void *img_create(const void *opts, uint64_t seed, plast_err *err)
     }
     const plast_dataset *d[2] = {&st->train, &st->test};
     for (int s = 0; s < 2; s++) {
-        if (d[s]->h * d[s]->w != 28 * 28) {
+        /* Each side on its own: 14 x 56 has 784 pixels too, and the product of two header
+         * values may not fit an int. */
+        if (d[s]->h != 28 || d[s]->w != 28) {
             plast_err_set(err, PLAST_E_DATA, s ? vi : ti, "images are %dx%d, this task reads 28x28",
                           d[s]->h, d[s]->w);
             img_destroy(st);

@@ -147,20 +147,18 @@ static void *omni_create_common(const void *opts, int split, plast_err *err)
         goto fail;
     }
     /* Every class must have the same number of drawings, in order (the loader sorts). */
-    int counts_ok = 1;
-    for (int c = 0; c < d->n_classes; c++) st->first[c] = -1;
-    for (int i = 0; i < d->n; i++)
-        if (st->first[d->label[i]] < 0) st->first[d->label[i]] = i;
-    st->per_class = d->n / d->n_classes;
-    for (int c = 0; c < d->n_classes; c++)
-        for (int k = 0; k < st->per_class && counts_ok; k++) {
-            int i = st->first[c] + k;
-            counts_ok = i < d->n && d->label[i] == c && d->item[i] == k;
-        }
-    if (!counts_ok || st->per_class * d->n_classes != d->n) {
+    int uniform = plast_dataset_uniform(d, &st->per_class);
+    if (uniform < 0) {
+        plast_err_set(err, PLAST_E_INTERNAL, "task", "out of memory");
+        goto fail;
+    }
+    if (!uniform) {
         plast_err_set(err, PLAST_E_DATA, src[0], "every character needs the same number of drawings");
         goto fail;
     }
+    for (int c = 0; c < d->n_classes; c++) st->first[c] = -1;
+    for (int i = 0; i < d->n; i++)
+        if (st->first[d->label[i]] < 0) st->first[d->label[i]] = i;
     if (o->eval_alphabets >= d->n_groups) {
         plast_err_set(err, PLAST_E_CONFIG, "task.eval_alphabets",
                       "%d evaluation alphabets leave none of the %d for meta-training",

@@ -755,7 +755,10 @@ int plast_omniglot_load(plast_dataset *d, const char *const *sources, int n_sour
         if (!rc) hit = cache_read(path, key, d);
     }
     if (!rc && !hit) rc = decode_all(d, &l, src, err);
-    if (!rc && cache_dir && !hit) {
+    /* Data no task can use is not cached: the run fails right after, and leaves nothing. */
+    int cacheable = !rc && cache_dir && !hit ? plast_dataset_uniform(d, NULL) : 0;
+    if (cacheable < 0) rc = plast_err_set(err, PLAST_E_INTERNAL, "omniglot", "out of memory");
+    if (!rc && cacheable > 0) {
         plast_err e2;
         if (plast_dir_prepare(cache_dir, 1, &e2))
             rc = plast_err_set(err, PLAST_E_IO, cache_dir, "cannot create the cache directory: %s",

@@ -4,12 +4,7 @@
 # usage: cli_mpi.sh PLAST_BIN SOURCE_DIR; exit 77 (skipped) when plast was built without MPI.
 set -u
 bin=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. "$(dirname "$0")/harness.sh"
 
 if ! "$bin" --version | grep -q "MPI: yes"; then
   echo "plast was built without MPI: the MPI case is skipped (scripts/setup installs OpenMPI)"
@@ -46,5 +41,4 @@ for d in t2 m2; do
   if cmp -s "$tmp/t1/best.json" "$tmp/$d/best.json"; then ok; else bad "$d best.json differs"; fi
 done
 grep -q '"ranks": 2' "$tmp/m2/run.json" && ok || bad "run.json does not record 2 ranks"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "check.h"
+#include "files.h"
 #include "png_write.h"
 #include "plast/dataset.h"
 #include "plast/run.h"
@@ -51,37 +52,10 @@ static void rm_rf(const char *path)
     }
 }
 
+/* A path inside this test's temporary directory. */
 static const char *tpath(const char *name)
 {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
-}
-
-static void write_bytes(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f);
-    REQUIRE(fwrite(p, 1, n, f) == n);
-    REQUIRE(fclose(f) == 0);
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    REQUIRE(f);
-    REQUIRE(fseek(f, 0, SEEK_END) == 0);
-    long len = ftell(f);
-    REQUIRE(len >= 0);
-    rewind(f);
-    unsigned char *p = malloc((size_t)len + 1);
-    REQUIRE(p);
-    REQUIRE(fread(p, 1, (size_t)len, f) == (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return p;
+    return path_in(tmp, name);
 }
 
 static int is_zeroed(const plast_dataset *d)
@@ -90,12 +64,6 @@ static int is_zeroed(const plast_dataset *d)
 }
 
 /* ---- IDX ---- */
-
-static void be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
-}
 
 /* An IDX file: magic, dims, then payload (payload_n bytes, which may disagree with dims). */
 static void write_idx(const char *path, int gz, uint32_t magic, const uint32_t *dims, int ndim,
@@ -193,7 +161,7 @@ static void test_idx(void)
         check_idx_error(bad, bad2, PLAST_E_DATA, bad2); /* labels are read first: 5 of 2^30 */
         write_idx(bad, gz, 0x803, dhuge, 0, NULL, 0); /* header cut after the magic */
         check_idx_error(bad, lb, PLAST_E_DATA, bad);
-        write_bytes(bad, "", 0); /* empty file */
+        file_put(bad, "", 0); /* empty file */
         check_idx_error(bad, lb, PLAST_E_DATA, bad);
     }
     /* A damaged gzip stream (a flipped byte in the deflate data) is bad data too. */
@@ -204,9 +172,9 @@ static void test_idx(void)
         uint32_t d40[3] = {100, 5, 8};
         write_idx(bad, 1, 0x803, d40, 3, big, sizeof big);
         size_t n;
-        unsigned char *b = read_bytes(bad, &n);
+        unsigned char *b = file_get(bad, &n);
         b[n / 2] ^= 0x55;
-        write_bytes(bad, b, n);
+        file_put(bad, b, n);
         free(b);
         unsigned char l100[100] = {0};
         uint32_t dl100[1] = {100};
@@ -317,13 +285,13 @@ static void make_tree(const char *root)
             }
             /* things a loader must skip */
             snprintf(p, sizeof p, "%s/%s/%s/notes.txt", root, alphas[a], chars[c]);
-            write_bytes(p, "x", 1);
+            file_put(p, "x", 1);
             snprintf(p, sizeof p, "%s/%s/%s/._0a.png", root, alphas[a], chars[c]);
-            write_bytes(p, "junk", 4);
+            file_put(p, "junk", 4);
         }
     }
     snprintf(p, sizeof p, "%s/LICENSE", root);
-    write_bytes(p, "MIT", 3);
+    file_put(p, "MIT", 3);
 }
 
 /* The tree into a zip, under top/ when top is not NULL (with directory entries). */
@@ -560,7 +528,7 @@ static void test_tree(void)
     CHECK(same_dataset(&c2, &c1));
     plast_dataset_free(&c2);
     size_t cn;
-    unsigned char *orig = read_bytes(cfile, &cn);
+    unsigned char *orig = file_get(cfile, &cn);
     /* a flipped byte in the pixels, in the metadata, in the checksum: ignored and rewritten */
     size_t at[3] = {100, cn - 8 - 64 - 40, cn - 3};
     for (int t = 0; t < 3; t++) {
@@ -568,7 +536,7 @@ static void test_tree(void)
         REQUIRE(b);
         memcpy(b, orig, cn);
         b[at[t]] ^= 0x10;
-        write_bytes(cfile, b, cn);
+        file_put(cfile, b, cn);
         free(b);
         hit = -1;
         REQUIRE(plast_omniglot_load(&c2, src, 1, 8, cdir, &hit, &err) == PLAST_OK);
@@ -576,7 +544,7 @@ static void test_tree(void)
         CHECK(same_dataset(&c2, &c1));
         plast_dataset_free(&c2);
         size_t n2;
-        unsigned char *now_b = read_bytes(cfile, &n2);
+        unsigned char *now_b = file_get(cfile, &n2);
         CHECK(n2 == cn && memcmp(now_b, orig, cn) == 0);
         free(now_b);
     }
@@ -603,7 +571,7 @@ static void test_tree(void)
             sum = plast_hash64(hs, sizeof hs);
             CHECK(t != 2 || memcmp(b + off, &sum, 8) == 0); /* t == 2: the checksum is as documented */
             memcpy(b + off, &sum, 8);
-            write_bytes(cfile, b, cn);
+            file_put(cfile, b, cn);
             free(b);
             hit = -1;
             REQUIRE(plast_omniglot_load(&c2, src, 1, 8, cdir, &hit, &err) == PLAST_OK);
@@ -613,11 +581,11 @@ static void test_tree(void)
         }
     }
     /* truncated, then empty */
-    write_bytes(cfile, orig, cn / 2);
+    file_put(cfile, orig, cn / 2);
     REQUIRE(plast_omniglot_load(&c2, src, 1, 8, cdir, &hit, &err) == PLAST_OK);
     CHECK(hit == 0 && same_dataset(&c2, &c1));
     plast_dataset_free(&c2);
-    write_bytes(cfile, orig, 0);
+    file_put(cfile, orig, 0);
     REQUIRE(plast_omniglot_load(&c2, src, 1, 8, cdir, &hit, &err) == PLAST_OK);
     CHECK(hit == 0 && same_dataset(&c2, &c1));
     plast_dataset_free(&c2);
@@ -683,13 +651,13 @@ static void test_tree(void)
     snprintf(q, sizeof q, "%s/A/c/1.png", bad);
     unsigned char junk[300];
     for (int i = 0; i < 300; i++) junk[i] = (unsigned char)(i * 131 + 7);
-    write_bytes(q, junk, sizeof junk);
+    file_put(q, junk, sizeof junk);
     check_omni_error(bsrc, 1, PLAST_E_DATA, q);
     /* a real PNG cut in the middle: libpng's error comes back as a record, nothing printed */
     size_t pn;
     snprintf(p, sizeof p, "%s/A/c/0.png", bad);
-    unsigned char *pb = read_bytes(p, &pn);
-    write_bytes(q, pb, pn - 20);
+    unsigned char *pb = file_get(p, &pn);
+    file_put(q, pb, pn - 20);
     const char *cap = tpath("stderr.txt");
     fflush(stderr);
     int saved = dup(2), fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -706,11 +674,11 @@ static void test_tree(void)
     REQUIRE(stat(cap, &st) == 0);
     CHECK(st.st_size == 0);
     /* only the final IEND chunk missing */
-    write_bytes(q, pb, pn - 12);
+    file_put(q, pb, pn - 12);
     check_omni_error(bsrc, 1, PLAST_E_DATA, q);
     /* a flipped byte inside the image data (CRC error) */
     pb[pn / 2] ^= 0xff;
-    write_bytes(q, pb, pn);
+    file_put(q, pb, pn);
     check_omni_error(bsrc, 1, PLAST_E_DATA, q);
     /* a PNG of another size than the first image, and a non-square first image */
     write_png(q, SIDE - 1, SIDE - 1, 1, white);
@@ -740,7 +708,7 @@ static void test_tree(void)
     zip_entries(zb, 1, deep, data, sizes);
     snprintf(zwhere, sizeof zwhere, "%s:a/b/c/d/e.png", zb);
     check_omni_error(zbsrc, 1, PLAST_E_DATA, zwhere);
-    write_bytes(zb, junk, sizeof junk);
+    file_put(zb, junk, sizeof junk);
     check_omni_error(zbsrc, 1, PLAST_E_DATA, zb);
     /* a directory with no images; a missing directory; a missing zip */
     char empty[300];

@@ -33,6 +33,10 @@ typedef struct plast_dataset {
  * allocating: PLAST_E_USAGE when they are out of range, PLAST_E_INTERNAL when memory runs out. */
 int plast_dataset_alloc(plast_dataset *d, int n, int h, int w, int n_classes, int n_groups,
                         plast_err *err);
+/* 1 when every class has the same number of images, stored one class after the other with
+ * items 0, 1, ... in order (what a loader that sorts gives for complete data), and then
+ * *per_class receives that number; 0 otherwise; -1 when memory runs out. */
+int plast_dataset_uniform(const plast_dataset *d, int *per_class);
 /* Releases d->buf and zeroes *d; safe on a zeroed or already freed dataset. */
 void plast_dataset_free(plast_dataset *d);
 
@@ -73,7 +77,9 @@ int plast_dataset_resize(plast_dataset *d, int h, int w, plast_err *err);
  * directory's own mtime does not change when a file deep inside it is rewritten. A valid cache
  * is used and *cache_hit (may be NULL) set to 1; otherwise the images are decoded, the cache is
  * written atomically (plast_write_atomic: magic, version, byte-order mark, header, arrays and a
- * checksum) and *cache_hit is 0. A corrupt, truncated or foreign cache is ignored and rewritten
+ * checksum) and *cache_hit is 0. A data set that is not uniform (plast_dataset_uniform:
+ * characters with different numbers of drawings), which no Omniglot task accepts, is returned
+ * but not cached, so that a failing run leaves no cache behind. A corrupt, truncated or foreign cache is ignored and rewritten
  * (not an error); a cache write failure is PLAST_E_IO (and *d is left zeroed). */
 int plast_omniglot_load(plast_dataset *d, const char *const *sources, int n_sources, int size,
                         const char *cache_dir, int *cache_hit, plast_err *err);

@@ -16,7 +16,7 @@ enum {
     PLAST_E_INTERNAL = 70, /* a bug or an impossible state */
     PLAST_E_IO = 74,       /* a read or write failed */
     PLAST_E_CONFIG = 78,   /* bad configuration */
-    PLAST_INTERRUPTED = 75 /* stopped by a signal; a checkpoint was written (EX_TEMPFAIL) */
+    PLAST_INTERRUPTED = 75 /* stopped by a signal; --resume continues (EX_TEMPFAIL) */
 };
 
 typedef struct plast_err {

@@ -3,14 +3,20 @@
  * plast_metatrain creates (or resumes) a run directory and drives the campaign in it:
  *   config.json   the resolved config (a resumed run reads it back and must match)
  *   run.json      command line, version, git revision, compiler, BLAS, threads, ranks,
- *                 host, start and end time, exit status
+ *                 host, start and end time, exit status; when resumed, how the previous
+ *                 session ended ("interrupted", or "killed" when it never reached its end)
  *   metrics.csv, metrics.jsonl   one row per generation
- *   checkpoint.bin               every checkpoint_every generations, at the end, on a signal
+ *   checkpoint.bin               after generation 0's validation, every checkpoint_every
+ *                                generations, at the end, on a signal
  *   best.json, start.json        params files of the best-validated and starting rule
  *   summary.json, summary.md     the final comparison on the evaluation pool
  *   metatrain.gp/.png, curves.gp/.png and their .csv data
  * Every file is written atomically; a directory that already holds files is refused
- * unless force. Only rank 0 of an MPI job writes. */
+ * unless force. A new directory appears under its name already holding config.json (it is
+ * staged as DIR.tmp.PID), so a run can be resumed from the moment its directory exists; a
+ * resume without a checkpoint (stopped before generation 0 was validated) starts again from
+ * generation 0, and removes the temporary files a killed session left. Only rank 0 of an
+ * MPI job writes. */
 #ifndef PLAST_METATRAIN_H
 #define PLAST_METATRAIN_H
 

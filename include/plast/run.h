@@ -14,12 +14,16 @@
 
 /* Creates dir (and its parents). An existing non-empty dir is an error unless force. */
 int plast_dir_prepare(const char *dir, int force, plast_err *err);
+/* Removes the temporary files (NAME.tmp.PID) a killed writer left in dir; *n_removed
+ * counts them. Only that pattern is touched. */
+int plast_dir_clean_tmp(const char *dir, int *n_removed, plast_err *err);
 /* dir/name into buf; PLAST_E_USAGE when it does not fit. */
 int plast_path_join(char *buf, size_t n, const char *dir, const char *name, plast_err *err);
 
 typedef int (*plast_writer)(FILE *f, const void *ctx);
 /* Writes path through w (which returns PLAST_OK or an error code) atomically, synced to
- * disk before the rename. */
+ * disk before the rename and the directory synced after it. A failed write (a full disk,
+ * a file-size limit) is PLAST_E_IO naming path, and the temporary file is removed. */
 int plast_write_atomic(const char *path, plast_writer w, const void *ctx, plast_err *err);
 /* Same without the sync: readers still never see half a file, but a crash may lose the
  * newest version. For files rewritten often and recoverable (a run's metrics are rebuilt
@@ -28,11 +32,14 @@ int plast_write_replace(const char *path, plast_writer w, const void *ctx, plast
 
 
 /* ---- checkpoints ----
- * A checkpoint is one binary file: the magic "PLASTCKP", a format version, a byte-order
+ * A checkpoint is one binary file: the magic "PLASTCKP", a format version (2), a byte-order
  * mark, the hash of the resolved config it belongs to, tagged sections (8-character tag,
- * length, bytes) and a 64-bit FNV-1a checksum of everything before it. It is written
- * atomically; reading checks every one of those, so a truncated, corrupt or foreign
- * file is refused with a message saying which check failed (PLAST_E_DATA). */
+ * length, bytes, zero padding to a multiple of 8) and zlib's crc32 of everything before it.
+ * It is written atomically; reading checks every one of those, so a truncated, corrupt or
+ * foreign file is refused with a message saying which check failed (PLAST_E_DATA). Section
+ * data starts 8-byte aligned in the buffer plast_ckpt_get points into. A matching checksum
+ * says only that the file is the one written: whoever restores from it still checks what
+ * every field means. */
 #include <stdint.h>
 
 typedef struct plast_ckpt_section {

@@ -25,7 +25,7 @@ const char *const cli_help_main =
     "  --version          version, git revision and BLAS\n"
     "\n"
     "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal,\n"
-    "            74 I/O, 75 interrupted (checkpoint written; resume), 78 bad config\n";
+    "            74 I/O, 75 interrupted (continue with --resume), 78 bad config\n";
 
 static const char *const help_metatrain =
     "usage: plast meta-train CAMPAIGN.json [--out DIR] [--threads N] [--seed S]\n"

@@ -36,6 +36,9 @@ static const volatile sig_atomic_t *catch_stop_signals(void)
 int main(int argc, char **argv)
 {
     plast_linalg_init();
+    /* Past a file-size limit a write must fail with EFBIG (exit 74 naming the file, the
+     * temporary file removed) rather than the default SIGXFSZ killing the process. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         fputs(cli_help_main, stderr);
         return PLAST_E_USAGE;

@@ -16,21 +16,27 @@ typedef struct rig {
     plast_task_shape shape;
 } rig;
 
-/* widths[0..n_layers-1], the last is the output; acts likewise. Bit l of frozen freezes
- * layer l. Returns the learner's error code (the rule may refuse the set-up). */
-static inline int rig_try(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
-                          const plast_act *acts, int batch, int classification, uint64_t seed,
-                          unsigned frozen)
+/* widths[0..n_layers-1], the last is the output; acts likewise; kinds (NULL: all dense)
+ * with an input image c x h x w (h = 0: a vector of c). Bit l of frozen freezes layer l.
+ * Returns the learner's error code (the rule may refuse the set-up). */
+static inline int rig_try_kinds(rig *g, const char *rule, int c, int h, int w, int n_layers,
+                                const plast_layer_spec *kinds, const int *widths,
+                                const plast_act *acts, int batch, int classification,
+                                uint64_t seed, unsigned frozen)
 {
+    int n_in = h ? c * h * w : c;
     const plast_rule *r = plast_rule_find(rule);
     REQUIRE(r != NULL);
     plast_opts_defaults(&r->opts, g->opts);
     plast_net_spec sp;
     memset(&sp, 0, sizeof sp);
     sp.n_in = n_in;
+    if (h) sp.in_c = c, sp.in_h = h, sp.in_w = w;
     sp.n_layers = n_layers;
-    for (int l = 0; l < n_layers; l++)
+    for (int l = 0; l < n_layers; l++) {
         sp.width[l] = widths[l], sp.act[l] = acts[l], sp.plastic[l] = !(frozen >> l & 1u);
+        if (kinds) sp.kind[l] = kinds[l];
+    }
     sp.w_init = PLAST_INIT_KAIMING_UNIFORM;
     sp.w_gain = 1.0f;
     sp.b_init = PLAST_INIT_UNIFORM;
@@ -58,6 +64,14 @@ static inline int rig_try(rig *g, const char *rule, int n_in, int n_layers, cons
     g->shape.n_seg = 1;
     g->shape.n_query = 1;
     return PLAST_OK;
+}
+
+static inline int rig_try(rig *g, const char *rule, int n_in, int n_layers, const int *widths,
+                          const plast_act *acts, int batch, int classification, uint64_t seed,
+                          unsigned frozen)
+{
+    return rig_try_kinds(g, rule, n_in, 0, 0, n_layers, NULL, widths, acts, batch, classification,
+                         seed, frozen);
 }
 
 static inline void rig_init(rig *g, const char *rule, int n_in, int n_layers, const int *widths,

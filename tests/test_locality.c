@@ -9,7 +9,8 @@
  * both sides, with the scratch
  * poisoned with NaN and with the whole network (every other layer's weights and
  * activations) overwritten by NaN. The result must equal the engine's step bit for bit
- * and contain no NaN: a rule that read anything else, or out of bounds, would differ. */
+ * and contain no NaN: a rule that read anything else, or out of bounds, would differ. The
+ * same on a convolutional network (conv, max pool, conv, dense). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -37,14 +38,24 @@ static void poison(float *x, size_t n)
     for (size_t i = 0; i < n; i++) x[i] = NAN;
 }
 
-static void check_rule(const plast_rule *r, int cls)
+/* Dense: 6 -> 12 -> 10 -> 8 -> 4. Conv: a 1x6x6 image -> conv 3 channels (pad 1) -> max pool
+ * -> conv 4 channels (kernel 2) -> 4 outputs. */
+static void check_rule(const plast_rule *r, int cls, int conv)
 {
-    const int widths[4] = {12, 10, 8, 4};
-    const plast_act acts[4] = {PLAST_ACT_RELU, PLAST_ACT_TANH, PLAST_ACT_SIGMOID, PLAST_ACT_IDENTITY};
+    const int widths[2][4] = {{12, 10, 8, 4}, {3, 0, 4, 4}};
+    const plast_layer_spec kinds[4] = {{PLAST_LAYER_CONV, 3, 1, 1, 0},
+                                       {PLAST_LAYER_POOL, 2, 2, 0, PLAST_POOL_MAX},
+                                       {PLAST_LAYER_CONV, 2, 1, 0, 0},
+                                       {PLAST_LAYER_DENSE, 0, 0, 0, 0}};
+    const plast_act acts[4] = {PLAST_ACT_RELU, conv ? PLAST_ACT_IDENTITY : PLAST_ACT_TANH,
+                               PLAST_ACT_SIGMOID, PLAST_ACT_IDENTITY};
+    int c = conv ? 1 : 6, h = conv ? 6 : 0, w = conv ? 6 : 0, n_in = conv ? 36 : 6;
     rig g;
     /* All layers plastic; a rule that only learns its output (ncm) on a frozen stack. */
-    if (rig_try(&g, r->name, 6, 4, widths, acts, 3, cls, 17, 0) &&
-        rig_try(&g, r->name, 6, 4, widths, acts, 3, cls, 17, 7u /* all but the output */)) {
+    if (rig_try_kinds(&g, r->name, c, h, w, 4, conv ? kinds : NULL, widths[conv], acts, 3, cls,
+                      17, 0) &&
+        rig_try_kinds(&g, r->name, c, h, w, 4, conv ? kinds : NULL, widths[conv], acts, 3, cls,
+                      17, 7u /* all but the output */)) {
         fprintf(stderr, "rule %s refuses %s: not applicable\n", r->name,
                 cls ? "classification" : "regression");
         REQUIRE(cls == 0); /* every rule must accept classification */
@@ -60,8 +71,8 @@ static void check_rule(const plast_rule *r, int cls)
     plast_rng_seed(&rng, 4, 4);
     for (size_t i = 0; i < g.L.meta.n_floats; i++) g.L.meta.data[i] = 0.01f + 0.05f * plast_rng_uniform(&rng);
     rig_start(&g);
-    float x[18], y[12];
-    fill_normal(&rng, x, 18, 1.0f);
+    float x[3 * 36], y[12];
+    fill_normal(&rng, x, 3 * n_in, 1.0f);
     if (cls) fill_onehot(&rng, y, 3, 4);
     else fill_normal(&rng, y, 12, 1.0f);
     plast_episode_step(&g.ep, x, y, 3, NULL);
@@ -80,7 +91,7 @@ static void check_rule(const plast_rule *r, int cls)
     for (int l = 0; l < 4; l++) {
         const plast_local *e = &g.ep.local[l];
         const plast_layer *ly0 = &g.L.net.layer[l];
-        size_t nw = (size_t)e->n_out * e->n_in, na = (size_t)e->batch * e->n_out;
+        size_t nw = (size_t)ly0->kind.rows * ly0->kind.cols, na = (size_t)e->batch * e->n_out;
         plast_local *lc = &lcs[l];
         *lc = *e;
         lc->pre = fenced(e->pre, (size_t)e->batch * e->n_in);
@@ -90,9 +101,10 @@ static void check_rule(const plast_rule *r, int cls)
         lc->s = e->s ? fenced(e->s, na) : NULL;
         lc->delta = fenced(e->delta, na); /* chain rules read the delta their signal() wrote */
         lc->pre_delta = e->pre_delta ? fenced(e->pre_delta, (size_t)e->batch * e->n_in) : NULL;
-        lc->W = fenced(ly0->W, nw);
-        lc->b = fenced(ly0->b, (size_t)e->n_out);
-        lc->scratch = fenced(NULL, r->scratch_floats(g.L.rule_opts, ly0, g.shape.batch));
+        lc->W = fenced(ly0->W, ly0->W ? nw : 0);
+        lc->b = fenced(ly0->b, ly0->b ? (size_t)ly0->kind.rows : 0);
+        lc->scratch = fenced(NULL, ly0->W ? r->scratch_floats(g.L.rule_opts, ly0, g.shape.batch) : 0);
+        lc->work = fenced(NULL, plast_net_work_floats(&g.L.net));
         /* The layer's own meta-parameters (and the shared ones) and its own plastic tensors
          * as they were before the engine's step; every other tensor NaN. */
         mcopy[l] = fenced(NULL, M->n_floats);
@@ -112,37 +124,40 @@ static void check_rule(const plast_rule *r, int cls)
         plast_binder bd = {l, e->is_output, ly0, &msets[l], &ssets[l], g.ep.n_bcast,
                            g.ep.bcast_name, bc};
         plast_err err;
-        if (r->bind) REQUIRE(r->bind(g.L.rule_opts, &bd, handles[l], &err) == PLAST_OK);
+        if (r->bind && ly0->W) REQUIRE(r->bind(g.L.rule_opts, &bd, handles[l], &err) == PLAST_OK);
         lc->h = handles[l];
         bcs[l] = bc;
     }
     /* Everything else the process holds about the network is now NaN. */
     poison(g.ep.work.p.data, n_all);
     for (int q = 0; q < 4; q++) {
-        poison(g.ep.acts.a[q], (size_t)g.ep.acts.batch_max * widths[q]);
-        poison(g.ep.acts.h[q], (size_t)g.ep.acts.batch_max * widths[q]);
-        poison(g.ep.fb[q], (size_t)g.shape.batch * widths[q]);
-        poison(g.ep.delta[q], (size_t)g.shape.batch * widths[q]);
-        poison(g.ep.scratch[q], r->scratch_floats(g.L.rule_opts, &g.L.net.layer[q], g.shape.batch));
+        size_t nq = (size_t)g.L.net.layer[q].n_out;
+        poison(g.ep.acts.a[q], (size_t)g.ep.acts.batch_max * nq);
+        poison(g.ep.acts.h[q], (size_t)g.ep.acts.batch_max * nq);
+        poison(g.ep.fb[q], (size_t)g.shape.batch * nq);
+        poison(g.ep.delta[q], (size_t)g.shape.batch * nq);
+        if (g.L.net.layer[q].W)
+            poison(g.ep.scratch[q], r->scratch_floats(g.L.rule_opts, &g.L.net.layer[q], g.shape.batch));
     }
-    poison(g.ep.s, (size_t)g.shape.batch * widths[3]);
+    poison(g.ep.acts.work, plast_net_work_floats(&g.L.net));
+    poison(g.ep.s, (size_t)g.shape.batch * 4);
 
     for (int l = 0; l < 4; l++) {
         plast_local *lc = &lcs[l];
         const plast_layer *ly0 = &g.L.net.layer[l];
-        size_t nw = (size_t)lc->n_out * lc->n_in;
+        size_t nw = (size_t)ly0->kind.rows * ly0->kind.cols;
         if (ly0->plastic) {
             r->update(lc);
             const float *want = engine + (size_t)(ly0->W - g.L.net.p.data);
             const float *want_b = engine + (size_t)(ly0->b - g.L.net.p.data);
             int nan = 0;
             for (size_t i = 0; i < nw; i++) nan += isnan(lc->W[i]);
-            for (int i = 0; i < lc->n_out; i++) nan += isnan(lc->b[i]);
+            for (int i = 0; i < ly0->kind.rows; i++) nan += isnan(lc->b[i]);
             int differs = memcmp(lc->W, want, nw * sizeof(float)) != 0 ||
-                          memcmp(lc->b, want_b, lc->n_out * sizeof(float)) != 0;
+                          memcmp(lc->b, want_b, (size_t)ly0->kind.rows * sizeof(float)) != 0;
             if (nan || differs)
-                fprintf(stderr, "rule %s (classification %d) layer %d: %d NaN, differs %d\n", r->name,
-                        cls, l, nan, differs);
+                fprintf(stderr, "rule %s (classification %d, conv %d) layer %d: %d NaN, differs %d\n",
+                        r->name, cls, conv, l, nan, differs);
             CHECK(nan == 0);
             CHECK(!differs);
             double moved = 0.0; /* and the step did something */
@@ -158,7 +173,7 @@ static void check_rule(const plast_rule *r, int cls)
         }
         fenced_free(lc->pre), fenced_free(lc->post), fenced_free(lc->preact), fenced_free(lc->fb);
         fenced_free(lc->s), fenced_free(lc->delta), fenced_free(lc->W), fenced_free(lc->b);
-        fenced_free(lc->scratch), fenced_free(lc->pre_delta);
+        fenced_free(lc->scratch), fenced_free(lc->pre_delta), fenced_free(lc->work);
         fenced_free(mcopy[l]), fenced_free(scopy[l]), fenced_free(bcs[l]);
         free(handles[l]);
     }
@@ -175,8 +190,10 @@ int main(void)
         if (all[i]->nonlocal) continue;
         /* The declared exception is the only one: its feedback goes through W. */
         CHECK(all[i]->path != PLAST_PATH_TRANSPOSE);
-        check_rule(all[i], 0);
-        check_rule(all[i], 1);
+        for (int conv = 0; conv < 2; conv++) {
+            check_rule(all[i], 0, conv);
+            check_rule(all[i], 1, conv);
+        }
         tested++;
     }
     CHECK(tested >= 4); /* flp, hebb, fa, dfa */

@@ -2,9 +2,9 @@
  *
  * This program is linked with malloc, calloc and realloc wrapped (-Wl,--wrap, see
  * CMakeLists.txt), so every allocation made by plast's own code is counted. For every rule,
- * drawing an episode from the sine task (regression) and from the gauss task
- * (classification) and running it (forward, feedback, updates, evaluation) must allocate
- * nothing. */
+ * drawing an episode from the sine task (regression), from the gauss task (classification)
+ * and from gauss as 8x8 images on a convolutional network (conv, pool, conv, dense) and
+ * running it (forward, feedback, updates, evaluation) must allocate nothing. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +55,19 @@ int main(void)
     const plast_rule *const *all = plast_rule_all(&n);
     /* every rule on regression (sine) and on classification (gauss, the hidden layers
      * frozen when the rule learns only its output) */
-    for (int i = 0; i < 2 * n; i++) {
-        char json[320];
-        if (i < n)
+    for (int i = 0; i < 3 * n; i++) {
+        char json[512];
+        if (i >= 2 * n) /* and on a convolutional network (gauss as 8x8 images) */
+            snprintf(json, sizeof json,
+                     "{\"net\": {\"layers\": [{\"type\": \"conv\", \"channels\": 4, \"pad\": 1},"
+                     " {\"type\": \"pool\"}, {\"type\": \"conv\", \"channels\": 3, \"frozen\": %s},"
+                     " {\"type\": \"dense\", \"width\": 16, \"frozen\": %s}], \"frozen\": [%s]},"
+                     " \"rule\": \"%s\", \"task\": {\"name\": \"gauss\", \"dim\": 64, \"side\": 8,"
+                     " \"n_train\": 4, \"batch\": 2}}",
+                     strcmp(all[i - 2 * n]->name, "ncm") ? "false" : "true",
+                     strcmp(all[i - 2 * n]->name, "ncm") ? "false" : "true",
+                     strcmp(all[i - 2 * n]->name, "ncm") ? "" : "0", all[i - 2 * n]->name);
+        else if (i < n)
             snprintf(json, sizeof json,
                      "{\"net\": {\"hidden\": [70, 90]}, \"rule\": \"%s\","
                      " \"task\": {\"name\": \"sine\", \"n_batches\": 5}}", all[i]->name);
@@ -75,8 +85,8 @@ int main(void)
         plast_stream st;
         if (plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err)) {
             /* a classification-only rule (ncm): covered on the gauss task below */
-            fprintf(stderr, "rule %s on sine: %s\n", all[i]->name, err.msg);
-            REQUIRE(err.code == PLAST_E_CONFIG);
+            fprintf(stderr, "rule %s on sine: %s\n", cfg.rule->name, err.msg);
+            REQUIRE(err.code == PLAST_E_CONFIG && i < n);
             continue;
         }
         REQUIRE(plast_episode_init(&ep, &L, &sh, &err) == 0);

@@ -333,6 +333,16 @@ int plast_analyze(const plast_an_spec *sp, plast_an_result *out, plast_err *err)
         plast_eval_setup_free(&S);
         return plast_err_set(err, PLAST_E_USAGE, "task", "at most 63 segments can be analysed");
     }
+    /* The feedback angles compare B with products of dense forward weights. */
+    for (int l = 0; l < S.L.net.n_layers; l++)
+        if (S.L.net.layer[l].kind.type != PLAST_LAYER_DENSE) {
+            plast_eval_setup_free(&S);
+            char where[64];
+            snprintf(where, sizeof where, "net.layers[%d]", l);
+            return plast_err_set(err, PLAST_E_CONFIG, where,
+                                 "the interference analysis takes dense networks only (layer %d "
+                                 "is %s)", l, plast_layer_names[S.L.net.layer[l].kind.type]);
+        }
     int npt = n_seg * n_probe;
     out->runs = runs;
     out->n_layers = S.L.net.n_layers;

@@ -15,6 +15,7 @@
 #include "plast/registry.h"
 #include "plast/dataset.h"
 #include "plast/episode.h"
+#include "plast/layer.h"
 #include "plast/linalg.h"
 
 static double now(void)
@@ -28,40 +29,61 @@ typedef struct result {
     double episode_s, steps_per_s, samples_per_s, gflops, sgemm_gflops;
 } result;
 
-/* FLOPs of one training step: forward 2 B n_in n_out per layer; the update's outer
- * product 2 B n_in n_out plus 3 per weight (FLP's P (.) (G - d W)); SGD adds the backward
- * product 2 B n_in n_out for every layer above the first. */
+/* FLOPs of one training step, per layer with weights W [rows][cols] serving P positions:
+ * forward 2 B P rows cols; the update's outer product as much again, plus 3 per weight
+ * (FLP's P (.) (G - d W)); SGD adds the backward product for every layer above the first. */
 static double step_flops(const plast_net *net, int batch, int sgd)
 {
     double f = 0.0;
+    int lowest = net->n_layers;
+    for (int l = net->n_layers - 1; l >= 0; l--)
+        if (net->layer[l].plastic) lowest = l;
     for (int l = 0; l < net->n_layers; l++) {
-        double w = (double)net->layer[l].n_in * net->layer[l].n_out;
-        f += 2.0 * batch * w * 2.0 + (sgd ? (l ? 2.0 * batch * w : 0.0) : 3.0 * w);
+        const plast_kind *k = &net->layer[l].kind;
+        double w = (double)k->rows * k->cols, bp = (double)batch * k->positions;
+        f += 2.0 * bp * w; /* forward */
+        if (net->layer[l].plastic) f += 2.0 * bp * w + (sgd ? 0.0 : 3.0 * w);
+        if (sgd && l > lowest) f += 2.0 * bp * w; /* the signal sent down */
     }
     return f;
 }
 
-/* OpenBLAS sgemm on the same shapes as a step (forward and outer product), back to back. */
-static double sgemm_rate(const plast_net *net, int batch)
+/* OpenBLAS sgemm on the same shapes as a step (forward, the outer products of the plastic
+ * layers, sgd's backward products), back to back: a conv layer as one product over all
+ * batch items and positions. */
+static double sgemm_rate(const plast_net *net, int batch, int sgd)
 {
+    int lowest = net->n_layers;
+    for (int l = net->n_layers - 1; l >= 0; l--)
+        if (net->layer[l].plastic) lowest = l;
     size_t maxw = 0, maxa = 0;
     for (int l = 0; l < net->n_layers; l++) {
-        size_t w = (size_t)net->layer[l].n_in * net->layer[l].n_out;
+        const plast_kind *k = &net->layer[l].kind;
+        size_t w = (size_t)k->rows * k->cols, bp = (size_t)batch * k->positions;
         maxw = w > maxw ? w : maxw;
-        size_t a = (size_t)batch * (net->layer[l].n_in > net->layer[l].n_out ? net->layer[l].n_in : net->layer[l].n_out);
+        size_t a = bp * (size_t)(k->cols > k->rows ? k->cols : k->rows);
         maxa = a > maxa ? a : maxa;
     }
-    float *W = calloc(maxw, 4), *G = calloc(maxw, 4), *X = calloc(maxa, 4), *Y = calloc(maxa, 4);
+    float *W = calloc(maxw + 1, 4), *G = calloc(maxw + 1, 4), *X = calloc(maxa + 1, 4), *Y = calloc(maxa + 1, 4);
     for (size_t i = 0; i < maxw; i++) W[i] = 0.001f * (float)(i % 97);
     for (size_t i = 0; i < maxa; i++) X[i] = 0.01f * (float)(i % 13);
     double flops = 0.0, t0 = now();
     int reps = 0;
     while (now() - t0 < 1.0 || reps < 3) {
         for (int l = 0; l < net->n_layers; l++) {
-            int ni = net->layer[l].n_in, no = net->layer[l].n_out;
-            plast_gemm_blas(0, 1, batch, no, ni, 1.0f, X, ni, W, ni, 0.0f, Y, no);
-            plast_gemm_blas(1, 0, no, ni, batch, 1.0f, Y, no, X, ni, 0.0f, G, ni);
-            flops += 4.0 * batch * ni * no;
+            const plast_kind *k = &net->layer[l].kind;
+            int ni = k->cols, no = k->rows, bp = batch * k->positions;
+            if (!no) continue;
+            plast_gemm_blas(0, 1, bp, no, ni, 1.0f, X, ni, W, ni, 0.0f, Y, no);
+            flops += 2.0 * bp * ni * no;
+            if (net->layer[l].plastic) {
+                plast_gemm_blas(1, 0, no, ni, bp, 1.0f, Y, no, X, ni, 0.0f, G, ni);
+                flops += 2.0 * bp * ni * no;
+            }
+            if (sgd && l > lowest) {
+                plast_gemm_blas(0, 0, bp, ni, no, 1.0f, Y, no, W, ni, 0.0f, X, ni);
+                flops += 2.0 * bp * ni * no;
+            }
         }
         reps++;
     }
@@ -70,13 +92,11 @@ static double sgemm_rate(const plast_net *net, int batch)
     return rate;
 }
 
-static result bench_task(const char *rule, const int *hidden, int n_hidden, int batch, int episodes,
-                         const char *task)
+/* One rule on a network (net: the config's "net" object) and a task, batch and episodes. */
+static result bench_net(const char *rule, const char *net, int batch, int episodes, const char *task)
 {
-    char json[1024];
-    int used = snprintf(json, sizeof json, "{\"net\": {\"hidden\": [");
-    for (int i = 0; i < n_hidden; i++) used += snprintf(json + used, sizeof json - used, "%s%d", i ? "," : "", hidden[i]);
-    snprintf(json + used, sizeof json - used, "]}, \"rule\": \"%s\", \"task\": %s}", rule, task);
+    char json[2048];
+    snprintf(json, sizeof json, "{\"net\": %s, \"rule\": \"%s\", \"task\": %s}", net, rule, task);
     plast_config cfg;
     plast_err err;
     plast_registry reg = plast_registry_builtin(0);
@@ -118,12 +138,107 @@ static result bench_task(const char *rule, const int *hidden, int n_hidden, int 
     res.steps_per_s = steps / dt;
     res.samples_per_s = steps * (double)batch / dt;
     res.gflops = step_flops(&L.net, batch, cfg.rule->nonlocal) * steps / dt / 1e9;
-    res.sgemm_gflops = sgemm_rate(&L.net, batch);
+    res.sgemm_gflops = sgemm_rate(&L.net, batch, cfg.rule->nonlocal);
     cfg.task->destroy(state);
     plast_stream_free(&st);
     plast_episode_free(&ep);
     plast_learner_free(&L);
     return res;
+}
+
+/* Seconds per call of fn(ctx), timed over at least 0.5 s. */
+static double per_call(void (*fn)(void *), void *ctx)
+{
+    fn(ctx); /* warm-up */
+    int reps = 0;
+    double t0 = now();
+    while (now() - t0 < 0.5 || reps < 3) fn(ctx), reps++;
+    return (now() - t0) / reps;
+}
+
+typedef struct conv_case {
+    plast_kind k;
+    int nb;
+    float *x, *W, *b, *a, *d, *g, *G, *work, *col;
+} conv_case;
+
+static void conv_fwd(void *p)
+{
+    conv_case *c = p;
+    plast_kind_forward(&c->k, c->W, c->b, c->x, c->nb, c->a, c->work, plast_gemm);
+}
+
+static void conv_bwd(void *p)
+{
+    conv_case *c = p;
+    plast_kind_backward(&c->k, c->W, c->x, c->d, c->nb, c->g, c->work, plast_gemm);
+    plast_kind_outer(&c->k, c->d, c->x, c->nb, 0, c->k.rows, 1.0f, 0.0f, c->G, c->work);
+}
+
+/* The same products as sgemm calls alone (no im2col): forward W col, backward W^T d and
+ * d col^T, per batch item. */
+static void sgemm_fwd(void *p)
+{
+    conv_case *c = p;
+    int P = c->k.positions;
+    for (int i = 0; i < c->nb; i++)
+        plast_gemm_blas(0, 0, c->k.rows, P, c->k.cols, 1.0f, c->W, c->k.cols, c->col, P, 1.0f, c->a, P);
+}
+
+static void sgemm_bwd(void *p)
+{
+    conv_case *c = p;
+    int P = c->k.positions;
+    for (int i = 0; i < c->nb; i++) {
+        plast_gemm_blas(1, 0, c->k.cols, P, c->k.rows, 1.0f, c->W, c->k.cols, c->d, P, 0.0f, c->col, P);
+        plast_gemm_blas(0, 1, c->k.rows, c->k.cols, P, 1.0f, c->d, P, c->col, P, 1.0f, c->G, c->k.cols);
+    }
+}
+
+/* Conv layers of the benchmark network at batch 32: forward and backward (input VJP and
+ * weight gradient) against OpenBLAS sgemm on the same im2col shapes. */
+static void conv_rates(void)
+{
+    const int shapes[2][4] = {{1, 28, 32, 28}, {32, 14, 64, 14}}; /* in_c, in_h, out_c, in_w */
+    printf("\n| conv layer (batch 32) | forward GFLOP/s | sgemm | ratio | backward GFLOP/s | sgemm | ratio |\n"
+           "|---|---|---|---|---|---|---|\n");
+    for (int q = 0; q < 2; q++) {
+        plast_net_spec sp;
+        memset(&sp, 0, sizeof sp);
+        sp.n_layers = 1;
+        sp.width[0] = shapes[q][2];
+        sp.kind[0] = (plast_layer_spec){PLAST_LAYER_CONV, 3, 1, 1, 0};
+        conv_case c;
+        memset(&c, 0, sizeof c);
+        plast_err err;
+        if (plast_kind_make(&sp, 0, shapes[q][0], shapes[q][1], shapes[q][3], &c.k, "bench", &err)) exit(70);
+        c.nb = 32;
+        size_t ni = (size_t)shapes[q][0] * shapes[q][1] * shapes[q][3], no = (size_t)c.k.rows * c.k.positions;
+        size_t nw = (size_t)c.k.rows * c.k.cols, ncol = (size_t)c.k.cols * c.k.positions;
+        c.x = calloc(c.nb * ni, 4), c.g = calloc(c.nb * ni, 4), c.a = calloc(c.nb * no, 4);
+        c.d = calloc(c.nb * no, 4), c.W = calloc(nw, 4), c.G = calloc(nw, 4), c.b = calloc(c.k.rows, 4);
+        c.work = calloc(plast_kind_work_floats(&c.k), 4), c.col = calloc(ncol, 4);
+        for (size_t i = 0; i < c.nb * ni; i++) c.x[i] = 0.01f * (float)(i % 101);
+        for (size_t i = 0; i < c.nb * no; i++) c.d[i] = 0.01f * (float)(i % 37);
+        for (size_t i = 0; i < nw; i++) c.W[i] = 0.001f * (float)(i % 97);
+        double f = 2.0 * c.nb * (double)nw * c.k.positions;
+        double fw = f / per_call(conv_fwd, &c) / 1e9, sf = f / per_call(sgemm_fwd, &c) / 1e9;
+        double bw = 2 * f / per_call(conv_bwd, &c) / 1e9, sb = 2 * f / per_call(sgemm_bwd, &c) / 1e9;
+        printf("| %dx%dx%d -> %d channels, 3x3 pad 1 | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |\n",
+               shapes[q][0], shapes[q][1], shapes[q][3], c.k.rows, fw, sf, fw / sf, bw, sb, bw / sb);
+        free(c.x), free(c.g), free(c.a), free(c.d), free(c.W), free(c.G), free(c.b), free(c.work), free(c.col);
+    }
+    printf("\ntarget: conv forward and backward >= 0.70 of sgemm on the same shapes\n");
+}
+
+static result bench_task(const char *rule, const int *hidden, int n_hidden, int batch, int episodes,
+                         const char *task)
+{
+    char net[512];
+    int used = snprintf(net, sizeof net, "{\"hidden\": [");
+    for (int i = 0; i < n_hidden; i++) used += snprintf(net + used, sizeof net - used, "%s%d", i ? "," : "", hidden[i]);
+    snprintf(net + used, sizeof net - used, "]}");
+    return bench_net(rule, net, batch, episodes, task);
 }
 
 static result bench(const char *rule, const int *hidden, int n_hidden, int batch, int episodes)
@@ -192,6 +307,26 @@ int main(void)
     printf("\nFLP classification episode (784-256-10, both layers plastic, batch 1): %.0f images/s, "
            "%.2f GFLOP/s (OpenBLAS sgemm on the same shapes: %.2f GFLOP/s)\n",
            c.samples_per_s, c.gflops, c.sgemm_gflops);
+
+    /* Convolutional: 28x28 images, conv 32 - pool - conv 64 - pool - dense 128 - 10,
+     * batch 32; FLP on the two dense layers (the conv layers frozen), sgd end to end. */
+    conv_rates();
+    const char *conv_net =
+        "{\"layers\": [{\"type\": \"conv\", \"channels\": 32, \"pad\": 1, \"frozen\": %s},"
+        " {\"type\": \"pool\"}, {\"type\": \"conv\", \"channels\": 64, \"pad\": 1, \"frozen\": %s},"
+        " {\"type\": \"pool\"}, {\"type\": \"dense\", \"width\": 128}]}";
+    const char *conv_task = "{\"name\": \"gauss\", \"dim\": 784, \"side\": 28, \"n_classes\": 10,"
+                            " \"n_train\": 64, \"n_query\": 8, \"batch\": 32}";
+    printf("\n| rule | conv network (batch 32) | images/s | GFLOP/s | sgemm GFLOP/s same shapes | ratio |\n"
+           "|---|---|---|---|---|---|\n");
+    for (int k = 0; k < 2; k++) {
+        char net[512];
+        snprintf(net, sizeof net, conv_net, k ? "false" : "true", k ? "false" : "true");
+        result r = bench_net(rules[k], net, 32, 2, conv_task);
+        printf("| %s | %s | %.0f | %.2f | %.2f | %.2f |\n", rules[k],
+               k ? "all layers learn (sgd end to end)" : "conv frozen, FLP on the dense layers",
+               r.samples_per_s, r.gflops, r.sgemm_gflops, r.gflops / r.sgemm_gflops);
+    }
     omniglot_loads();
     return 0;
 }

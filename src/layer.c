@@ -21,6 +21,18 @@ static size_t n_out_of(const plast_kind *k)
     return (size_t)k->out_c * k->out_h * k->out_w;
 }
 
+/* The output columns ow whose input column ow stride - pad + kj lies inside 0..in_w-1:
+ * [*lo, *hi). Computed once per kernel column, so the copies below have no bounds tests. */
+static void inside(const plast_kind *k, int kj, int *lo, int *hi)
+{
+    int a = k->pad - kj, b = k->in_w - 1 + k->pad - kj; /* ow stride must lie in [a, b] */
+    int l = a > 0 ? (a + k->stride - 1) / k->stride : 0;
+    int h = b >= 0 ? b / k->stride + 1 : 0;
+    *lo = l < k->out_w ? l : k->out_w;
+    *hi = h < k->out_w ? h : k->out_w;
+    if (*hi < *lo) *hi = *lo;
+}
+
 /* col [cols][P] = the patches of one input map x [in_c][in_h][in_w] (zero outside). */
 static void im2col(const plast_kind *k, const float *x, float *col)
 {
@@ -29,18 +41,24 @@ static void im2col(const plast_kind *k, const float *x, float *col)
         for (int ki = 0; ki < k->k; ki++)
             for (int kj = 0; kj < k->k; kj++) {
                 float *row = col + (size_t)((c * k->k + ki) * k->k + kj) * P;
+                int lo, hi;
+                inside(k, kj, &lo, &hi);
                 for (int oh = 0; oh < k->out_h; oh++) {
                     int ih = oh * k->stride - k->pad + ki;
                     float *r = row + (size_t)oh * k->out_w;
                     if (ih < 0 || ih >= k->in_h) {
-                        for (int ow = 0; ow < k->out_w; ow++) r[ow] = 0.0f;
+                        memset(r, 0, (size_t)k->out_w * sizeof *r);
                         continue;
                     }
+                    /* input column of ow: ow stride - pad + kj, inside for lo <= ow < hi */
                     const float *xr = x + ((size_t)c * k->in_h + ih) * k->in_w;
-                    for (int ow = 0; ow < k->out_w; ow++) {
-                        int iw = ow * k->stride - k->pad + kj;
-                        r[ow] = iw >= 0 && iw < k->in_w ? xr[iw] : 0.0f;
-                    }
+                    long off = (long)lo * k->stride - k->pad + kj;
+                    for (int ow = 0; ow < lo; ow++) r[ow] = 0.0f;
+                    if (k->stride == 1)
+                        memcpy(r + lo, xr + off, (size_t)(hi - lo) * sizeof *r);
+                    else
+                        for (int ow = lo; ow < hi; ow++, off += k->stride) r[ow] = xr[off];
+                    for (int ow = hi; ow < k->out_w; ow++) r[ow] = 0.0f;
                 }
             }
 }
@@ -53,15 +71,15 @@ static void col2im(const plast_kind *k, const float *col, float *g)
         for (int ki = 0; ki < k->k; ki++)
             for (int kj = 0; kj < k->k; kj++) {
                 const float *row = col + (size_t)((c * k->k + ki) * k->k + kj) * P;
+                int lo, hi;
+                inside(k, kj, &lo, &hi);
                 for (int oh = 0; oh < k->out_h; oh++) {
                     int ih = oh * k->stride - k->pad + ki;
                     if (ih < 0 || ih >= k->in_h) continue;
                     float *gr = g + ((size_t)c * k->in_h + ih) * k->in_w;
                     const float *r = row + (size_t)oh * k->out_w;
-                    for (int ow = 0; ow < k->out_w; ow++) {
-                        int iw = ow * k->stride - k->pad + kj;
-                        if (iw >= 0 && iw < k->in_w) gr[iw] += r[ow];
-                    }
+                    long off = (long)lo * k->stride - k->pad + kj;
+                    for (int ow = lo; ow < hi; ow++, off += k->stride) gr[off] += r[ow];
                 }
             }
 }

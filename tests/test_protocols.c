@@ -20,7 +20,9 @@
 #include "png_write.h"
 #include "plast/registry.h"
 #include "plast/config.h"
+#include "plast/bench.h"
 #include "plast/dataset.h"
+#include "plast/evaluate.h"
 #include "plast/task.h"
 
 enum { NA = 4, NC = 6, ND = 20, SZ = 12 };
@@ -240,6 +242,63 @@ static void fashion(void)
     plast_stream_free(&s);
 }
 
+/* The bench-omniglot suite's conv rows run end to end (the first variant, 2 runs): on the
+ * shared subsets when present, else on the generated tree. */
+static void conv_rows(const char *shared_dir, const char *tree)
+{
+    const char *src = getenv("PLAST_SOURCE");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/meta/campaigns/bench-omniglot.json", src ? src : ".");
+    plast_suite *su = calloc(1, sizeof *su);
+    plast_err err;
+    REQUIRE(su && plast_suite_load(su, path, &err) == PLAST_OK);
+    int found = 0;
+    for (int m = 0; m < su->n_methods; m++) {
+        if (!strstr(su->method[m].label, "conv")) continue;
+        found++;
+        const char *sets[2 * PLAST_SUITE_SETS + 8];
+        int n = 0;
+        char data[1100];
+        for (int i = 0; i < su->variant[0].n_sets; i++) sets[n++] = su->variant[0].sets[i];
+        for (int i = 0; i < su->method[m].n_sets; i++) sets[n++] = su->method[m].sets[i];
+        sets[n++] = "runs=2";
+        if (shared_dir) {
+            snprintf(data, sizeof data,
+                     "task.data=\"%s/images_background_small1.zip,%s/images_background_small2.zip\"",
+                     shared_dir, shared_dir);
+        } else {
+            snprintf(data, sizeof data, "task.data=\"%s\"", tree);
+            sets[n++] = "task.eval_alphabets=1";
+        }
+        sets[n++] = data;
+        sets[n++] = "task.cache=\"\"";
+        plast_config *cfg = calloc(1, sizeof *cfg);
+        REQUIRE(cfg);
+        int rc = plast_config_parse(cfg, su->base, "bench-omniglot", sets, n, PLAST_TEST_REG(0), &err);
+        plast_eval_setup S;
+        plast_eval_result res;
+        if (!rc) rc = plast_eval_setup_init(&S, cfg, &err);
+        if (!rc) {
+            CHECK(S.L.net.layer[0].kind.type == PLAST_LAYER_CONV && S.L.net.layer[1].kind.type == PLAST_LAYER_POOL);
+            CHECK(S.L.net.layer[0].plastic == !strstr(su->method[m].label, "frozen"));
+            rc = plast_eval_setup_run(&S, 1, NULL, NULL, &res, &err);
+            if (!rc) {
+                fprintf(stderr, "%s: accuracy %.3f over %d runs\n", su->method[m].label,
+                        res.final_sum.mean, res.runs);
+                CHECK(res.runs == 2 && res.final_sum.mean >= 0.0 && res.final_sum.mean <= 1.0);
+                plast_eval_result_free(&res);
+            }
+            plast_eval_setup_free(&S);
+        }
+        if (rc) fprintf(stderr, "%s: %s: %s\n", su->method[m].label, err.where, err.msg);
+        CHECK(rc == PLAST_OK);
+        free(cfg);
+    }
+    CHECK(found == 2);
+    plast_suite_free(su);
+    free(su);
+}
+
 int main(void)
 {
     char tmp[] = "/tmp/plast-protocols-XXXXXX";
@@ -253,8 +312,10 @@ int main(void)
     const char *shared = getenv("PLAST_SHARED");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/data/omniglot", shared ? shared : "../shared");
-    if (access(dir, R_OK) == 0) shared_subsets(dir);
+    int have_shared = access(dir, R_OK) == 0;
+    if (have_shared) shared_subsets(dir);
     else fprintf(stderr, "shared Omniglot data not found at %s: generated tree only\n", dir);
+    conv_rows(have_shared ? dir : NULL, root);
     fashion();
 
     char rm[700];

@@ -9,7 +9,9 @@
  * 3. An FLP (Oja, per synapse) and a Hebbian step on a tiny conv layer equal a hand
  *    computation from the step's own signals.
  * 4. sgd through conv + pool + dense moves every weight and bias by -lr times the central
- *    difference gradient of the minibatch loss (computed in double), and not by zero.
+ *    difference gradient of the minibatch loss (computed in double), and not by zero; fa
+ *    with its feedback set to the forward weights (the transposed convolution with an
+ *    untied kernel equal to W) makes the same step.
  * 5. Shapes that do not fit are config errors naming net.layers[i].key. */
 #include <math.h>
 #include <stdlib.h>
@@ -370,6 +372,59 @@ static void sgd_gradient(void)
     plast_learner_free(&L);
 }
 
+/* fa with every B set to the forward weights above it (a conv kernel as it is, a dense
+ * matrix transposed) and c = 0 makes sgd's step: chain feedback through conv and pool. */
+static void fa_is_sgd(void)
+{
+    const plast_layer_spec kinds[4] = {{PLAST_LAYER_CONV, 3, 1, 1, 0}, {PLAST_LAYER_POOL, 2, 2, 0, PLAST_POOL_MAX},
+                                       {PLAST_LAYER_CONV, 2, 1, 0, 0}, {PLAST_LAYER_DENSE, 0, 0, 0, 0}};
+    const int width[4] = {2, 0, 3, 2}, plastic[4] = {1, 0, 1, 1};
+    const plast_act act[4] = {PLAST_ACT_TANH, PLAST_ACT_IDENTITY, PLAST_ACT_TANH, PLAST_ACT_IDENTITY};
+    _Alignas(16) unsigned char o1[4096], o2[4096];
+    plast_learner S, F;
+    learner(&S, "sgd", o1, 1, 6, 6, 4, kinds, width, act, plastic);
+    learner(&F, "fa", o2, 1, 6, 6, 4, kinds, width, act, plastic);
+    CHECK(F.net.layer[0].n_fb == 0 && F.net.layer[1].fb_rows == 3 && F.net.layer[1].n_fb == 8);
+    for (int l = 0; l < 4; l++) {
+        plast_layer *a = &S.net.layer[l], *f = &F.net.layer[l];
+        if (a->W) {
+            memcpy(f->W, a->W, (size_t)a->kind.rows * a->kind.cols * 4);
+            memcpy(f->b, a->b, (size_t)a->kind.rows * 4);
+        }
+        if (!f->n_fb) continue;
+        const plast_layer *up = &S.net.layer[l + 1];
+        for (int i = 0; i < f->fb_rows * f->n_fb; i++) {
+            int r = i / f->n_fb, q = i % f->n_fb;
+            f->B[i] = up->kind.type == PLAST_LAYER_CONV ? up->W[i] : up->W[(size_t)q * up->n_in + r];
+        }
+        memset(f->c, 0, (size_t)f->n_c * 4);
+    }
+    plast_pset_view(&S.meta, "lr", -1)[0] = plast_pset_view(&F.meta, "lr", -1)[0] = 0.1f;
+    plast_rng r;
+    plast_rng_seed(&r, 9, 9);
+    float x[2 * 36], y[4];
+    for (int i = 0; i < 72; i++) x[i] = (float)plast_rng_normal(&r);
+    for (int i = 0; i < 4; i++) y[i] = (float)plast_rng_normal(&r);
+    plast_episode es, ef;
+    episode(&es, &S, 2), episode(&ef, &F, 2);
+    plast_episode_step(&es, x, y, 2, NULL);
+    plast_episode_step(&ef, x, y, 2, NULL);
+    double worst = 0.0, moved = 0.0;
+    for (int l = 0; l < 4; l++) {
+        const plast_layer *a = &es.work.layer[l], *f = &ef.work.layer[l], *a0 = &S.net.layer[l];
+        if (!a->W) continue;
+        for (int i = 0; i < a->kind.rows * a->kind.cols; i++) {
+            worst = fmax(worst, fabs(a->W[i] - f->W[i]));
+            moved = fmax(moved, fabs(a->W[i] - a0->W[i]));
+        }
+    }
+    fprintf(stderr, "fa with B = W through conv + pool: worst difference from sgd %.3g (moved %.3g)\n",
+            worst, moved);
+    CHECK(worst <= 1e-6 && moved > 1e-3);
+    plast_episode_free(&es), plast_episode_free(&ef);
+    plast_learner_free(&S), plast_learner_free(&F);
+}
+
 /* 5: shapes that do not fit, named by key. */
 static void config_errors(void)
 {
@@ -429,6 +484,7 @@ int main(void)
     }
     tiny_steps();
     sgd_gradient();
+    fa_is_sgd();
     config_errors();
     CHECK_DONE();
 }

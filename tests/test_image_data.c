@@ -486,6 +486,39 @@ static void test_stl(void)
     program_bad_data(json, victim);
 }
 
+/* Default paths: $PLAST_DATA/<usual directory>, a hint when it is missing, and a config error
+ * naming task.dir when CIFAR-10 or STL-10 has nowhere to come from. */
+static void test_defaults(void)
+{
+    char *saved = getenv("PLAST_DATA") ? strdup(getenv("PLAST_DATA")) : NULL;
+    char empty[400], want[600];
+    mkdir_t("empty-data", empty, sizeof empty);
+    REQUIRE(setenv("PLAST_DATA", empty, 1) == 0);
+    _Alignas(16) unsigned char o[PLAST_OPTS_BYTES];
+    plast_err err;
+    plast_task_shape sh;
+    const plast_task *t = task_from("{\"name\": \"images\"}", o, &err);
+    REQUIRE(t);
+    plast_err_clear(&err);
+    CHECK(t->shape(o, &sh, &err) == PLAST_E_NOINPUT && strstr(err.msg, "Fashion-MNIST") != NULL);
+    snprintf(want, sizeof want, "%s/fashion-mnist/train-images-idx3-ubyte", empty);
+    CHECK(!strcmp(err.where, want));
+    REQUIRE((t = task_from("{\"name\": \"images\", \"format\": \"cifar10\"}", o, &err)) != NULL);
+    REQUIRE(t->shape(o, &sh, &err) == PLAST_OK); /* fixed shape: no file read */
+    plast_err_clear(&err);
+    CHECK(t->create(o, 1, &err) == NULL && err.code == PLAST_E_NOINPUT);
+    snprintf(want, sizeof want, "%s/cifar-10-batches-bin/data_batch_1.bin", empty);
+    CHECK(!strcmp(err.where, want));
+    REQUIRE(unsetenv("PLAST_DATA") == 0);
+    REQUIRE((t = task_from("{\"name\": \"images\", \"format\": \"stl10\"}", o, &err)) != NULL);
+    plast_err_clear(&err);
+    CHECK(t->shape(o, &sh, &err) == PLAST_E_CONFIG && !strcmp(err.where, "task.dir"));
+    if (saved) {
+        REQUIRE(setenv("PLAST_DATA", saved, 1) == 0);
+        free(saved);
+    }
+}
+
 /* ---- Omniglot rotations ---- */
 
 static void test_rotate(void)
@@ -788,6 +821,7 @@ int main(void)
     test_idx_shapes();
     test_cifar();
     test_stl();
+    test_defaults();
     test_rotate();
     test_rotations();
     test_shared_unchanged();

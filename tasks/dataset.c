@@ -1,7 +1,8 @@
 /* dataset.c — what every image reader shares (see include/plast/dataset.h): a plast_dataset in
- * one allocation, and the exact area-averaging resize.
+ * one allocation, the exact area-averaging resize, and the quarter-turn rotations that
+ * Omniglot's augmentation uses.
  *
- * Layout of d->buf: x [n*h*w floats], label, group, item [n ints each], class_name
+ * Layout of d->buf: x [n*c*h*w floats], label, group, item [n ints each], class_name
  * [n_classes][96], group_name [n_groups][64]. Floats and ints are 4 bytes, so every array is
  * aligned without padding; a copy of a data set is one memcpy plus re-pointing. */
 #include "plast/dataset.h"
@@ -10,22 +11,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bytes of the one allocation, or 0 when the sizes overflow. */
-static size_t dataset_bytes(int n, int h, int w, int n_classes, int n_groups)
+/* *acc += a * b in size_t; 0 when that overflows (then *acc is unchanged). */
+static int add_product(size_t *acc, size_t a, size_t b)
 {
-    size_t px = (size_t)h * (size_t)w; /* h, w <= INT_MAX: fits in 64 bits */
-    if (n && px > SIZE_MAX / sizeof(float) / (size_t)n) return 0;
-    size_t b = px * (size_t)n * sizeof(float);
-    size_t rest = 3 * (size_t)n * sizeof(int) + (size_t)n_classes * 96 + (size_t)n_groups * 64;
-    if (b > SIZE_MAX - rest) return 0;
-    return b + rest;
+    if (a && b > SIZE_MAX / a) return 0;
+    if (a * b > SIZE_MAX - *acc) return 0;
+    *acc += a * b;
+    return 1;
+}
+
+/* Bytes of the one allocation, or 0 when the sizes overflow size_t: every product and sum is
+ * checked before it is formed (the sizes come from file headers). */
+static size_t dataset_bytes(int n, int c, int h, int w, int n_classes, int n_groups)
+{
+    size_t px = 0, plane = 0, bytes = 0;
+    if (!add_product(&plane, (size_t)h, (size_t)w) || !add_product(&px, (size_t)c, plane) ||
+        !add_product(&bytes, px, (size_t)n) || bytes > SIZE_MAX / sizeof(float))
+        return 0;
+    bytes *= sizeof(float);
+    if (!add_product(&bytes, (size_t)n, 3 * sizeof(int)) || !add_product(&bytes, (size_t)n_classes, 96) ||
+        !add_product(&bytes, (size_t)n_groups, 64))
+        return 0;
+    return bytes;
 }
 
 static void dataset_point(plast_dataset *d)
 {
     char *p = d->buf;
     d->x = (float *)p;
-    p += (size_t)d->n * d->h * d->w * sizeof(float);
+    p += (size_t)d->n * d->c * d->h * d->w * sizeof(float);
     d->label = (int *)p;
     p += (size_t)d->n * sizeof(int);
     d->group = (int *)p;
@@ -58,25 +72,32 @@ int plast_dataset_uniform(const plast_dataset *d, int *per_class)
     return ok;
 }
 
-int plast_dataset_alloc(plast_dataset *d, int n, int h, int w, int n_classes, int n_groups,
-                        plast_err *err)
+int plast_dataset_alloc_chw(plast_dataset *d, int n, int c, int h, int w, int n_classes,
+                            int n_groups, plast_err *err)
 {
     memset(d, 0, sizeof *d);
-    if (n < 0 || h < 1 || w < 1 || n_classes < 1 || n_groups < 1)
+    if (n < 0 || c < 1 || h < 1 || w < 1 || n_classes < 1 || n_groups < 1)
         return plast_err_set(err, PLAST_E_USAGE, "dataset",
-                             "bad data set shape: %d images of %d x %d, %d classes, %d groups", n,
-                             h, w, n_classes, n_groups);
-    size_t bytes = dataset_bytes(n, h, w, n_classes, n_groups);
+                             "bad data set shape: %d images of %d x %d x %d, %d classes, %d groups",
+                             n, c, h, w, n_classes, n_groups);
+    size_t bytes = dataset_bytes(n, c, h, w, n_classes, n_groups);
     if (!bytes)
         return plast_err_set(err, PLAST_E_USAGE, "dataset",
-                             "data set too large: %d images of %d x %d", n, h, w);
+                             "data set too large: %d images of %d x %d x %d", n, c, h, w);
     d->buf = calloc(1, bytes);
     if (!d->buf)
         return plast_err_set(err, PLAST_E_INTERNAL, "dataset",
-                             "out of memory for %d images of %d x %d (%zu bytes)", n, h, w, bytes);
-    d->n = n, d->h = h, d->w = w, d->n_classes = n_classes, d->n_groups = n_groups;
+                             "out of memory for %d images of %d x %d x %d (%zu bytes)", n, c, h, w,
+                             bytes);
+    d->n = n, d->c = c, d->h = h, d->w = w, d->n_classes = n_classes, d->n_groups = n_groups;
     dataset_point(d);
     return PLAST_OK;
+}
+
+int plast_dataset_alloc(plast_dataset *d, int n, int h, int w, int n_classes, int n_groups,
+                        plast_err *err)
+{
+    return plast_dataset_alloc_chw(d, n, 1, h, w, n_classes, n_groups, err);
 }
 
 void plast_dataset_free(plast_dataset *d)
@@ -134,15 +155,16 @@ int plast_dataset_resize(plast_dataset *d, int h, int w, plast_err *err)
 {
     if (h == d->h && w == d->w) return PLAST_OK;
     plast_dataset r;
-    int rc = plast_dataset_alloc(&r, d->n, h, w, d->n_classes, d->n_groups, err);
+    int rc = plast_dataset_alloc_chw(&r, d->n, d->c, h, w, d->n_classes, d->n_groups, err);
     if (rc) return rc;
     double *work = malloc(sizeof(double) * (size_t)h * d->w);
     if (!work) {
         plast_dataset_free(&r);
         return plast_err_set(err, PLAST_E_INTERNAL, "dataset", "out of memory");
     }
-    size_t sp = (size_t)d->h * d->w, dp = (size_t)h * w;
-    for (int i = 0; i < d->n; i++)
+    /* Channels are planes one after the other: each image is c planes, resized one by one. */
+    size_t sp = (size_t)d->h * d->w, dp = (size_t)h * w, planes = (size_t)d->n * d->c;
+    for (size_t i = 0; i < planes; i++)
         plast_resize_area(d->x + i * sp, d->h, d->w, r.x + i * dp, h, w, work);
     free(work);
     memcpy(r.label, d->label, sizeof(int) * (size_t)d->n);
@@ -153,4 +175,25 @@ int plast_dataset_resize(plast_dataset *d, int h, int w, plast_err *err)
     plast_dataset_free(d);
     *d = r;
     return PLAST_OK;
+}
+
+void plast_rotate90(const float *src, int h, int w, int quarters, float *dst)
+{
+    size_t H = (size_t)h, W = (size_t)w;
+    switch (quarters & 3) {
+    case 0:
+        memcpy(dst, src, sizeof(float) * H * W);
+        break;
+    case 1: /* dst is w x h; its row i is source column w-1-i read top to bottom */
+        for (size_t i = 0; i < W; i++)
+            for (size_t j = 0; j < H; j++) dst[i * H + j] = src[j * W + (W - 1 - i)];
+        break;
+    case 2: /* the image read backwards */
+        for (size_t k = 0; k < H * W; k++) dst[k] = src[H * W - 1 - k];
+        break;
+    default: /* 270: dst is w x h; its row i is source column i read bottom to top */
+        for (size_t i = 0; i < W; i++)
+            for (size_t j = 0; j < H; j++) dst[i * H + j] = src[(H - 1 - j) * W + i];
+        break;
+    }
 }

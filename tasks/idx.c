@@ -16,6 +16,8 @@
 
 #define IDX_IMAGES 0x00000803u /* unsigned byte, 3 dimensions */
 #define IDX_LABELS 0x00000801u /* unsigned byte, 1 dimension */
+#define IDX_MAX_SIDE 65535     /* rows and columns: far beyond any image set, and their
+                                * product stays below 2^32 */
 
 static int idx_open(gzFile *g, const char *path, plast_err *err)
 {
@@ -137,28 +139,59 @@ static int idx_close(gzFile g, int rc, const char *path, plast_err *err)
                          zr == Z_ERRNO ? strerror(errno) : "zlib error");
 }
 
+/* The image header's counts, each checked on its own (a product of header values proves
+ * nothing: 14 x 56 and 28 x 28 have the same), then the payload's size formed in size_t with
+ * an overflow check. */
+static int idx_dims(const uint32_t *di, const char *path, size_t *npx, plast_err *err)
+{
+    if (di[0] < 1 || di[0] > INT32_MAX)
+        return plast_err_set(err, PLAST_E_DATA, path, "bad IDX image count %u (1 .. %d)",
+                             (unsigned)di[0], INT32_MAX);
+    if (di[1] < 1 || di[1] > IDX_MAX_SIDE || di[2] < 1 || di[2] > IDX_MAX_SIDE)
+        return plast_err_set(err, PLAST_E_DATA, path,
+                             "bad IDX image size %u x %u (each side 1 .. %d)", (unsigned)di[1],
+                             (unsigned)di[2], IDX_MAX_SIDE);
+    size_t plane = (size_t)di[1] * (size_t)di[2]; /* < 2^32: fits any size_t of 32 bits or more */
+    if (plane > SIZE_MAX / sizeof(float) / (size_t)di[0])
+        return plast_err_set(err, PLAST_E_DATA, path,
+                             "IDX file too large for this machine (%u images of %u x %u)",
+                             (unsigned)di[0], (unsigned)di[1], (unsigned)di[2]);
+    *npx = plane * (size_t)di[0];
+    return PLAST_OK;
+}
+
+int plast_idx_shape(const char *images, int *n, int *h, int *w, plast_err *err)
+{
+    gzFile g = NULL;
+    uint32_t di[3] = {0, 0, 0};
+    size_t npx = 0;
+    int rc = idx_open(&g, images, err);
+    if (!rc) rc = idx_header(g, images, IDX_IMAGES, di, 3, err);
+    if (!rc) rc = idx_dims(di, images, &npx, err);
+    /* Only the header was read: gzclose's verdict on the rest of the stream is the full
+     * load's business. */
+    if (g) gzclose(g);
+    if (!rc) *n = (int)di[0], *h = (int)di[1], *w = (int)di[2];
+    return rc;
+}
+
 int plast_idx_load(plast_dataset *d, const char *images, const char *labels, plast_err *err)
 {
     memset(d, 0, sizeof *d);
     gzFile gi = NULL, gl = NULL;
     unsigned char *pix = NULL, *lab = NULL;
     uint32_t di[3] = {0, 0, 0}, dl[1] = {0};
+    size_t npx = 0;
     int rc = idx_open(&gl, labels, err);
     if (!rc) rc = idx_header(gl, labels, IDX_LABELS, dl, 1, err);
     if (!rc) rc = idx_open(&gi, images, err);
     if (!rc) rc = idx_header(gi, images, IDX_IMAGES, di, 3, err);
-    if (!rc && (di[0] < 1 || di[0] > INT32_MAX || di[1] < 1 || di[1] > 65535 || di[2] < 1 ||
-                di[2] > 65535))
-        rc = plast_err_set(err, PLAST_E_DATA, images, "bad IDX dimensions %u x %u x %u",
-                           (unsigned)di[0], (unsigned)di[1], (unsigned)di[2]);
+    if (!rc) rc = idx_dims(di, images, &npx, err);
     if (!rc && dl[0] != di[0])
         rc = plast_err_set(err, PLAST_E_DATA, labels, "%u labels for %u images in %s",
                            (unsigned)dl[0], (unsigned)di[0], images);
-    uint64_t npx = (uint64_t)di[0] * di[1] * di[2];
-    if (!rc && npx > SIZE_MAX / sizeof(float))
-        rc = plast_err_set(err, PLAST_E_DATA, images, "IDX file too large for this machine");
     if (!rc) rc = idx_payload(gl, dl[0], &lab, labels, err);
-    if (!rc) rc = idx_payload(gi, (size_t)npx, &pix, images, err);
+    if (!rc) rc = idx_payload(gi, npx, &pix, images, err);
     if (gl) rc = idx_close(gl, rc, labels, err);
     if (gi) rc = idx_close(gi, rc, images, err);
 
@@ -169,7 +202,7 @@ int plast_idx_load(plast_dataset *d, const char *images, const char *labels, pla
         rc = plast_dataset_alloc(d, n, (int)di[1], (int)di[2], n_classes, 1, err);
     }
     if (!rc) {
-        for (size_t i = 0; i < (size_t)npx; i++) d->x[i] = (float)pix[i] / 255.0f;
+        for (size_t i = 0; i < npx; i++) d->x[i] = (float)pix[i] / 255.0f;
         int count[256] = {0};
         for (int i = 0; i < n; i++) {
             d->label[i] = lab[i];

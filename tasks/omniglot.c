@@ -10,7 +10,15 @@
  * last eval_alphabets alphabets), so meta-train and meta-test classes never share an
  * alphabet. Data: task.data (comma-separated directories or official zips), else
  * $PLAST_DATA/omniglot, else ../shared/data/omniglot; a directory holding the official zips
- * stands for all of them. Images are resized to size x size and cached (task.cache). */
+ * stands for all of them. Images are resized to size x size and cached (task.cache).
+ *
+ * rotations: each character turned by 90, 180 and 270 degrees is a class of its own (as in
+ * most few-shot work), so a pool has 4x the classes. The turned classes are virtual: a pool
+ * entry v names character v / 4 turned by (v % 4) quarter turns, and the drawing is turned
+ * (an exact pixel permutation of the resized image, plast_rotate90) when it is written into
+ * the episode, so nothing else is stored or cached. With rotations off a pool entry is the
+ * character itself, and pools, draws and episodes are exactly what they were before the
+ * option existed. */
 #include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,7 +29,8 @@
 #include "plast/dataset.h"
 #include "plast/task.h"
 
-#define MAX_SEG 4096   /* classes per episode, run or pool */
+#define MAX_SEG 8192   /* classes per episode, run or pool: the full release (1623
+                        * characters) turned four ways is 6492 */
 #define MAX_PERM 20000 /* n_way x drawings per class */
 
 typedef struct omni_opts {
@@ -32,6 +41,7 @@ typedef struct omni_opts {
     int n_way, k_shot, n_query; /* omniglot */
     int n_classes;              /* omniglot-split */
     int order;
+    int rotations;              /* 0: characters as drawn; 1: also turned 90, 180, 270 degrees */
 } omni_opts;
 
 static const char *const pools[] = {"train", "eval", NULL};
@@ -47,7 +57,9 @@ static const char *const orders[] = {"continual", "iid", NULL};
     {"pool", PLAST_OPT_ENUM, offsetof(omni_opts, pool), 1, 0, 0, pools, NULL,                \
      "meta-training classes or evaluation classes (split by alphabet)"},                     \
     {"eval_alphabets", PLAST_OPT_INT, offsetof(omni_opts, eval_alphabets), 3, 1, 1000, NULL, \
-     NULL, "the last this many alphabets form the evaluation pool"}
+     NULL, "the last this many alphabets form the evaluation pool"},                         \
+    {"rotations", PLAST_OPT_BOOL, offsetof(omni_opts, rotations), 0, 0, 1, NULL, NULL,       \
+     "each character turned by 90, 180 and 270 degrees is also a class (4x the classes)"}
 
 static const plast_opt episode_table[] = {
     COMMON_OPTS,
@@ -63,7 +75,7 @@ static const plast_opt episode_table[] = {
 
 static const plast_opt split_table[] = {
     COMMON_OPTS,
-    {"n_classes", PLAST_OPT_INT, offsetof(omni_opts, n_classes), 10, 1, 4096, NULL, NULL,
+    {"n_classes", PLAST_OPT_INT, offsetof(omni_opts, n_classes), 10, 1, MAX_SEG, NULL, NULL,
      "classes per run (the output width; at most the pool's classes)"},
 };
 
@@ -71,8 +83,9 @@ typedef struct omni_state {
     omni_opts o;
     int split;              /* omniglot-split */
     plast_dataset d;
+    int n_rot;              /* classes per character: 4 with rotations, else 1 */
     int n_pool;             /* classes in the chosen pool */
-    int *pool_class;        /* [n_pool] dataset class ids */
+    int *pool_class;        /* [n_pool] class ids: dataset class * n_rot + quarter turns */
     int *first;             /* [n_classes of d] index of a class's drawing 0 (images are in class order) */
     int per_class;          /* drawings per class (20) */
 } omni_state;
@@ -140,8 +153,9 @@ static void *omni_create_common(const void *opts, int split, plast_err *err)
         return NULL;
     }
     const plast_dataset *d = &st->d;
+    st->n_rot = o->rotations ? 4 : 1;
     st->first = calloc((size_t)d->n_classes, sizeof *st->first);
-    st->pool_class = calloc((size_t)d->n_classes, sizeof *st->pool_class);
+    st->pool_class = calloc((size_t)d->n_classes * (size_t)st->n_rot, sizeof *st->pool_class);
     if (!st->first || !st->pool_class) {
         plast_err_set(err, PLAST_E_INTERNAL, "task", "out of memory");
         goto fail;
@@ -166,15 +180,19 @@ static void *omni_create_common(const void *opts, int split, plast_err *err)
         goto fail;
     }
     int cut = d->n_groups - o->eval_alphabets; /* groups >= cut: evaluation pool */
+    /* A character's turned classes follow it, in the pool of its alphabet: rotations never
+     * carry a character across the meta-training / evaluation split. */
     for (int c = 0; c < d->n_classes; c++) {
         int g = d->group[st->first[c]];
-        if ((g >= cut) == (o->pool == 1)) st->pool_class[st->n_pool++] = c;
+        if ((g >= cut) == (o->pool == 1))
+            for (int r = 0; r < st->n_rot; r++) st->pool_class[st->n_pool++] = c * st->n_rot + r;
     }
     /* The episode shape must fit this pool and these drawings. */
     int need = split ? o->n_classes : o->n_way;
     if (need > st->n_pool) {
         plast_err_set(err, PLAST_E_CONFIG, split ? "task.n_classes" : "task.n_way",
-                      "%d classes wanted, the %s pool has %d", need, pools[o->pool], st->n_pool);
+                      "%d classes wanted, the %s pool has %d%s", need, pools[o->pool], st->n_pool,
+                      o->rotations ? " (characters x 4 rotations)" : "");
         goto fail;
     }
     int draws = split ? 20 : o->k_shot + o->n_query;
@@ -254,7 +272,7 @@ static void *split_create(const void *opts, uint64_t seed, plast_err *err)
 
 typedef struct omni_ctx {
     const omni_state *st;
-    const int *cls;   /* [n_seg] dataset class of each segment */
+    const int *cls;   /* [n_seg] class of each segment (dataset class * n_rot + quarter turns) */
     const int *perm;  /* [n_seg][per_class] drawing order per segment (episode task) or NULL */
     int train_n;      /* training drawings per class */
 } omni_ctx;
@@ -265,9 +283,11 @@ static void image(const void *ctx, int seg, int index, int query, float *x)
     const omni_state *st = c->st;
     int k = query ? c->train_n + index : index; /* drawing slot */
     int drawing = c->perm ? c->perm[(size_t)seg * st->per_class + k] : k;
-    size_t i = (size_t)st->first[c->cls[seg]] + (size_t)drawing;
+    int cls = c->cls[seg] / st->n_rot, quarters = c->cls[seg] % st->n_rot;
+    size_t i = (size_t)st->first[cls] + (size_t)drawing;
     size_t px = (size_t)st->d.h * st->d.w;
-    memcpy(x, st->d.x + i * px, px * sizeof *x);
+    /* Square images: a turned image has the same shape. Quarter 0 is a plain copy. */
+    plast_rotate90(st->d.x + i * px, st->d.h, st->d.w, quarters, x);
 }
 
 

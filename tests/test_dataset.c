@@ -246,6 +246,35 @@ static void test_resize(void)
     CHECK(memcmp(c, src, sizeof c) == 0);
 }
 
+/* Channels: an image is c planes, each resized on its own; sizes whose product overflows are
+ * refused before anything is allocated, also when every factor is in range. */
+static void test_channels(void)
+{
+    plast_dataset d;
+    plast_err err;
+    REQUIRE(plast_dataset_alloc_chw(&d, 2, 3, 4, 6, 2, 1, &err) == PLAST_OK);
+    CHECK(d.c == 3 && d.h == 4 && d.w == 6 && d.n == 2);
+    /* each plane constant (its index), so a resized plane keeps its value exactly */
+    for (int i = 0; i < 2 * 3; i++)
+        for (int k = 0; k < 24; k++) d.x[i * 24 + k] = (float)i / 8.0f;
+    d.label[1] = 1;
+    REQUIRE(plast_dataset_resize(&d, 2, 3, &err) == PLAST_OK);
+    CHECK(d.c == 3 && d.h == 2 && d.w == 3 && d.label[1] == 1);
+    int planes_ok = 1;
+    for (int i = 0; i < 2 * 3; i++)
+        for (int k = 0; k < 6; k++) planes_ok &= d.x[i * 6 + k] == (float)i / 8.0f;
+    CHECK(planes_ok);
+    plast_dataset_free(&d);
+    CHECK(plast_dataset_alloc(&d, 3, 5, 7, 1, 1, &err) == PLAST_OK && d.c == 1);
+    plast_dataset_free(&d);
+    plast_err_clear(&err);
+    CHECK(plast_dataset_alloc_chw(&d, 2000000000, 3, 65535, 65535, 10, 1, &err) == PLAST_E_USAGE);
+    CHECK(is_zeroed(&d));
+    CHECK(plast_dataset_alloc_chw(&d, 1, 0, 4, 4, 1, 1, &err) == PLAST_E_USAGE);
+    CHECK(plast_dataset_alloc_chw(&d, 1, 2147483647, 2147483647, 2147483647, 1, 1, &err) ==
+          PLAST_E_USAGE);
+}
+
 /* ---- PNG trees ---- */
 
 enum { SIDE = 20, N_ALPHA = 2, N_CHAR = 3, N_DRAW = 4, N_IMG = N_ALPHA * N_CHAR * N_DRAW };
@@ -865,6 +894,7 @@ int main(void)
     atexit(cleanup); /* also when a REQUIRE stops the test */
     test_idx();
     test_resize();
+    test_channels();
     test_tree();
     test_shared_omniglot();
     test_fashion();

@@ -13,7 +13,7 @@
  *  3  checkpoint sections are 8-byte aligned (UBSan reported a misaligned access)
  *  5  params values beyond the float range and duplicate tensor names are refused
  *  7  a gzip IDX file cut before its trailer is bad data (65) naming the file
- *  8  the images task checks each side (14 x 56 and 784 x 1 are not 28 x 28)
+ *  8  the images task checks each side (14 x 56 is 14 x 56; a 28 x 28 test split is not)
  *  9  control characters between JSON tokens are refused with file:line:column
  *  10 a directory given as a config says so; an Omniglot load that no task can use leaves no
  *     cache behind */
@@ -571,23 +571,30 @@ static void test_idx(void)
         CHECK(dataset_zeroed(&d));
     }
 
-    /* Defect 8: the images task reads 28 x 28 only, side by side. */
-    const uint32_t shapes[3][2] = {{14, 56}, {784, 1}, {28, 28}};
-    for (int s = 0; s < 3; s++) {
-        const char *ti = tpath("ti.idx"), *tl = tpath("tl.idx");
+    /* Defect 8: the images task checks each side, never the product. It now takes its shape
+     * from the data (14 x 56 is read as 14 x 56), and a test split whose sides differ from
+     * the training split's is bad data even when the pixel counts agree. */
+    const uint32_t shapes[4][2] = {{14, 56}, {784, 1}, {28, 28}, {56, 14}};
+    const char *ti = tpath("ti.idx"), *tl = tpath("tl.idx"), *vi = tpath("vi.idx"), *vl = tpath("vl.idx");
+    for (int s = 0; s < 4; s++) {
         idx_pair(ti, tl, 0, 4, shapes[s][0], shapes[s][1]);
+        /* the test split: 28 x 28 for the 56 x 14 case, else the same shape */
+        idx_pair(vi, vl, 0, 4, s == 3 ? 28 : shapes[s][0], s == 3 ? 28 : shapes[s][1]);
         char text[2048];
         snprintf(text, sizeof text,
                  "{\"rule\": \"sgd\", \"task\": {\"name\": \"images\", \"train_images\": \"%s\","
                  " \"train_labels\": \"%s\", \"test_images\": \"%s\", \"test_labels\": \"%s\","
                  " \"n_classes\": 2, \"n_train\": 1, \"n_query\": 1}}",
-                 ti, tl, ti, tl);
+                 ti, tl, vi, vl);
         static plast_config c;
         REQUIRE(plast_config_parse(&c, text, "images", NULL, 0, PLAST_TEST_REG(0), &err) == PLAST_OK);
+        plast_task_shape sh;
+        REQUIRE(c.task->shape(c.task_opts, &sh, &err) == PLAST_OK);
+        CHECK(sh.in_c == 1 && sh.in_h == (int)shapes[s][0] && sh.in_w == (int)shapes[s][1] && sh.n_in == 784);
         plast_err_clear(&err);
         void *st = c.task->create(c.task_opts, 1, &err);
-        if (s < 2) {
-            CHECK(!st && err.code == PLAST_E_DATA && !strcmp(err.where, ti));
+        if (s == 3) {
+            CHECK(!st && err.code == PLAST_E_DATA && !strcmp(err.where, vi));
         } else {
             CHECK(st != NULL);
         }

@@ -1,5 +1,6 @@
-/* dataset.h — image data sets read from disk: Omniglot (PNG trees or the official zips) and
- * IDX files (MNIST, Fashion-MNIST), held as one float array of images in [0, 1].
+/* dataset.h — image data sets read from disk: Omniglot (PNG trees or the official zips), IDX
+ * files (MNIST, Fashion-MNIST) and the CIFAR-10 and STL-10 binary formats, held as one float
+ * array of images in [0, 1], each image channels x height x width.
  *
  * Tasks that present images (few-shot Omniglot episodes, continual Fashion-MNIST) draw from a
  * plast_dataset loaded once at set-up; nothing here runs inside an episode. A plast_dataset is
@@ -15,8 +16,8 @@
 #include "plast/error.h"
 
 typedef struct plast_dataset {
-    int n, h, w;          /* n images of h*w floats in [0,1]; for Omniglot 1 = ink (black stroke), background 0 */
-    float *x;             /* [n][h*w], row-major */
+    int n, c, h, w;       /* n images of c*h*w floats in [0,1]; for Omniglot 1 = ink (black stroke), background 0 */
+    float *x;             /* [n][c][h][w]: channel-major, each channel row-major; c = 1 for Omniglot and IDX */
     int *label;           /* [n] class 0..n_classes-1 */
     int *group;           /* [n] Omniglot: alphabet index; IDX: 0 */
     int *item;            /* [n] Omniglot: drawing index within its character (0..19, in file-name order); IDX: index within its class */
@@ -28,9 +29,12 @@ typedef struct plast_dataset {
 
 /* ---- shared (tasks/dataset.c) ---- */
 
-/* Sets *d up for n images of h x w with n_classes and n_groups names, all zero, in one
- * allocation. Sizes are checked (n >= 0, h, w, n_classes, n_groups >= 1, no overflow) before
- * allocating: PLAST_E_USAGE when they are out of range, PLAST_E_INTERNAL when memory runs out. */
+/* Sets *d up for n images of c x h x w with n_classes and n_groups names, all zero, in one
+ * allocation. Sizes are checked (n >= 0, c, h, w, n_classes, n_groups >= 1, no overflow in
+ * size_t) before allocating: PLAST_E_USAGE when they are out of range, PLAST_E_INTERNAL when
+ * memory runs out. plast_dataset_alloc is the one-channel case (c = 1). */
+int plast_dataset_alloc_chw(plast_dataset *d, int n, int c, int h, int w, int n_classes,
+                            int n_groups, plast_err *err);
 int plast_dataset_alloc(plast_dataset *d, int n, int h, int w, int n_classes, int n_groups,
                         plast_err *err);
 /* 1 when every class has the same number of images, stored one class after the other with
@@ -47,9 +51,15 @@ void plast_dataset_free(plast_dataset *d);
  * covered fraction. Works for shrinking and enlarging; equal sizes copy. work holds
  * dh * sw doubles. No allocation. */
 void plast_resize_area(const float *src, int sh, int sw, float *dst, int dh, int dw, double *work);
-/* Resizes every image of d to h x w (plast_resize_area) into a new allocation; labels, items
- * and names are kept. On failure d is unchanged. */
+/* Resizes every image of d to h x w (plast_resize_area, each channel on its own) into a new
+ * allocation; labels, items and names are kept. On failure d is unchanged. */
 int plast_dataset_resize(plast_dataset *d, int h, int w, plast_err *err);
+
+/* Rotates one h x w image (row-major) counter-clockwise by quarters * 90 degrees into dst
+ * (quarters taken mod 4; dst is w x h when quarters is odd, h x w otherwise). A pure pixel
+ * permutation: every value is copied, none computed, so a rotation of a rotation is exact.
+ * For 90 degrees, dst[i][j] = src[j][w-1-i]. src and dst must not overlap. No allocation. */
+void plast_rotate90(const float *src, int h, int w, int quarters, float *dst);
 
 /* ---- Omniglot (tasks/omniglot_data.c) ---- */
 
@@ -96,5 +106,34 @@ int plast_omniglot_load(plast_dataset *d, const char *const *sources, int n_sour
  * are bytes, so below 256 by construction; n_classes = max label + 1, class_name "0".."N-1",
  * one group "all", group 0, item = index within its class in file order. */
 int plast_idx_load(plast_dataset *d, const char *images, const char *labels, plast_err *err);
+/* Reads only the header of an IDX image file and checks it as plast_idx_load does (magic,
+ * 1 <= n <= 2^31-1, 1 <= rows, cols <= 65535): *n, *h, *w receive the counts. Lets a task
+ * report its input shape before the data is loaded. Same errors as plast_idx_load. */
+int plast_idx_shape(const char *images, int *n, int *h, int *w, plast_err *err);
+
+/* ---- CIFAR-10 and STL-10 binary (tasks/cifar.c) ---- */
+
+#define PLAST_CIFAR10_SIDE 32 /* 3 x 32 x 32 */
+#define PLAST_STL10_SIDE 96   /* 3 x 96 x 96 */
+
+/* CIFAR-10's binary version (data_batch_1.bin .. data_batch_5.bin, test_batch.bin): each file
+ * is a run of 3073-byte records, a label byte 0..9 then 3072 pixel bytes, the red, green and
+ * blue 32 x 32 planes, each row-major: exactly the [c][h][w] layout of d->x. The n_files files
+ * are read in the order given into one data set (3 x 32 x 32, 10 classes named as CIFAR-10's
+ * batches.meta.txt names them, one group "all", item = index within its class). The size of
+ * every file is checked before anything is allocated: empty, or not a whole number of records
+ * (a truncated file, or another format such as CIFAR-100's 3074-byte records) is PLAST_E_DATA
+ * naming the file; so is a label above 9 (naming the file and the record). */
+int plast_cifar10_load(plast_dataset *d, const char *const *files, int n_files, plast_err *err);
+
+/* STL-10's binary version: an image file (train_X.bin, test_X.bin) of 27648-byte images, each
+ * the red, green and blue 96 x 96 planes stored column-major (MATLAB order: byte
+ * [c][col][row]), and a label file (train_y.bin, test_y.bin) of one byte 1..10 per image.
+ * Images are transposed to row-major [c][h][w] and labels mapped to 0..9; 10 classes named as
+ * STL-10's class_names.txt. Checked before allocating: the image file a whole, non-zero number
+ * of images, the label file one byte per image (else PLAST_E_DATA naming the file that is
+ * wrong: the image file when its size is not a multiple, the label file when the counts
+ * differ); a label outside 1..10 is PLAST_E_DATA naming the label file and the position. */
+int plast_stl10_load(plast_dataset *d, const char *images, const char *labels, plast_err *err);
 
 #endif

@@ -425,6 +425,47 @@ static void fa_is_sgd(void)
     plast_learner_free(&S), plast_learner_free(&F);
 }
 
+/* Direct feedback per channel: B [channels][n_out], one feedback value per channel shared
+ * by its positions (convolutional feedback alignment); per unit without the option. */
+static void per_channel_feedback(void)
+{
+    const plast_layer_spec kinds[2] = {{PLAST_LAYER_CONV, 3, 1, 1, 0}, {PLAST_LAYER_DENSE, 0, 0, 0, 0}};
+    const int width[2] = {3, 2}, plastic[2] = {1, 1};
+    const plast_act act[2] = {PLAST_ACT_RELU, PLAST_ACT_IDENTITY};
+    for (int per = 0; per < 2; per++) {
+        const plast_rule *r = plast_rule_find("dfa");
+        _Alignas(16) unsigned char opts[4096];
+        plast_opts_defaults(&r->opts, opts);
+        plast_net_spec sp;
+        memset(&sp, 0, sizeof sp);
+        sp.n_in = 16, sp.in_c = 1, sp.in_h = 4, sp.in_w = 4, sp.n_layers = 2, sp.fb_per_channel = per;
+        for (int l = 0; l < 2; l++)
+            sp.kind[l] = kinds[l], sp.width[l] = width[l], sp.act[l] = act[l], sp.plastic[l] = plastic[l];
+        sp.w_init = PLAST_INIT_KAIMING_UNIFORM, sp.w_gain = 1.0f, sp.fb_init = PLAST_INIT_NORMAL;
+        sp.fb_scale = 0.5f, sp.out_fb_init = PLAST_INIT_IDENTITY, sp.out_fb_value = 1.0f;
+        sp.fbb_init = PLAST_INIT_UNIFORM, sp.fbb_value = 0.1f;
+        plast_learner L;
+        plast_err err;
+        REQUIRE(plast_learner_init(&L, &sp, r, opts, &plast_objective_regression, &err) == PLAST_OK);
+        plast_rng rng;
+        plast_rng_seed(&rng, 2, 2);
+        plast_learner_draw(&L, &rng);
+        const plast_pspec *B = plast_pset_find(&L.net.p, "B", 0), *c = plast_pset_find(&L.net.p, "c", 0);
+        CHECK(B && B->rows == (per ? 3 : 48) && B->cols == 2 && c->rows == (per ? 3 : 48));
+        plast_episode ep;
+        episode(&ep, &L, 1);
+        float x[16], y[2] = {1.0f, -1.0f};
+        for (int i = 0; i < 16; i++) x[i] = (float)plast_rng_normal(&rng);
+        plast_episode_step(&ep, x, y, 1, NULL);
+        int shared = 1; /* positions of a channel see one value */
+        for (int ch = 0; ch < 3; ch++)
+            for (int p = 1; p < 16; p++) shared &= ep.fb[0][ch * 16 + p] == ep.fb[0][ch * 16];
+        CHECK(shared == per);
+        plast_episode_free(&ep);
+        plast_learner_free(&L);
+    }
+}
+
 /* 5: shapes that do not fit, named by key. */
 static void config_errors(void)
 {
@@ -485,6 +526,7 @@ int main(void)
     tiny_steps();
     sgd_gradient();
     fa_is_sgd();
+    per_channel_feedback();
     config_errors();
     CHECK_DONE();
 }

@@ -98,11 +98,75 @@ static void dfa_update(const plast_local *x)
     apply(x, delta);
 }
 
+/* ---- exact meta-gradients (double): the same update and its VJP ---- */
+
+static size_t delta_scratch_d(const void *opts, const plast_layer *ly, int batch_max)
+{
+    (void)opts;
+    return (size_t)batch_max * ly->n_out; /* delta, then its adjoint */
+}
+
+/* The signal the layer's delta is made of: s at the output, its feedback elsewhere. */
+static const double *signal_of(const plast_local_d *x)
+{
+    return x->x->is_output ? x->s : x->fb;
+}
+
+static void delta_update_d(const plast_local_d *x)
+{
+    const plast_local *l = x->x;
+    const delta_opts *o = l->opts;
+    int nb = x->batch, no = l->n_out, ni = l->n_in;
+    double k = *plast_meta_d(x, ((const delta_handles *)l->h)->lr) / nb;
+    const double *g = signal_of(x);
+    double *d = x->scratch;
+    for (size_t i = 0; i < (size_t)nb * no; i++) d[i] = g[i] * plast_act_d1(l->act, x->preact[i]);
+    for (int bb = 0; bb < nb; bb++)
+        for (int i = 0; i < no; i++) {
+            double di = k * d[(size_t)bb * no + i];
+            double *w = x->W + (size_t)i * ni;
+            const double *p = x->pre + (size_t)bb * ni;
+            for (int j = 0; j < ni; j++) w[j] += di * p[j];
+            if (o->biases) x->b[i] += di;
+        }
+}
+
+/* W' = W + k delta^T pre, b' = b + k sum_b delta, delta = g (.) f'(a), k = lr / batch. */
+static void delta_update_vjp_d(const plast_local_d *x)
+{
+    const plast_local *l = x->x;
+    const delta_opts *o = l->opts;
+    int nb = x->batch, no = l->n_out, ni = l->n_in;
+    const float *lr_h = ((const delta_handles *)l->h)->lr;
+    double k = *plast_meta_d(x, lr_h) / nb, kbar = 0.0;
+    const double *g = signal_of(x);
+    double *gbar = l->is_output ? x->s_bar : x->fb_bar;
+    double *dbar = x->scratch;
+    for (int bb = 0; bb < nb; bb++)
+        for (int i = 0; i < no; i++) {
+            size_t at = (size_t)bb * no + i;
+            double a = x->preact[at], f1 = plast_act_d1(l->act, a), d = g[at] * f1;
+            const double *wb = x->W_bar + (size_t)i * ni, *p = x->pre + (size_t)bb * ni;
+            double db = o->biases ? x->b_bar[i] : 0.0;
+            for (int j = 0; j < ni; j++) db += wb[j] * p[j];
+            kbar += db * d;
+            dbar[at] = k * db;
+            if (x->pre_bar) {
+                double *pb = x->pre_bar + (size_t)bb * ni;
+                for (int j = 0; j < ni; j++) pb[j] += k * wb[j] * d;
+            }
+            if (gbar) gbar[at] += dbar[at] * f1;
+            x->preact_bar[at] += dbar[at] * g[at] * plast_act_d2(l->act, a);
+        }
+    *plast_meta_bar(x, lr_h) += kbar / nb;
+}
+
 #define DELTA_COMMON                                                                   \
     .sig = PLAST_SIG_ERROR,                                                            \
     .opts = {delta_table, sizeof delta_table / sizeof delta_table[0], sizeof(delta_opts)}, \
     .declare = delta_declare, .check = delta_check, .handles_size = sizeof(delta_handles), \
-    .bind = delta_bind, .scratch_floats = delta_scratch
+    .bind = delta_bind, .scratch_floats = delta_scratch, .scratch_d_doubles = delta_scratch_d, \
+    .update_d = delta_update_d, .update_vjp_d = delta_update_vjp_d
 
 const plast_rule plast_rule_sgd = {
     .name = "sgd",

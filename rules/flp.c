@@ -169,6 +169,129 @@ static void flp_update(const plast_local *x)
     }
 }
 
+/* ---- exact meta-gradients (double): the same update and its VJP ----
+ * With U = h~^T pre and d_i = sum_b h~_bi^2 (Oja) or 0 (Hebb), p_ij = scale P_ij:
+ *   W'_ij = W_ij + p_ij (U_ij - d_i W_ij). */
+
+static size_t flp_scratch_d(const void *opts, const plast_layer *ly, int batch_max)
+{
+    (void)opts;
+    /* h~ and its adjoint [batch][n_out], d and its adjoint [n_out], a row of U [n_in] */
+    return 2 * (size_t)batch_max * ly->n_out + 2 * (size_t)ly->n_out + ly->n_in;
+}
+
+static int flp_teacher_out(const plast_local *l)
+{
+    return l->is_output && l->teacher;
+}
+
+/* h~ [batch][n_out] and d [n_out]; the plasticity coefficient of (i, j) through pidx. */
+static void flp_targets_d(const plast_local_d *x, double *ht, double *d)
+{
+    const plast_local *l = x->x;
+    const flp_opts *o = l->opts;
+    double beta = *plast_meta_d(x, ((const flp_handles *)l->h)->beta);
+    int nb = x->batch, no = l->n_out;
+    for (size_t i = 0; i < (size_t)nb * no; i++) {
+        if (flp_teacher_out(l)) {
+            ht[i] = x->s[i];
+            continue;
+        }
+        double f = x->fb[i];
+        if (o->feedback_relu && f < 0.0) f = 0.0;
+        if (o->gate && !(x->post[i] > 0.0)) f = 0.0;
+        ht[i] = beta * f + (1.0 - beta) * x->post[i];
+    }
+    for (int i = 0; i < no; i++) d[i] = 0.0;
+    if (o->form == FLP_OJA)
+        for (int bb = 0; bb < nb; bb++)
+            for (int i = 0; i < no; i++) d[i] += ht[(size_t)bb * no + i] * ht[(size_t)bb * no + i];
+}
+
+static size_t flp_pidx(const flp_opts *o, int i, int j, int ni)
+{
+    if (o->granularity == FLP_SYNAPSE) return (size_t)i * ni + j;
+    if (o->granularity == FLP_NEURON) return (size_t)i;
+    return 0;
+}
+
+static void flp_update_d(const plast_local_d *x)
+{
+    const plast_local *l = x->x;
+    const flp_opts *o = l->opts;
+    int nb = x->batch, no = l->n_out, ni = l->n_in;
+    double *ht = x->scratch, *d = ht + 2 * (size_t)nb * no, *u = d + 2 * (size_t)no;
+    flp_targets_d(x, ht, d);
+    const double *P = plast_meta_d(x, ((const flp_handles *)l->h)->P);
+    double scale = (l->teacher && !l->is_output) ? o->hidden_scale : 1.0;
+    for (int i = 0; i < no; i++) {
+        for (int j = 0; j < ni; j++) u[j] = 0.0;
+        for (int bb = 0; bb < nb; bb++) {
+            double hb = ht[(size_t)bb * no + i];
+            const double *p = x->pre + (size_t)bb * ni;
+            for (int j = 0; j < ni; j++) u[j] += hb * p[j];
+        }
+        double *w = x->W + (size_t)i * ni;
+        for (int j = 0; j < ni; j++) w[j] += scale * P[flp_pidx(o, i, j, ni)] * (u[j] - d[i] * w[j]);
+    }
+}
+
+static void flp_update_vjp_d(const plast_local_d *x)
+{
+    const plast_local *l = x->x;
+    const flp_opts *o = l->opts;
+    const flp_handles *h = l->h;
+    int nb = x->batch, no = l->n_out, ni = l->n_in;
+    size_t n = (size_t)nb * no;
+    double *ht = x->scratch, *htb = ht + n, *d = htb + n, *db = d + no, *u = db + no;
+    flp_targets_d(x, ht, d);
+    const double *P = plast_meta_d(x, h->P);
+    double *Pb = plast_meta_bar(x, h->P);
+    double scale = (l->teacher && !l->is_output) ? o->hidden_scale : 1.0;
+    for (size_t i = 0; i < n; i++) htb[i] = 0.0;
+    for (int i = 0; i < no; i++) db[i] = 0.0;
+    for (int i = 0; i < no; i++) {
+        for (int j = 0; j < ni; j++) u[j] = 0.0;
+        for (int bb = 0; bb < nb; bb++) {
+            double hb = ht[(size_t)bb * no + i];
+            const double *p = x->pre + (size_t)bb * ni;
+            for (int j = 0; j < ni; j++) u[j] += hb * p[j];
+        }
+        const double *w = x->W + (size_t)i * ni;
+        double *wb = x->W_bar + (size_t)i * ni;
+        /* u becomes U_bar of row i */
+        for (int j = 0; j < ni; j++) {
+            size_t pi = flp_pidx(o, i, j, ni);
+            double pij = scale * P[pi], g = wb[j];
+            Pb[pi] += scale * g * (u[j] - d[i] * w[j]);
+            db[i] -= g * pij * w[j];
+            u[j] = g * pij;
+            wb[j] = g * (1.0 - pij * d[i]);
+        }
+        for (int bb = 0; bb < nb; bb++) {
+            const double *p = x->pre + (size_t)bb * ni;
+            double s = 0.0, hb = ht[(size_t)bb * no + i];
+            for (int j = 0; j < ni; j++) s += u[j] * p[j];
+            htb[(size_t)bb * no + i] += s + (o->form == FLP_OJA ? 2.0 * hb * db[i] : 0.0);
+            if (x->pre_bar) {
+                double *pb = x->pre_bar + (size_t)bb * ni;
+                for (int j = 0; j < ni; j++) pb[j] += u[j] * hb;
+            }
+        }
+    }
+    if (flp_teacher_out(l)) return; /* h~ is the target: a constant */
+    double beta = *plast_meta_d(x, h->beta), bb_ = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double f = x->fb[i], on = 1.0;
+        if (o->feedback_relu && f < 0.0) f = 0.0, on = 0.0;
+        if (o->gate && !(x->post[i] > 0.0)) f = 0.0, on = 0.0;
+        x->fb_bar[i] += beta * on * htb[i];
+        x->post_bar[i] += (1.0 - beta) * htb[i];
+        bb_ += htb[i] * (f - x->post[i]);
+    }
+    *plast_meta_bar(x, h->beta) += bb_;
+}
+
 const plast_rule plast_rule_flp = {
     .name = "flp",
     .summary = "feedback-driven Oja/Hebbian plasticity with meta-learned P, beta and untied B",
@@ -183,4 +306,7 @@ const plast_rule plast_rule_flp = {
     .scratch_floats = flp_scratch,
     .signal = NULL,
     .update = flp_update,
+    .scratch_d_doubles = flp_scratch_d,
+    .update_d = flp_update_d,
+    .update_vjp_d = flp_update_vjp_d,
 };

@@ -299,6 +299,42 @@ void plast_act_deriv(plast_act f, int n, const float *a, const float *h, float *
     }
 }
 
+double plast_act_d1(plast_act f, double a)
+{
+    switch (f) {
+    case PLAST_ACT_IDENTITY: return 1.0;
+    case PLAST_ACT_RELU: return a > 0.0 ? 1.0 : 0.0;
+    case PLAST_ACT_TANH: { double t = tanh(a); return 1.0 - t * t; }
+    case PLAST_ACT_SIGMOID: { double sg = 1.0 / (1.0 + exp(-a)); return sg * (1.0 - sg); }
+    case PLAST_ACT_SOFTPLUS: return 1.0 / (1.0 + exp(-a));
+    }
+    return 0.0;
+}
+
+double plast_act_d2(plast_act f, double a)
+{
+    switch (f) {
+    case PLAST_ACT_IDENTITY:
+    case PLAST_ACT_RELU: return 0.0;
+    case PLAST_ACT_TANH: { double t = tanh(a); return -2.0 * t * (1.0 - t * t); }
+    case PLAST_ACT_SIGMOID: { double sg = 1.0 / (1.0 + exp(-a)); return sg * (1.0 - sg) * (1.0 - 2.0 * sg); }
+    case PLAST_ACT_SOFTPLUS: { double sg = 1.0 / (1.0 + exp(-a)); return sg * (1.0 - sg); }
+    }
+    return 0.0;
+}
+
+double plast_act_d(plast_act f, double a)
+{
+    switch (f) {
+    case PLAST_ACT_IDENTITY: return a;
+    case PLAST_ACT_RELU: return a > 0.0 ? a : 0.0;
+    case PLAST_ACT_TANH: return tanh(a);
+    case PLAST_ACT_SIGMOID: return 1.0 / (1.0 + exp(-a));
+    case PLAST_ACT_SOFTPLUS: return (a > 0.0 ? a : 0.0) + log1p(exp(-fabs(a)));
+    }
+    return 0.0;
+}
+
 static const float *forward(const plast_net *net, plast_acts *acts, const float *x, int batch,
                             plast_gemm_fn *gemm)
 {

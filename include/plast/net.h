@@ -143,6 +143,10 @@ const float *plast_acts_pre(const plast_acts *acts, int l);
 /* Elementwise activation and its derivative (from the pre-activation a and output h). */
 void plast_act_apply(plast_act f, int n, const float *a, float *h);
 void plast_act_deriv(plast_act f, int n, const float *a, const float *h, float *d);
+/* In double, one value (exact meta-gradients): f(a), f'(a), f''(a). */
+double plast_act_d(plast_act f, double a);
+double plast_act_d1(plast_act f, double a);
+double plast_act_d2(plast_act f, double a);
 
 
 /* The config's "net" section: widths and activations of the hidden layers, which layers

@@ -28,6 +28,9 @@ typedef struct plast_objective {
     double (*loss_grad)(const float *out, const float *y, int n, float *g);
     /* The item's score (float, summed per segment by the engine). */
     float (*score)(const float *out, const float *y, int n);
+    /* In double, for exact meta-gradients: l and g = dl/dout, and Hv = (d^2 l / dout^2) v. */
+    double (*loss_grad_d)(const double *out, const float *y, int n, double *g);
+    void (*hvp_d)(const double *out, const float *y, int n, const double *v, double *Hv);
 } plast_objective;
 
 extern const plast_objective plast_objective_regression, plast_objective_classification;

@@ -94,6 +94,37 @@ float *plast_bind_state(const plast_binder *b, const char *name, plast_err *err)
 /* The broadcast scalar called name (its value for the current step). */
 const float *plast_bind_broadcast(const plast_binder *b, const char *name, plast_err *err);
 
+/* A layer's step in double precision, for exact meta-gradients (src/metagrad.c): the same
+ * local signals as plast_local, and their adjoints. update_d applies the rule's update to W
+ * and b in place; update_vjp_d is its vector-Jacobian product: given W_bar and b_bar, the
+ * adjoints of the updated W and b, it overwrites them with the adjoints of the W and b
+ * before the update (their direct dependence) and adds the adjoints of pre, post, preact,
+ * fb, s and of the meta-parameters. Meta-parameters are reached through the rule's own
+ * handles (bound to the learner's float set, whose base is meta_f): the double value of the
+ * tensor a handle p points to is meta_d + (p - meta_f), its adjoint meta_bar + (p - meta_f). */
+typedef struct plast_local_d {
+    const plast_local *x;       /* shapes, options, handles, flags of the float step */
+    int batch;
+    const double *pre, *post, *preact, *fb, *s; /* as in plast_local; NULL when absent */
+    double *W, *b;
+    double *pre_bar, *post_bar, *preact_bar, *fb_bar, *s_bar; /* adjoints to add to */
+    double *W_bar, *b_bar;
+    const float *meta_f;
+    const double *meta_d;
+    double *meta_bar;
+    double *scratch;            /* scratch_d_doubles(...) doubles */
+} plast_local_d;
+
+/* The double value (or adjoint) of the meta-parameter tensor a handle points to. */
+static inline const double *plast_meta_d(const plast_local_d *x, const float *handle)
+{
+    return x->meta_d + (handle - x->meta_f);
+}
+static inline double *plast_meta_bar(const plast_local_d *x, const float *handle)
+{
+    return x->meta_bar + (handle - x->meta_f);
+}
+
 typedef struct plast_rule {
     const char *name;
     const char *summary;
@@ -124,6 +155,12 @@ typedef struct plast_rule {
     /* Optional: the rule with these meta-parameters as a readable equation (rule
      * discovery); returns the length written, 0 when the rule has nothing to say. */
     int (*describe)(const void *opts, const plast_pset *meta, char *buf, size_t n);
+    /* Optional, for exact meta-gradients on dense networks (src/metagrad.c); a rule without
+     * them says so there and stays usable with the evolution strategies. CHAIN/TRANSPOSE
+     * rules send delta = fb (.) f'(a) down (the engine differentiates that itself). */
+    size_t (*scratch_d_doubles)(const void *opts, const plast_layer *ly, int batch_max);
+    void (*update_d)(const plast_local_d *x);
+    void (*update_vjp_d)(const plast_local_d *x);
 } plast_rule;
 
 /* r->describe when the rule has one, else 0. */

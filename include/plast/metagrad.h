@@ -1,0 +1,44 @@
+/* metagrad.h — exact meta-gradients through the unrolled inner loop.
+ *
+ * The meta-loss of an episode is the objective's mean loss on all its query points after
+ * the last step (the loss whose gradient exists: 1/2 squared error, cross-entropy). Its
+ * gradient with respect to every float of the learner — the initial learner state (W(0), b,
+ * feedback B and c, a rule's plastic tensors) and the rule's meta-parameters — is computed
+ * by reverse mode through every step: the forward pass, the objective's signal, the
+ * feedback pathway (B_l s + c_l, or the chain through B_l or, for sgd, through W_{l+1}: the
+ * second-order term) and each rule's update, whose vector-Jacobian product the rule supplies
+ * beside its step (plast_rule.update_vjp_d). Gradient episodes run in double precision, so
+ * that the gradient is exact to about 1e-8 against central differences of the same
+ * episode; the meta-loss reported is that of the double episode.
+ *
+ * Memory: the state is checkpointed every k steps (k = ceil(sqrt(T)) by default) and each
+ * segment recomputed in the backward sweep, so memory grows like sqrt(T) states; the result
+ * does not depend on k, bit for bit. Dense networks only for now; a rule without a backward
+ * (hebb, terms, ncm) is refused with a message saying so. */
+#ifndef PLAST_METAGRAD_H
+#define PLAST_METAGRAD_H
+
+#include "plast/episode.h"
+
+typedef struct plast_metagrad plast_metagrad;
+
+/* A workspace for the learner L (its shapes, rule and options; its values are read at
+ * each run) on episodes of shape sh; ckpt_every 0: ceil(sqrt(max_steps)). */
+plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shape *sh,
+                                   int ckpt_every, plast_err *err);
+void plast_metagrad_delete(plast_metagrad *g);
+
+/* One episode of s from L's current values: *loss, and the gradient of it with respect to
+ * L->net.p (g_state [n_floats]) and L->meta (g_meta [n_floats]), overwritten. */
+void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, double *g_state,
+                        double *g_meta);
+
+/* The meta-loss alone (the forward sweep), for finite-difference checks: from the given
+ * double values of the state and meta-parameters instead of L's. */
+double plast_metagrad_loss(plast_metagrad *g, const plast_stream *s, const double *state,
+                           const double *meta);
+
+/* Bytes the workspace holds (peak memory of a gradient episode, apart from the stream). */
+size_t plast_metagrad_bytes(const plast_metagrad *g);
+
+#endif

@@ -12,19 +12,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "plast/metagrad.h"
 #include "plast/optim.h"
 #include "plast/pool.h"
 #include "plast/run.h"
 
 /* ---------------- options ---------------- */
 
-static const char *const optimizers[] = {"openai-es", "cmaes", "sep-cmaes", "snes", NULL};
+static const char *const optimizers[] = {"openai-es", "cmaes", "sep-cmaes", "snes", "adam", NULL};
 /* enum order above matches plast_optim_kind */
 static const char *const meta_losses[] = {"score", "loss", NULL}; /* PLAST_META_* order */
 
 static const plast_opt campaign_table[] = {
     {"optimizer", PLAST_OPT_ENUM, offsetof(plast_campaign_opts, optimizer), 2, 0, 0, optimizers,
-     NULL, "outer-loop optimizer (cmaes only for small dimensions)"},
+     NULL, "outer-loop optimizer (cmaes only for small dimensions; adam: exact meta-gradients, "
+     "dense networks and rules with a backward)"},
     {"generations", PLAST_OPT_INT, offsetof(plast_campaign_opts, generations), 50, 1, 100000000,
      NULL, NULL, "generations to run"},
     {"popsize", PLAST_OPT_INT, offsetof(plast_campaign_opts, popsize), 0, 0, 1000000, NULL, NULL,
@@ -32,7 +34,13 @@ static const plast_opt campaign_table[] = {
     {"sigma0", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, sigma0), 0.3, 1e-9, 1e3, NULL, NULL,
      "initial step size, in units of each tensor's scale"},
     {"lr", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, lr), 0.05, 0, 1e3, NULL, NULL,
-     "openai-es: learning rate of Adam on the mean"},
+     "openai-es, adam: learning rate of Adam on the mean (in units of each tensor's scale)"},
+    {"clip", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, clip), 0, 0, 1e9, NULL, NULL,
+     "adam: clip the meta-gradient's norm to this (0: no clipping)"},
+    {"lr_decay", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, lr_decay), 1, 1e-6, 1, NULL, NULL,
+     "adam: lr <- lr * lr_decay every step"},
+    {"group_lr", PLAST_OPT_STRING, offsetof(plast_campaign_opts, group_lr), 0, 0, 0, NULL, "",
+     "adam: per-group factors of lr, \"group=factor,...\" (e.g. \"weights=0.1\")"},
     {"es_adam", PLAST_OPT_BOOL, offsetof(plast_campaign_opts, es_adam), 1, 0, 1, NULL, NULL,
      "openai-es: Adam on the mean (false: plain SGD)"},
     {"sigma_decay", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, sigma_decay), 1, 1e-6, 1, NULL,
@@ -94,11 +102,12 @@ typedef struct tensor_ref {
 } tensor_ref;
 
 typedef struct worker {
-    plast_campaign *c;
     plast_learner L;
     plast_episode ep;
     plast_stream st;
     double *z;
+    plast_metagrad *mg;  /* adam: the meta-gradient workspace */
+    double *gs, *gm;     /* adam: gradients of the learner state and meta-parameters */
     int ok;
 } worker;
 
@@ -120,7 +129,10 @@ struct plast_campaign {
     int n_threads;
     worker *w;
     /* results of a parallel pass */
-    double *fit;        /* [popsize max] */
+    int gradient;       /* adam: the generation is a meta-batch of gradients */
+    double *grads;      /* adam: [episodes][dim] each episode's gradient in z */
+    double *lr_scale;   /* adam: [dim] per-group learning-rate factors */
+    double *fit;        /* [popsize max] (adam: [episodes]) */
     double *vals;       /* [validation_runs or tune_runs] */
     /* best validated */
     float *best_theta;  /* [dim] in parameter units */
@@ -227,13 +239,36 @@ static double l1_penalty(const plast_campaign *c, const plast_learner *L)
 
 /* ---------------- parallel passes ---------------- */
 
-typedef enum { PASS_POP, PASS_VALID } pass_kind;
+typedef enum { PASS_POP, PASS_GRAD, PASS_VALID } pass_kind;
 
 typedef struct pass {
     plast_campaign *c;
     pass_kind kind;
     const float *theta; /* PASS_VALID: parameters to score */
 } pass;
+
+/* d loss / dz from the gradient in parameter units (gs: learner state, gm: meta), through
+ * theta = theta0 + scale z (or theta0 exp(z)); a coordinate clamped at a bound does not move.
+ * The L1 penalty's gradient is added here. */
+static void grad_z(const plast_campaign *c, const plast_learner *L, const double *z,
+                   const double *gs, const double *gm, double *gz)
+{
+    for (int i = 0; i < c->n_refs; i++) {
+        const tensor_ref *r = &c->refs[i];
+        const plast_pspec *p = &cset_of(L, r->set)->spec[r->k];
+        const float *t0 = cset_of(&c->base, r->set)->data + p->offset;
+        const float *t = cset_of(L, r->set)->data + p->offset;
+        const double *g = (r->set ? gm : gs) + p->offset;
+        int l1 = c->o.l1 > 0.0f && plast_names_has(&c->o.l1_groups, p->group);
+        for (size_t j = 0; j < r->n; j++) {
+            double zj = z[r->at + j];
+            double v = r->log ? (double)t0[j] * exp(zj < 80.0 ? zj : 80.0)
+                              : (double)t0[j] + (double)r->scale * zj;
+            double dt = g[j] + (l1 ? c->o.l1 * (t[j] > 0.0f ? 1.0 : t[j] < 0.0f ? -1.0 : 0.0) : 0.0);
+            gz[r->at + j] = v < p->lo || v > p->hi ? 0.0 : dt * (r->log ? v : (double)r->scale);
+        }
+    }
+}
 
 /* One item on the pool's thread `thread`: a candidate's K episodes, or one validation
  * episode; writes only its own slot. */
@@ -255,6 +290,17 @@ static void do_item(void *ctx, int thread, int item)
             sum += episode_loss(c, &w->ep);
         }
         c->fit[item] = sum / c->o.episodes + l1_penalty(c, &w->L);
+    } else if (p->kind == PASS_GRAD) {
+        /* episode `item` of the meta-batch at the mean: its loss and gradient in z */
+        double loss, *gz = c->grads + (size_t)item * c->dim;
+        memcpy(w->z, plast_optim_mean(c->opt), c->dim * sizeof *w->z);
+        prepare(c, &w->L, (uint64_t)c->gen, KEY_REDRAW, (uint64_t)item);
+        apply_z(c, &w->L, w->z);
+        plast_rng_derive(&r, c->seed, (uint64_t)c->gen, KEY_TRAIN, (uint64_t)item);
+        c->cfg->task->draw(c->train, &r, &w->st);
+        plast_metagrad_run(w->mg, &w->st, &loss, w->gs, w->gm);
+        grad_z(c, &w->L, w->z, w->gs, w->gm, gz);
+        c->fit[item] = loss;
     } else {
         prepare(c, &w->L, 0, KEY_VALID_INIT, (uint64_t)item);
         write_theta(c, &w->L, p->theta);
@@ -270,6 +316,7 @@ static int run_pass(plast_campaign *c, pass *p, int n_items, double *out,
                     const volatile sig_atomic_t *interrupt, plast_err *err)
 {
     for (int i = 0; i < n_items; i++) out[i] = 0.0;
+    if (p->kind == PASS_GRAD) memset(c->grads, 0, (size_t)n_items * c->dim * sizeof *c->grads);
     plast_pool_job job = {.n_items = n_items, .rank = c->comm.rank, .n_ranks = c->comm.size,
                           .run = do_item, .ctx = p, .interrupt = interrupt};
     /* Every rank must agree on whether the pass finished: a stop anywhere stops all. */
@@ -277,6 +324,9 @@ static int run_pass(plast_campaign *c, pass *p, int n_items, double *out,
     if (c->comm.allsum) {
         c->comm.allsum(&stop, 1, c->comm.ctx);
         if (stop == 0.0) c->comm.allsum(out, n_items, c->comm.ctx);
+        /* each episode's gradient comes from one rank, zeros from the others: exact sums */
+        if (stop == 0.0 && p->kind == PASS_GRAD)
+            c->comm.allsum(c->grads, (int)((size_t)n_items * c->dim), c->comm.ctx);
     }
     if (stop != 0.0)
         return plast_err_set(err, PLAST_INTERRUPTED, "", "interrupted during a generation");
@@ -320,7 +370,8 @@ void plast_campaign_delete(plast_campaign *c)
             plast_episode_free(&w->ep);
             plast_learner_free(&w->L);
         }
-        free(w->z);
+        plast_metagrad_delete(w->mg);
+        free(w->z), free(w->gs), free(w->gm);
     }
     free(c->w);
     if (c->train) c->cfg->task->destroy(c->train);
@@ -329,6 +380,8 @@ void plast_campaign_delete(plast_campaign *c)
     plast_learner_free(&c->base);
     free(c->refs);
     free(c->fit);
+    free(c->grads);
+    free(c->lr_scale);
     free(c->vals);
     free(c->best_theta);
     free(c->hist);
@@ -369,6 +422,40 @@ static int check_groups(const plast_campaign *c, const char *key, const plast_na
         return plast_err_set(err, PLAST_E_CONFIG, where,
                              "'%s' is not a tensor group of this network and rule '%s' (they "
                              "declare: %s)", l->v[i], c->cfg->rule->name, have);
+    }
+    return PLAST_OK;
+}
+
+/* adam: lr_scale[dim] from "group=factor,...": every owned group named must exist. */
+static int group_lr(plast_campaign *c, plast_err *err)
+{
+    for (size_t i = 0; i < c->dim; i++) c->lr_scale[i] = 1.0;
+    const char *p = c->o.group_lr;
+    while (*p) {
+        char name[PLAST_NAME_LEN];
+        const char *eq = strchr(p, '='), *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        char *num_end;
+        if (!eq || eq > end || eq == p || (size_t)(eq - p) >= sizeof name)
+            return plast_err_set(err, PLAST_E_CONFIG, "campaign.group_lr",
+                                 "expected \"group=factor,...\", got \"%.100s\"", c->o.group_lr);
+        memcpy(name, p, (size_t)(eq - p));
+        name[eq - p] = '\0';
+        double f = strtod(eq + 1, &num_end);
+        if (num_end != end || !isfinite(f) || f < 0.0)
+            return plast_err_set(err, PLAST_E_CONFIG, "campaign.group_lr",
+                                 "the factor of group '%s' is not a finite number >= 0", name);
+        int found = 0;
+        for (int i = 0; i < c->n_refs; i++) {
+            const tensor_ref *r = &c->refs[i];
+            if (strcmp(cset_of(&c->base, r->set)->spec[r->k].group, name)) continue;
+            for (size_t j = 0; j < r->n; j++) c->lr_scale[r->at + j] = f;
+            found = 1;
+        }
+        if (!found)
+            return plast_err_set(err, PLAST_E_CONFIG, "campaign.group_lr",
+                                 "'%s' is not a group the campaign owns", name);
+        p = *end ? end + 1 : end;
     }
     return PLAST_OK;
 }
@@ -480,6 +567,9 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
     oc.sigma_decay = c->o.sigma_decay;
     oc.sigma_min = c->o.sigma_min;
     oc.ipop = c->o.ipop;
+    oc.clip = c->o.clip;
+    oc.lr_decay = c->o.lr_decay;
+    c->gradient = oc.kind == PLAST_OPTIM_ADAM;
     c->opt = plast_optim_new(&oc, NULL, err); /* z = 0 is the starting point */
     if (!c->opt) {
         rc = err ? err->code : PLAST_E_CONFIG;
@@ -494,6 +584,13 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
     /* IPOP may double the population up to its restart limit: size for the largest. */
     int pop_max = plast_optim_popsize(c->opt) << (c->o.ipop ? oc.max_restarts : 0);
     int n_vals = c->o.validation_runs;
+    if (c->gradient) { /* a meta-batch of episodes, each with its gradient */
+        pop_max = c->o.episodes;
+        c->grads = calloc((size_t)pop_max * c->dim, sizeof *c->grads);
+        c->lr_scale = malloc(c->dim * sizeof *c->lr_scale);
+        if (!c->grads || !c->lr_scale) goto oom;
+        if ((rc = group_lr(c, err))) goto fail;
+    }
     c->fit = calloc((size_t)pop_max, sizeof *c->fit);
     c->vals = calloc((size_t)n_vals, sizeof *c->vals);
     c->best_theta = calloc(c->dim, sizeof *c->best_theta);
@@ -508,7 +605,6 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
     if (!c->w) goto oom;
     for (int t = 0; t < c->n_threads; t++) {
         worker *w = &c->w[t];
-        w->c = c;
         if ((rc = plast_learner_clone(&w->L, &c->base, err))) goto fail;
         if ((rc = plast_episode_init(&w->ep, &w->L, &c->shape, err))) {
             plast_learner_free(&w->L);
@@ -521,6 +617,17 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
         }
         w->ok = 1;
         if (!(w->z = calloc(c->dim, sizeof *w->z))) goto oom;
+        if (c->gradient) {
+            if (!(w->mg = plast_metagrad_new(&w->L, &c->shape, 0, err))) {
+                rc = err ? err->code : PLAST_E_CONFIG;
+                if (err && !strcmp(err->where, "rule.name"))
+                    snprintf(err->where, sizeof err->where, "campaign.optimizer");
+                goto fail;
+            }
+            w->gs = malloc(w->L.net.p.n_floats * sizeof *w->gs);
+            w->gm = malloc((w->L.meta.n_floats + 1) * sizeof *w->gm);
+            if (!w->gs || !w->gm) goto oom;
+        }
     }
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
     return c;
@@ -565,7 +672,7 @@ int plast_campaign_start(plast_campaign *c, const volatile sig_atomic_t *interru
     c->best_gen = 0;
     plast_gen_stats s = {.gen = 0, .best = NAN, .mean = NAN, .std = NAN, .valid = v,
                          .best_valid = v, .sigma = plast_optim_sigma(c->opt), .evals_per_s = NAN,
-                         .wall_s = wall(c), .outside_frac = NAN};
+                         .wall_s = wall(c), .outside_frac = NAN, .grad_norm = NAN};
     if (push_hist(c, &s)) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory");
     return PLAST_OK;
 }
@@ -574,8 +681,8 @@ int plast_campaign_step(plast_campaign *c, const volatile sig_atomic_t *interrup
                         plast_err *err)
 {
     double t_start = now_s();
-    int pop = plast_optim_popsize(c->opt);
-    pass p = {.c = c, .kind = PASS_POP, .theta = NULL};
+    int pop = c->gradient ? c->o.episodes : plast_optim_popsize(c->opt);
+    pass p = {.c = c, .kind = c->gradient ? PASS_GRAD : PASS_POP, .theta = NULL};
     double t_eval0 = now_s();
     int rc = run_pass(c, &p, pop, c->fit, interrupt, err);
     if (rc) return rc;
@@ -587,12 +694,30 @@ int plast_campaign_step(plast_campaign *c, const volatile sig_atomic_t *interrup
     }
     double mean = sum / pop;
     for (int i = 0; i < pop; i++) ss += (c->fit[i] - mean) * (c->fit[i] - mean);
-    if ((rc = plast_optim_tell(c->opt, c->fit, err))) return rc;
+    double gnorm = NAN;
+    if (c->gradient) {
+        /* the meta-batch's mean gradient, summed in episode order (any thread, any rank) */
+        double *g = c->grads; /* episode 0's slot becomes the sum */
+        for (int k = 1; k < pop; k++)
+            for (size_t i = 0; i < c->dim; i++) g[i] += c->grads[(size_t)k * c->dim + i];
+        gnorm = 0.0;
+        for (size_t i = 0; i < c->dim; i++) g[i] /= pop, gnorm += g[i] * g[i];
+        gnorm = sqrt(gnorm);
+        worker *w = &c->w[0];
+        memcpy(w->z, plast_optim_mean(c->opt), c->dim * sizeof *w->z);
+        apply_z(c, &w->L, w->z);
+        rc = plast_optim_tell_grad(c->opt, mean + l1_penalty(c, &w->L), g, c->lr_scale, err);
+    } else {
+        rc = plast_optim_tell(c->opt, c->fit, err);
+    }
+    if (rc) return rc;
     c->gen++;
     plast_gen_stats s = {.gen = c->gen, .best = best, .mean = mean,
                          .std = pop > 1 ? sqrt(ss / (pop - 1)) : 0.0, .valid = NAN,
                          .sigma = plast_optim_sigma(c->opt),
-                         .evals_per_s = t_eval > 0 ? pop / t_eval : NAN};
+                         .evals_per_s = t_eval > 0 ? pop / t_eval : NAN,
+                         .grad_norm = gnorm,
+                         .skipped = c->gradient ? (double)plast_optim_skipped(c->opt) : 0.0};
     if (c->gen % c->o.validate_every == 0 || plast_campaign_done(c)) {
         /* validate the mean: the parameters z = mean */
         worker *w = &c->w[0];

@@ -106,6 +106,8 @@ static const struct {
     {"evals_per_s", offsetof(plast_gen_stats, evals_per_s)},
     {"wall_s", offsetof(plast_gen_stats, wall_s)},
     {"outside_frac", offsetof(plast_gen_stats, outside_frac)},
+    {"grad_norm", offsetof(plast_gen_stats, grad_norm)}, /* adam; NaN (null) otherwise */
+    {"skipped_steps", offsetof(plast_gen_stats, skipped)},
 };
 #define N_COLUMNS (sizeof columns / sizeof columns[0])
 

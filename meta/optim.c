@@ -15,7 +15,7 @@
 #include "plast/rng.h"
 
 static const char *const kind_names[PLAST_OPTIM_N_KINDS] = {"openai-es", "cmaes", "sep-cmaes",
-                                                            "snes"};
+                                                            "snes", "adam"};
 
 static const char *const stop_names[PLAST_OPTIM_N_STOPS] = {
     NULL,           "maxevals",      "tolfun",     "tolx",        "conditioncov",
@@ -28,6 +28,7 @@ static const plast_optim_method *method_of(plast_optim_kind k)
     case PLAST_OPTIM_CMAES:
     case PLAST_OPTIM_SEP_CMAES: return &plast_optim_cmaes_method;
     case PLAST_OPTIM_SNES: return &plast_optim_snes_method;
+    case PLAST_OPTIM_ADAM: return &plast_optim_adam_method;
     }
     return NULL;
 }
@@ -81,6 +82,8 @@ void plast_optim_cfg_default(plast_optim_cfg *c, plast_optim_kind kind, int dim)
     c->tolfun = 1e-12;
     c->tolx = 1e-11;
     c->max_evals = 0;
+    c->clip = 0.0;
+    c->lr_decay = 1.0;
 }
 
 /* ---- validation -------------------------------------------------------------------------- */
@@ -103,7 +106,8 @@ static int validate(const plast_optim_cfg *c, plast_optim_cfg *eff, plast_err *e
     if (!(c->sigma0 > 0.0) || !isfinite(c->sigma0))
         return BAD("sigma0", "sigma0 must be finite and > 0 (got %g)", c->sigma0);
     if (c->popsize < 0) return BAD("popsize", "popsize must be >= 0 (got %d)", c->popsize);
-    if (c->popsize == 1) return BAD("popsize", "popsize must be 0 (default) or >= 2 (got 1)");
+    if (c->popsize == 1 && c->kind != PLAST_OPTIM_ADAM) /* a gradient method follows one point */
+        return BAD("popsize", "popsize must be 0 (default) or >= 2 (got 1)");
     if (c->popsize > PLAST_OPTIM_MAX_POPSIZE)
         return BAD("popsize", "popsize must be <= %d (got %d)", PLAST_OPTIM_MAX_POPSIZE,
                    c->popsize);
@@ -316,10 +320,41 @@ int plast_optim_tell(plast_optim *o, const double *fitness, plast_err *err)
     return PLAST_OK;
 }
 
+int plast_optim_tell_grad(plast_optim *o, double f, const double *grad, const double *lr_scale,
+                          plast_err *err)
+{
+    if (o->cfg.kind != PLAST_OPTIM_ADAM)
+        return plast_err_set(err, PLAST_E_USAGE, "optim", "%s takes fitnesses, not gradients",
+                             kind_names[o->cfg.kind]);
+    int ok = isfinite(f);
+    for (int i = 0; ok && i < o->dim; i++) ok = isfinite(grad[i]);
+    if (!ok) {
+        o->skipped++;
+    } else {
+        if (f < o->best_f) {
+            o->best_f = f;
+            memcpy(o->best_x, o->mean, (size_t)o->dim * sizeof(double));
+        }
+        o->gen_fmin = o->gen_fmax = f;
+        plast_optim_adam_step(o, grad, lr_scale);
+    }
+    o->gen++;
+    o->gen_restart++;
+    o->n_evals++;
+    o->stop = o->cfg.max_evals > 0 && o->n_evals >= o->cfg.max_evals ? PLAST_OPTIM_STOP_MAXEVALS
+                                                                     : PLAST_OPTIM_STOP_NONE;
+    return PLAST_OK;
+}
+
+long plast_optim_skipped(const plast_optim *o)
+{
+    return (long)o->skipped;
+}
+
 /* ---- save and load ----------------------------------------------------------------------- */
 
 #define STATE_MAGIC "PLASTOPT"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u /* 2: Adam (clip, lr_decay, skipped) */
 #define STATE_BOM 0x01020304u
 
 /* One serializer for both directions so the field order cannot drift apart. In store mode
@@ -394,6 +429,8 @@ static void ser_cfg(ser *s, plast_optim_cfg *c)
     ser_f64(s, &c->tolfun);
     ser_f64(s, &c->tolx);
     ser_long(s, &c->max_evals);
+    ser_f64(s, &c->clip);
+    ser_f64(s, &c->lr_decay);
 }
 
 static void ser_scalars(ser *s, plast_optim *o)

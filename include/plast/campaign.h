@@ -10,6 +10,11 @@
  * the tensor's bounds applied. Groups not owned are fixed at their initial draw, or re-drawn for every
  * episode when listed in "redraw".
  *
+ * With "optimizer": "adam" a generation is one step of Adam on the exact meta-gradient
+ * (include/plast/metagrad.h) of the mean query loss of `episodes` training episodes at the
+ * current point, each episode's gradient computed on any thread or rank and summed in
+ * episode order; a non-finite loss or gradient skips the step (counted).
+ *
  * Fitness of a candidate: the mean meta-loss (the final query score as a loss: MSE, or
  * 1 - accuracy; or, by option, the objective's query loss, e.g. cross-entropy) over K
  * training episodes, the same K episodes for every candidate of a generation (common
@@ -43,6 +48,8 @@ typedef struct plast_campaign_opts {
     int ipop;
     int tune_runs;
     int meta_loss; /* PLAST_META_SCORE or PLAST_META_LOSS */
+    float clip, lr_decay;           /* adam */
+    char group_lr[PLAST_OPT_STRLEN]; /* adam: "group=factor,..." */
 } plast_campaign_opts;
 enum { PLAST_META_SCORE, PLAST_META_LOSS }; /* the score as a loss; the objective's query loss */
 extern const plast_opt_table plast_campaign_opts_table;
@@ -57,6 +64,8 @@ typedef struct plast_gen_stats {
     double wall_s;         /* since the campaign started (across resumes) */
     double outside_frac;   /* share of the generation's time spent outside evaluating
                             * episodes (candidates and validation): the optimizer, bookkeeping */
+    double grad_norm;      /* adam: norm of the meta-batch's mean meta-gradient (in z); else NAN */
+    double skipped;        /* adam: steps skipped so far (a non-finite loss or gradient) */
 } plast_gen_stats;
 
 typedef struct plast_campaign plast_campaign;

@@ -23,10 +23,11 @@ typedef enum {
     PLAST_OPTIM_OPENAI_ES, /* "openai-es" */
     PLAST_OPTIM_CMAES,     /* "cmaes" */
     PLAST_OPTIM_SEP_CMAES, /* "sep-cmaes" */
-    PLAST_OPTIM_SNES       /* "snes" */
+    PLAST_OPTIM_SNES,      /* "snes" */
+    PLAST_OPTIM_ADAM       /* "adam": gradient descent on exact meta-gradients (tell_grad) */
 } plast_optim_kind;
 
-#define PLAST_OPTIM_N_KINDS 4
+#define PLAST_OPTIM_N_KINDS 5
 #define PLAST_OPTIM_MAX_POPSIZE (1 << 24) /* also caps popsize << max_restarts under IPOP */
 #define PLAST_OPTIM_MAX_DIM_FULL 4096     /* full CMA-ES holds 3 dim x dim matrices */
 #define PLAST_OPTIM_MAX_DIM (1 << 26)
@@ -55,6 +56,9 @@ typedef struct plast_optim_cfg {
     double tolx;         /* stop when every step (CMA: sigma*pc and sigma*sqrt(C_ii); SNES:
                             every sigma_i) is < tolx (0 disables); CMA kinds and SNES */
     long max_evals;      /* stop once this many fitnesses were told; 0 = unlimited; all kinds */
+    /* Adam on gradients (also uses lr and the adam_* fields) */
+    double clip;         /* the gradient's norm is clipped to this (0: no clipping), >= 0 */
+    double lr_decay;     /* lr <- lr * lr_decay each step, in (0, 1] */
 } plast_optim_cfg;
 
 /* Defaults for kind and dim: popsize 0 (method default), seed 1; sigma0 0.02 for OpenAI-ES
@@ -94,6 +98,14 @@ void plast_optim_ask(const plast_optim *o, int member, double *x);
  * returns PLAST_OK. Telling after a stop is allowed: the run simply continues. */
 int plast_optim_tell(plast_optim *o, const double *fitness, plast_err *err);
 
+/* Adam: one step from the mean's fitness f and gradient grad[dim] (d fitness / d x), each
+ * coordinate's learning rate multiplied by lr_scale[i] (NULL: 1). A non-finite f or gradient
+ * skips the step (counted, see plast_optim_skipped) and is not an error; the gradient's norm
+ * is clipped to cfg.clip first. PLAST_E_USAGE for the other kinds. */
+int plast_optim_tell_grad(plast_optim *o, double f, const double *grad, const double *lr_scale,
+                          plast_err *err);
+long plast_optim_skipped(const plast_optim *o); /* Adam steps skipped by the guard */
+
 /* NULL while running, else why the last tell asked to stop: "maxevals", "tolfun", "tolx",
  * "conditioncov", "noeffectaxis", "noeffectcoord", "tolupsigma", "flatfitness", "numerics"
  * (the eigensolver did not converge). With IPOP a stop is only reported once the restarts
@@ -111,7 +123,7 @@ void plast_optim_stdevs(const plast_optim *o, double *sd);
 const double *plast_optim_best_x(const plast_optim *o);
 double plast_optim_best_f(const plast_optim *o);
 
-/* "openai-es", "cmaes", "sep-cmaes", "snes"; NULL for an unknown value. */
+/* "openai-es", "cmaes", "sep-cmaes", "snes", "adam"; NULL for an unknown value. */
 const char *plast_optim_kind_name(plast_optim_kind k);
 /* Accepts the names above (and "es", "cma-es", "sep-cma-es"); PLAST_OK, or PLAST_E_CONFIG for
  * anything else (then *k is unchanged). */
@@ -190,7 +202,8 @@ typedef struct plast_optim_method {
     X(eigen_gen)   /* CMA: gen_restart when B, D were last computed from C */           \
     X(stop)        /* PLAST_OPTIM_STOP_* of the last tell */                             \
     X(hist_len)    /* CMA: generations the tolfun history spans (10 + ceil(30 n/lambda)) */ \
-    X(hist_n)      /* CMA: entries recorded since the last (re)start, <= hist_len */
+    X(hist_n)      /* CMA: entries recorded since the last (re)start, <= hist_len */     \
+    X(skipped)     /* Adam: steps skipped because the fitness or gradient was not finite */
 #define PLAST_OPTIM_F64_FIELDS(X)                                                         \
     X(sigma)       /* overall step size (SNES: unused, per-coordinate in s) */           \
     X(best_f)      /* best fitness ever told */                                          \
@@ -235,6 +248,9 @@ struct plast_optim {
     double data[]; /* n_doubles doubles, then n_ints ints */
 };
 
+extern const plast_optim_method plast_optim_adam_method;
+/* Adam's update of the mean from a gradient (clipped here), lr_t = lr lr_decay^t lr_scale_i. */
+void plast_optim_adam_step(plast_optim *o, const double *grad, const double *lr_scale);
 extern const plast_optim_method plast_optim_es_method;
 extern const plast_optim_method plast_optim_cmaes_method; /* full and separable */
 extern const plast_optim_method plast_optim_snes_method;

@@ -300,7 +300,7 @@ static void do_item(void *ctx, int thread, int item)
         c->cfg->task->draw(c->train, &r, &w->st);
         plast_metagrad_run(w->mg, &w->st, &loss, w->gs, w->gm);
         grad_z(c, &w->L, w->z, w->gs, w->gm, gz);
-        c->fit[item] = loss;
+        c->fit[item] = loss; /* non-finite: diverged, left out of the step */
     } else {
         prepare(c, &w->L, 0, KEY_VALID_INIT, (uint64_t)item);
         write_theta(c, &w->L, p->theta);
@@ -587,7 +587,7 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
     if (c->gradient) { /* a meta-batch of episodes, each with its gradient */
         pop_max = c->o.episodes;
         c->grads = calloc((size_t)pop_max * c->dim, sizeof *c->grads);
-        c->lr_scale = malloc(c->dim * sizeof *c->lr_scale);
+        c->lr_scale = malloc(2 * c->dim * sizeof *c->lr_scale); /* rates, then the mean gradient */
         if (!c->grads || !c->lr_scale) goto oom;
         if ((rc = group_lr(c, err))) goto fail;
     }
@@ -687,6 +687,28 @@ int plast_campaign_step(plast_campaign *c, const volatile sig_atomic_t *interrup
     int rc = run_pass(c, &p, pop, c->fit, interrupt, err);
     if (rc) return rc;
     double t_eval = now_s() - t_eval0;
+    double gnorm = NAN, *g = NULL;
+    if (c->gradient) {
+        /* the meta-batch's mean gradient, summed in episode order (any thread, any rank); a
+         * diverged episode (loss or gradient not finite) is left out of the mean */
+        g = c->lr_scale + c->dim; /* [dim] after the rates */
+        int n_ok = 0;
+        for (size_t i = 0; i < c->dim; i++) g[i] = 0.0;
+        for (int k = 0; k < pop; k++) {
+            const double *gk = c->grads + (size_t)k * c->dim;
+            int ok = isfinite(c->fit[k]);
+            for (size_t i = 0; ok && i < c->dim; i++) ok = isfinite(gk[i]);
+            if (ok) {
+                n_ok++;
+                for (size_t i = 0; i < c->dim; i++) g[i] += gk[i];
+            }
+            if (!ok || c->fit[k] > c->o.fitness_cap) c->fit[k] = c->o.fitness_cap;
+        }
+        gnorm = 0.0;
+        for (size_t i = 0; i < c->dim; i++) g[i] /= n_ok ? n_ok : 1, gnorm += g[i] * g[i];
+        gnorm = sqrt(gnorm);
+        if (!n_ok) g[0] = NAN; /* every episode diverged: the step is skipped (counted) */
+    }
     double best = INFINITY, sum = 0.0, ss = 0.0;
     for (int i = 0; i < pop; i++) {
         best = fmin(best, c->fit[i]);
@@ -694,15 +716,7 @@ int plast_campaign_step(plast_campaign *c, const volatile sig_atomic_t *interrup
     }
     double mean = sum / pop;
     for (int i = 0; i < pop; i++) ss += (c->fit[i] - mean) * (c->fit[i] - mean);
-    double gnorm = NAN;
     if (c->gradient) {
-        /* the meta-batch's mean gradient, summed in episode order (any thread, any rank) */
-        double *g = c->grads; /* episode 0's slot becomes the sum */
-        for (int k = 1; k < pop; k++)
-            for (size_t i = 0; i < c->dim; i++) g[i] += c->grads[(size_t)k * c->dim + i];
-        gnorm = 0.0;
-        for (size_t i = 0; i < c->dim; i++) g[i] /= pop, gnorm += g[i] * g[i];
-        gnorm = sqrt(gnorm);
         worker *w = &c->w[0];
         memcpy(w->z, plast_optim_mean(c->opt), c->dim * sizeof *w->z);
         apply_z(c, &w->L, w->z);

@@ -2,7 +2,9 @@
  * include/plast/plot.h). The only file that writes gnuplot's language. */
 #include "plast/plot.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -225,4 +227,39 @@ int plast_plot_render(const char *dir, const char *name, int *rendered, plast_er
     }
     *rendered = 1;
     return PLAST_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int plast_plot_render_all(const char *dir, int *n_rendered, int *n_scripts, plast_err *err)
+{
+    *n_rendered = *n_scripts = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return plast_err_set(err, errno == ENOENT ? PLAST_E_NOINPUT : PLAST_E_IO, dir, "cannot open: %s",
+                             strerror(errno));
+    enum { MAX_SCRIPTS = 4096 };
+    char **names = calloc(MAX_SCRIPTS, sizeof *names);
+    int n = 0, rc = names ? PLAST_OK : plast_err_set(err, PLAST_E_INTERNAL, dir, "out of memory");
+    struct dirent *e;
+    while (!rc && (e = readdir(d)) && n < MAX_SCRIPTS) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 3, ".gp")) continue;
+        if (!(names[n] = strndup(e->d_name, len - 3))) rc = plast_err_set(err, PLAST_E_INTERNAL, dir, "out of memory");
+        else n++;
+    }
+    closedir(d);
+    if (!rc) qsort(names, (size_t)n, sizeof *names, by_name); /* a stable order of work */
+    for (int i = 0; i < n && !rc; i++) {
+        int r = 0;
+        rc = plast_plot_render(dir, names[i], &r, err);
+        *n_rendered += r;
+    }
+    *n_scripts = n;
+    for (int i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+    return rc;
 }

@@ -183,12 +183,14 @@ int cli_eval(int argc, char **argv)
         snprintf(stem, sizeof stem, "%s", base);
         char *dot = strrchr(stem, '.');
         if (dot) *dot = '\0';
+        /* eval-sine-sgd.json -> results/eval-sine-sgd-TIME, not eval-eval-sine-sgd-TIME */
+        const char *name = strncmp(stem, "eval-", 5) ? stem : stem + 5;
         time_t now = time(NULL);
         struct tm tmv;
         localtime_r(&now, &tmv);
         char stamp[32];
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tmv);
-        snprintf(dir, sizeof dir, "results/eval-%s-%s", stem, stamp);
+        snprintf(dir, sizeof dir, "results/eval-%s-%s", name, stamp);
     }
     if ((rc = plast_dir_prepare(dir, force, &err))) goto done;
 

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "plast/linalg.h"
 #include "plast/mpi.h"
+#include "plast/suggest.h"
 
 /* SIGINT and SIGTERM during meta-training: the run stops after writing a checkpoint of
  * the last finished generation (exit 75). Other commands keep the default (stop now). */
@@ -53,6 +54,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
         return cli_help(argc - 1, argv + 1);
+    /* `plast COMMAND --help` (or -h) anywhere among its arguments: the command's help. */
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            char *h[2] = {"help", argv[1]};
+            return cli_help(2, h);
+        }
     if (!strcmp(cmd, "eval")) return cli_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "meta-train")) {
         plast_comm comm = {0, 1, NULL, NULL};
@@ -68,5 +75,11 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "analyze")) return cli_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cli_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cli_list(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare")) return cli_compare(argc - 1, argv + 1);
+    const char *best = plast_suggest(cmd, cli_commands, -1);
+    if (best) {
+        fprintf(stderr, "plast: unknown command '%s'; did you mean '%s'?\n(see 'plast help')\n", cmd, best);
+        return PLAST_E_USAGE;
+    }
     return cli_usage_error("unknown command '%s'", cmd);
 }

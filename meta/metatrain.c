@@ -230,10 +230,25 @@ static void summary_json(FILE *f, const char *name, const plast_eval_result *r, 
     plast_json_write_number(f, s->hi);
     fprintf(f, "], \"std\": ");
     plast_json_write_number(f, s->std);
-    fprintf(f, ", \"n\": %d, \"diverged\": %d}, \"curve\": [", s->n, s->n_bad);
+    fprintf(f, ", \"n\": %d, \"diverged\": %d}, \"final_median_all\": ", s->n, s->n_bad);
+    plast_json_write_number(f, r->final_median);
+    fputs(", \"curve\": [", f);
     for (int k = 0; k < r->n_seg; k++) {
         if (k) fputs(", ", f);
         plast_json_write_number(f, r->curve_sum[k].mean);
+    }
+    fputs("], \"curve_ci95\": [", f);
+    for (int k = 0; k < r->n_seg; k++) {
+        fputs(k ? ", [" : "[", f);
+        plast_json_write_number(f, r->curve_sum[k].lo);
+        fputs(", ", f);
+        plast_json_write_number(f, r->curve_sum[k].hi);
+        fputc(']', f);
+    }
+    fputs("], \"final_per_run\": [", f);
+    for (int i = 0; i < r->runs; i++) {
+        if (i) fputs(", ", f);
+        plast_json_write_number(f, r->final[i]);
     }
     fprintf(f, "]}%s\n", last ? "" : ",");
 }
@@ -287,13 +302,19 @@ static void make_table(const ctx *x, char *buf, size_t n)
     method_names(x, names);
     const plast_eval_result *r[3] = {&x->fin->best, &x->fin->start, &x->fin->sgd};
     const char *metric = x->obj->score_name;
-    size_t used = (size_t)snprintf(buf, n, "| method | final %s | 95%% CI | diverged |\n|---|---|---|---|\n",
+    size_t used = (size_t)snprintf(buf, n, "| method | diverged | final %s [95%% CI] |\n|---|---|---|\n",
                                    metric);
+    int any = 0;
     for (int i = 0; i < 3 && used < n; i++) {
         const plast_summary *s = &r[i]->final_sum;
-        used += (size_t)snprintf(buf + used, n - used, "| %s | %.4f | [%.4f, %.4f] | %d |\n",
-                                 names[i], s->mean, s->lo, s->hi, s->n_bad);
+        char head[256];
+        plast_headline_format(head, sizeof head, s, r[i]->final_median);
+        used += (size_t)snprintf(buf + used, n - used, "| %s | %d | %s |\n", names[i], s->n_bad, head);
+        any |= s->n_bad;
     }
+    if (any && used < n)
+        snprintf(buf + used, n - used, "\nDiverged runs: the final score is the median of all runs with a "
+                                       "diverged run ranked worst, then the mean and CI of the finite runs.\n");
 }
 
 static int w_summary_md(FILE *f, const void *p)

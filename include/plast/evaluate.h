@@ -8,6 +8,8 @@
 #ifndef PLAST_EVALUATE_H
 #define PLAST_EVALUATE_H
 
+#include <signal.h>
+
 #include "plast/config.h"
 #include "plast/episode.h"
 #include "plast/metrics.h"
@@ -28,7 +30,14 @@ typedef struct plast_eval_spec {
     /* Optional progress callback, called under a lock as runs finish. */
     void (*progress)(void *ctx, int done, int total);
     void *progress_ctx;
+    /* Optional: when it becomes nonzero no further run starts, and plast_evaluate returns
+     * PLAST_INTERRUPTED with nothing kept (a signal handler's flag). */
+    const volatile sig_atomic_t *interrupt;
 } plast_eval_spec;
+
+/* The continual-learning metrics of plast_cl_metrics, in this order. */
+enum { PLAST_CL_ACC, PLAST_CL_BWT, PLAST_CL_FWT, PLAST_CL_FORGETTING, PLAST_CL_LEARNING, PLAST_CL_N };
+extern const char *const plast_cl_names[PLAST_CL_N];
 
 typedef struct plast_eval_result {
     int runs, n_seg, max_steps;
@@ -41,6 +50,12 @@ typedef struct plast_eval_result {
     plast_summary final_sum;
     plast_summary *curve_sum; /* [n_seg] */
     plast_summary *loss_sum;  /* [max_steps] per step over runs, no bootstrap */
+    /* The headline over all runs: median with diverged runs ranked worst (metrics.h),
+     * NAN when half or more diverged. */
+    double final_median;
+    /* ACC, BWT, FWT, forgetting, learning accuracy of each run's score matrix, summarised
+     * over runs (bootstrap seeds: seed + 1 + k). */
+    plast_summary cl[PLAST_CL_N];
     void *buf;
 } plast_eval_result;
 
@@ -59,6 +74,7 @@ typedef struct plast_eval_setup {
     int have_fixed;
     unsigned char mask_net[PLAST_MAX_PSPECS], mask_meta[PLAST_MAX_PSPECS];
     void *task_state;
+    const volatile sig_atomic_t *interrupt; /* optional, set by the caller after init */
 } plast_eval_setup;
 
 int plast_eval_setup_init(plast_eval_setup *s, const plast_config *cfg, plast_err *err);

@@ -14,7 +14,9 @@
 #include "plast/suggest.h"
 
 /* SIGINT and SIGTERM during meta-training: the run stops after writing a checkpoint of
- * the last finished generation (exit 75). Other commands keep the default (stop now). */
+ * the last finished generation (exit 75); during bench, after writing the finished cells
+ * (exit 75, --resume continues); during eval, before its directory is made (exit 75).
+ * Other commands keep the default (stop now). */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -60,7 +62,7 @@ int main(int argc, char **argv)
             char *h[2] = {"help", argv[1]};
             return cli_help(2, h);
         }
-    if (!strcmp(cmd, "eval")) return cli_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return cli_eval(argc - 1, argv + 1, catch_stop_signals());
     if (!strcmp(cmd, "meta-train")) {
         plast_comm comm = {0, 1, NULL, NULL};
         if (!plast_mpi_launched()) return cli_metatrain(argc - 1, argv + 1, &comm, catch_stop_signals());
@@ -71,7 +73,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (!strcmp(cmd, "show")) return cli_show(argc - 1, argv + 1);
-    if (!strcmp(cmd, "bench")) return cli_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench")) return cli_bench(argc - 1, argv + 1, catch_stop_signals());
     if (!strcmp(cmd, "analyze")) return cli_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cli_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cli_list(argc - 1, argv + 1);

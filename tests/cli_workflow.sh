@@ -135,6 +135,29 @@ for f in table.md table.csv table.json curves_continual.csv heatmap_i.i.d_dfa.da
 done
 if [ "$(grep -c '"status"' "$T/b-int/bench.json")" -eq 2 ] && grep -q '"status": "finished"' "$T/b-int/bench.json"; then ok; else fail_case "bench.json lacks the two sessions"; fi
 
+# ---- meta-train --resume remembers --threads and keeps every session in run.json ----
+CASE="meta-train resume remembers threads"
+"$BIN" meta-train "$SRC/meta/campaigns/default.json" --set campaign.generations=400 --set campaign.popsize=4 --set campaign.optimizer=openai-es \
+    --set campaign.validation_runs=2 --set runs=2 --set campaign.tune_runs=1 --set task.n_functions=2 \
+    --set campaign.validate_every=100 --threads 2 --out "$T/mtr" --quiet >/dev/null 2>"$T/stderr" &
+pid=$!
+i=0
+while [ ! -s "$T/mtr/metrics.csv" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+RC=$?
+want_rc 75
+"$BIN" meta-train --resume "$T/mtr" --quiet >/dev/null 2>"$T/stderr" &
+pid=$!
+i=0
+while [ "$(grep -c '{"command": *"plast meta-train' "$T/mtr/run.json")" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+RC=$?
+want_rc 75
+if grep -q '^  "threads": 2,' "$T/mtr/run.json"; then ok; else fail_case "run.json threads: $(grep threads "$T/mtr/run.json")"; fi
+if [ "$(grep -c '{"command": *"plast meta-train' "$T/mtr/run.json")" -eq 2 ] && grep -q '"status": "interrupted"}' "$T/mtr/run.json"; then ok; else fail_case "run.json lacks the session history"; fi
+
 # ---- bench: --runs, --set, --only ----
 CASE="bench --only --runs --set"
 run "$BIN" bench "$T/suites/s.json" --only DFA --only continual --runs 3 --set task.n_functions=2 --out "$T/b-only" --quiet

@@ -44,7 +44,7 @@ int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile 
     plast_metatrain_args a = {.seed = -1, .threads = 1, .version = PLAST_VERSION, .git = PLAST_GIT};
     cli_set_list sets = {.n = 0};
     int quiet = 0;
-    long threads = 1;
+    long threads = 0; /* not given: 1, or what a resumed run ran on */
     const cli_flag flags[] = {
         {"--threads", CLI_INT, &threads, 1, 256},  {"--seed", CLI_INT, &a.seed, 0, INT_MAX},
         {"--out", CLI_STR, &a.out_dir, 0, 0},      {"--resume", CLI_STR, &a.resume_dir, 0, 0},
@@ -53,7 +53,7 @@ int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile 
     };
     if (cli_parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &a.config_path))
         return PLAST_E_USAGE;
-    a.threads = (int)threads;
+    a.threads = threads ? (int)threads : (a.resume_dir ? 0 : 1);
     a.n_sets = sets.n;
     if (!a.config_path == !a.resume_dir)
         return cli_usage_error("%s", "usage: plast meta-train CAMPAIGN.json | --resume DIR (see 'plast help meta-train')");

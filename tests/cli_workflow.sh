@@ -2,7 +2,8 @@
 # cli_workflow.sh — the researcher's workflow (issue 14) end to end: help on every command,
 # "did you mean", --set on a list element, show's best generation, plot on any directory,
 # eval's divergence headline and continual metrics, bench interrupt + resume equal to an
-# uninterrupted suite, suite-relative paths, seed sweeps pooled, compare and its refusals.
+# uninterrupted suite, --runs/--set/--only, suite-relative paths, meta-train --resume
+# remembering its threads and sessions.
 #
 # usage: sh tests/cli_workflow.sh PATH/TO/plast SOURCE_DIR
 set -u
@@ -23,7 +24,7 @@ want_file() { if [ -s "$1" ]; then ok; else fail_case "no $1"; fi; }
 want_absent() { if [ ! -e "$1" ]; then ok; else fail_case "$1 exists"; fi; }
 
 # ---- help on every command, with --help and -h, exit 0 ----
-for c in meta-train eval bench compare analyze show plot list; do
+for c in meta-train eval bench analyze show plot list; do
     for h in --help -h; do
         CASE="$c $h"
         run "$BIN" "$c" "$h"

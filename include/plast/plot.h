@@ -96,7 +96,7 @@ int plast_plot_save_heatmap(const char *dir, const plast_plot_heatmap *p, plast_
 int plast_plot_render(const char *dir, const char *name, int *rendered, plast_err *err);
 
 /* Renders every NAME.gp in dir (any kind of output directory: a run, an eval, a bench, a
- * sweep, a comparison), in name order. *n_scripts counts the scripts found, *n_rendered
+ * ...), in name order. *n_scripts counts the scripts found, *n_rendered
  * the PNGs made (0 when gnuplot is not installed). A missing dir is PLAST_E_NOINPUT. */
 int plast_plot_render_all(const char *dir, int *n_rendered, int *n_scripts, plast_err *err);
 

@@ -22,7 +22,6 @@ const char *const cli_help_main =
     "  meta-train CAMPAIGN.json   evolve a rule's meta-parameters (resumable run directory)\n"
     "  eval CONFIG.json   score a rule on a task over many runs (mean, 95% CI, curve)\n"
     "  bench SUITE.json   methods x tasks x seeds: tables, continual curves, heatmaps\n"
-    "  compare DIR...     runs, evals and bench outputs side by side, with differences\n"
     "  analyze RUN|CONFIG how a rule's updates interfere, against online SGD\n"
     "  show RUN           a run's summary and its learned meta-parameters\n"
     "  plot DIR           redraw the plots of a run, eval, bench or compare directory\n"
@@ -33,11 +32,11 @@ const char *const cli_help_main =
     "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal,\n"
     "            74 I/O, 75 interrupted (continue with --resume), 78 bad config\n";
 
-const char *const cli_commands[] = {"meta-train", "eval", "bench", "compare", "analyze", "show",
+const char *const cli_commands[] = {"meta-train", "eval", "bench", "analyze", "show",
                                     "plot", "list", "help", "--version", NULL};
 
 static const char *const help_metatrain =
-    "usage: plast meta-train CAMPAIGN.json [--out DIR] [--threads N] [--seed S | --seeds A-B]\n"
+    "usage: plast meta-train CAMPAIGN.json [--out DIR] [--threads N] [--seed S]\n"
     "                        [--set key=value ...] [--force] [--quiet]\n"
     "       plast meta-train --resume DIR [--threads N] [--quiet]\n"
     "\n"
@@ -53,10 +52,6 @@ static const char *const help_metatrain =
     "  --resume DIR  continue a run from its checkpoint: same numbers as never stopping\n"
     "  --threads N   candidates evaluated on N threads (results do not depend on N)\n"
     "  --seed S      seed (overrides the config's)\n"
-    "  --seeds A-B   a seed sweep (also 1,3,5): one campaign per seed in DIR/seed-N/, then\n"
-    "                the pooled table (mean and 95% CI over seeds next to each seed's CI\n"
-    "                over evaluation runs: sweep.md, sweep.json) and every seed's curve in\n"
-    "                sweep.png; --resume DIR continues the sweep where it stopped\n"
     "  --set k=v     override a config key, e.g. --set campaign.generations=100\n"
     "  --quiet       no progress lines\n"
     "\n"
@@ -89,18 +84,6 @@ static const char *const help_bench =
     "Params files named in a suite are read relative to the suite file.\n"
     "Plots: curves_VARIANT.png, heatmap_VARIANT_METHOD.png, forgetting_VARIANT.png.\n";
 
-static const char *const help_compare =
-    "usage: plast compare DIR[:METHOD] DIR[:METHOD] ... [--out DIR] [--bootstrap N] [--force]\n"
-    "\n"
-    "Puts the results of eval directories, meta-training runs (their three final rows) and\n"
-    "bench outputs (one row per variant and method) side by side: the final score with its\n"
-    "95% CI, the diverged count, and the difference of every row from the first with its\n"
-    "95% bootstrap interval (paired when both rows were scored on the same episodes: same\n"
-    "task, seed and number of runs). :METHOD keeps only rows whose method label contains\n"
-    "METHOD. Rows scored on different tasks or protocols are refused, naming the keys that\n"
-    "differ. With --out, writes compare.md, compare.json and curves.png (continual curves\n"
-    "overlaid).\n";
-
 static const char *const help_analyze =
     "usage: plast analyze RUN_OR_CONFIG [--task TASK.json] [--runs N] [--probes K]\n"
     "                     [--sgd-lr X] [--out DIR] [--force] [--quiet]\n"
@@ -129,7 +112,7 @@ static const char *const help_show =
 static const char *const help_plot =
     "usage: plast plot DIR\n"
     "\n"
-    "Redraws every plot of a meta-training run, eval, bench, sweep or compare directory\n"
+    "Redraws every plot of a meta-training run, eval or bench directory\n"
     "from its .gp and data files (needs gnuplot).\n";
 
 static const char *const help_eval =
@@ -179,7 +162,6 @@ int cli_help(int argc, char **argv)
     const char *what = argc > 1 ? argv[1] : "";
     if (!strcmp(what, "eval")) fputs(help_eval, stdout);
     else if (!strcmp(what, "meta-train")) help_metatrain_keys();
-    else if (!strcmp(what, "compare")) fputs(help_compare, stdout);
     else if (!strcmp(what, "show")) fputs(help_show, stdout);
     else if (!strcmp(what, "bench")) fputs(help_bench, stdout);
     else if (!strcmp(what, "analyze")) fputs(help_analyze, stdout);

@@ -373,25 +373,9 @@ static int w_table_json(FILE *f, const void *p)
             }
             fprintf(f, ", \"runs\": %d, \"diverged\": %d, \"final_median_all\": ", c->runs, c->m[0].n_bad);
             plast_json_write_number(f, c->median);
-            fputs(", \"curve\": [", f);
-            for (int k = 0; k < c->n_seg; k++) {
-                if (k) fputs(", ", f);
-                plast_json_write_number(f, c->curve[k].mean);
-            }
-            fputs("], \"curve_ci95\": [", f);
-            for (int k = 0; k < c->n_seg; k++) {
-                fputs(k ? ", [" : "[", f);
-                plast_json_write_number(f, c->curve[k].lo);
-                fputs(", ", f);
-                plast_json_write_number(f, c->curve[k].hi);
-                fputc(']', f);
-            }
-            fputs("], \"final_per_run\": [", f);
-            for (int r = 0; r < c->runs; r++) {
-                if (r) fputs(", ", f);
-                plast_json_write_number(f, c->final[r]);
-            }
-            fputs("]}", f);
+            fputs(", ", f);
+            plast_eval_write_curve_json(f, c->curve, c->n_seg, c->final, c->runs);
+            fputs("}", f);
         }
     fprintf(f, "\n  ],\n  \"references\": [");
     const char *sep = "";

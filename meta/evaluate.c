@@ -2,6 +2,7 @@
 #include "plast/evaluate.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,4 +211,27 @@ void plast_eval_setup_free(plast_eval_setup *s)
     if (s->have_fixed) plast_learner_free(&s->fixed);
     plast_learner_free(&s->L);
     memset(s, 0, sizeof *s);
+}
+
+void plast_eval_write_curve_json(FILE *f, const plast_summary *curve, int n_seg, const float *final, int runs)
+{
+    fputs("\"curve\": [", f);
+    for (int k = 0; k < n_seg; k++) {
+        if (k) fputs(", ", f);
+        plast_json_write_number(f, curve[k].mean);
+    }
+    fputs("], \"curve_ci95\": [", f);
+    for (int k = 0; k < n_seg; k++) {
+        fputs(k ? ", [" : "[", f);
+        plast_json_write_number(f, curve[k].lo);
+        fputs(", ", f);
+        plast_json_write_number(f, curve[k].hi);
+        fputc(']', f);
+    }
+    fputs("], \"final_per_run\": [", f);
+    for (int r = 0; r < runs; r++) {
+        if (r) fputs(", ", f);
+        plast_json_write_number(f, final[r]);
+    }
+    fputc(']', f);
 }

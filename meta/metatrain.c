@@ -239,25 +239,9 @@ static void summary_json(FILE *f, const char *name, const plast_eval_result *r, 
     plast_json_write_number(f, s->std);
     fprintf(f, ", \"n\": %d, \"diverged\": %d}, \"final_median_all\": ", s->n, s->n_bad);
     plast_json_write_number(f, r->final_median);
-    fputs(", \"curve\": [", f);
-    for (int k = 0; k < r->n_seg; k++) {
-        if (k) fputs(", ", f);
-        plast_json_write_number(f, r->curve_sum[k].mean);
-    }
-    fputs("], \"curve_ci95\": [", f);
-    for (int k = 0; k < r->n_seg; k++) {
-        fputs(k ? ", [" : "[", f);
-        plast_json_write_number(f, r->curve_sum[k].lo);
-        fputs(", ", f);
-        plast_json_write_number(f, r->curve_sum[k].hi);
-        fputc(']', f);
-    }
-    fputs("], \"final_per_run\": [", f);
-    for (int i = 0; i < r->runs; i++) {
-        if (i) fputs(", ", f);
-        plast_json_write_number(f, r->final[i]);
-    }
-    fprintf(f, "]}%s\n", last ? "" : ",");
+    fputs(", ", f);
+    plast_eval_write_curve_json(f, r->curve_sum, r->n_seg, r->final, r->runs);
+    fprintf(f, "}%s\n", last ? "" : ",");
 }
 
 static void method_names(const ctx *x, char names[3][160])

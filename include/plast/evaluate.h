@@ -9,6 +9,7 @@
 #define PLAST_EVALUATE_H
 
 #include <signal.h>
+#include <stdio.h>
 
 #include "plast/config.h"
 #include "plast/episode.h"
@@ -83,5 +84,9 @@ int plast_eval_setup_run(plast_eval_setup *s, int threads,
                          void (*progress)(void *ctx, int done, int total), void *progress_ctx,
                          plast_eval_result *res, plast_err *err);
 void plast_eval_setup_free(plast_eval_setup *s);
+
+/* `"curve": [means], "curve_ci95": [[lo, hi], ...], "final_per_run": [...]` (strict JSON:
+ * null for a non-finite number), for the summaries of campaigns and suites. */
+void plast_eval_write_curve_json(FILE *f, const plast_summary *curve, int n_seg, const float *final, int runs);
 
 #endif

@@ -2,10 +2,13 @@
 #include "plast/evaluate.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plast/pool.h"
+
+const char *const plast_cl_names[PLAST_CL_N] = {"ACC", "BWT", "FWT", "forgetting", "learning"};
 
 /* One thread's learner, episode workspace and stream. */
 typedef struct worker {
@@ -104,8 +107,10 @@ int plast_evaluate(const plast_learner *tmpl, const plast_eval_spec *sp, plast_e
     if (!rc) {
         eval_job job = {sp, o, ws};
         plast_pool_job pj = {.n_items = sp->runs, .rank = 0, .n_ranks = 1, .run = run_one,
-                             .done = run_done, .ctx = &job, .interrupt = NULL};
+                             .done = run_done, .ctx = &job, .interrupt = sp->interrupt};
         plast_pool_run(&pj, T);
+        if (sp->interrupt && *sp->interrupt)
+            rc = plast_err_set(err, PLAST_INTERRUPTED, "", "interrupted");
     }
     free_workers(ws, T);
     if (rc) {
@@ -114,8 +119,11 @@ int plast_evaluate(const plast_learner *tmpl, const plast_eval_spec *sp, plast_e
     }
 
     int nb = sp->n_boot > 0 ? sp->n_boot : 0;
-    double *boot = malloc(((size_t)nb + 1) * sizeof(double));
-    if (!boot) {
+    size_t nw = (size_t)nb + 1 > R ? (size_t)nb + 1 : R;
+    double *boot = malloc(nw * sizeof(double));
+    float *per = malloc(R * PLAST_CL_N * sizeof *per);
+    if (!boot || !per) {
+        free(boot), free(per);
         plast_eval_result_free(o);
         return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (bootstrap)");
     }
@@ -125,6 +133,17 @@ int plast_evaluate(const plast_learner *tmpl, const plast_eval_spec *sp, plast_e
                                 &o->curve_sum[k]);
     for (int t = 0; t < ms; t++)
         plast_summarize_strided(o->train_loss + t, sp->runs, ms, 0, 0.95, 0, boot, &o->loss_sum[t]);
+    int hb = sp->shape.objective && sp->shape.objective->higher_better;
+    o->final_median = plast_median_worst(o->final, sp->runs, hb, boot);
+    for (int r = 0; r < sp->runs; r++) {
+        plast_cl_metrics cm;
+        plast_cl_compute(o->R + (size_t)r * n_seg * n_seg, o->R0 + (size_t)r * n_seg, n_seg, hb, &cm);
+        const double v[PLAST_CL_N] = {cm.acc, cm.bwt, cm.fwt, cm.forgetting, cm.learning};
+        for (int k = 0; k < PLAST_CL_N; k++) per[(size_t)k * R + r] = (float)v[k];
+    }
+    for (int k = 0; k < PLAST_CL_N; k++)
+        plast_summarize(per + (size_t)k * R, sp->runs, nb, 0.95, sp->seed + 1 + (uint64_t)k, boot, &o->cl[k]);
+    free(per);
     free(boot);
     return PLAST_OK;
 }
@@ -181,6 +200,7 @@ int plast_eval_setup_run(plast_eval_setup *s, int threads,
         .fixed_meta = s->mask_meta,
         .progress = progress,
         .progress_ctx = progress_ctx,
+        .interrupt = s->interrupt,
     };
     return plast_evaluate(&s->L, &es, res, err);
 }
@@ -191,4 +211,27 @@ void plast_eval_setup_free(plast_eval_setup *s)
     if (s->have_fixed) plast_learner_free(&s->fixed);
     plast_learner_free(&s->L);
     memset(s, 0, sizeof *s);
+}
+
+void plast_eval_write_curve_json(FILE *f, const plast_summary *curve, int n_seg, const float *final, int runs)
+{
+    fputs("\"curve\": [", f);
+    for (int k = 0; k < n_seg; k++) {
+        if (k) fputs(", ", f);
+        plast_json_write_number(f, curve[k].mean);
+    }
+    fputs("], \"curve_ci95\": [", f);
+    for (int k = 0; k < n_seg; k++) {
+        fputs(k ? ", [" : "[", f);
+        plast_json_write_number(f, curve[k].lo);
+        fputs(", ", f);
+        plast_json_write_number(f, curve[k].hi);
+        fputc(']', f);
+    }
+    fputs("], \"final_per_run\": [", f);
+    for (int r = 0; r < runs; r++) {
+        if (r) fputs(", ", f);
+        plast_json_write_number(f, final[r]);
+    }
+    fputc(']', f);
 }

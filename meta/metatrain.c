@@ -29,6 +29,8 @@ typedef struct ctx {
     const plast_objective *obj; /* what the episodes are scored on */
     char meta_loss[64];         /* the meta-loss in words */
     char prev_status[32], prev_start[32]; /* of the session a resume continues */
+    int threads;                /* effective: given, or remembered by a resume */
+    char *history;              /* earlier sessions as JSON array elements (heap) or NULL */
 } ctx;
 
 static void iso_now(char *buf, size_t n)
@@ -76,7 +78,7 @@ static int w_run(FILE *f, const void *p)
     plast_linalg_blas_name(blas, sizeof blas);
     fprintf(f, "  \"blas\": ");
     plast_json_write_string(f, blas);
-    fprintf(f, ",\n  \"threads\": %d,\n  \"ranks\": %d,\n  \"host\": ", x->a->threads < 1 ? 1 : x->a->threads,
+    fprintf(f, ",\n  \"threads\": %d,\n  \"ranks\": %d,\n  \"host\": ", x->threads < 1 ? 1 : x->threads,
             x->a->comm.size < 1 ? 1 : x->a->comm.size);
     plast_json_write_string(f, host);
     fprintf(f, ",\n  \"resumed\": %s,\n", x->a->resume_dir ? "true" : "false");
@@ -87,6 +89,11 @@ static int w_run(FILE *f, const void *p)
         plast_json_write_string(f, x->prev_start);
         fprintf(f, "},\n");
     }
+    fprintf(f, "  \"sessions\": [%s%s\n    {\"command\": ", x->history ? x->history : "",
+            x->history && x->history[0] ? "," : "");
+    plast_json_write_string(f, x->a->cmdline ? x->a->cmdline : "");
+    fprintf(f, ", \"threads\": %d, \"start\": \"%s\", \"end\": \"%s\", \"status\": \"%s\"}],\n",
+            x->threads < 1 ? 1 : x->threads, x->started, x->ended, x->status);
     fprintf(f, "  \"start\": \"%s\",\n  \"end\": \"%s\",\n", x->started, x->ended);
     fprintf(f, "  \"status\": \"%s\",\n  \"exit_code\": %d\n}\n", x->status, x->exit_code);
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
@@ -232,12 +239,11 @@ static void summary_json(FILE *f, const char *name, const plast_eval_result *r, 
     plast_json_write_number(f, s->hi);
     fprintf(f, "], \"std\": ");
     plast_json_write_number(f, s->std);
-    fprintf(f, ", \"n\": %d, \"diverged\": %d}, \"curve\": [", s->n, s->n_bad);
-    for (int k = 0; k < r->n_seg; k++) {
-        if (k) fputs(", ", f);
-        plast_json_write_number(f, r->curve_sum[k].mean);
-    }
-    fprintf(f, "]}%s\n", last ? "" : ",");
+    fprintf(f, ", \"n\": %d, \"diverged\": %d}, \"final_median_all\": ", s->n, s->n_bad);
+    plast_json_write_number(f, r->final_median);
+    fputs(", ", f);
+    plast_eval_write_curve_json(f, r->curve_sum, r->n_seg, r->final, r->runs);
+    fprintf(f, "}%s\n", last ? "" : ",");
 }
 
 static void method_names(const ctx *x, char names[3][160])
@@ -289,13 +295,19 @@ static void make_table(const ctx *x, char *buf, size_t n)
     method_names(x, names);
     const plast_eval_result *r[3] = {&x->fin->best, &x->fin->start, &x->fin->sgd};
     const char *metric = x->obj->score_name;
-    size_t used = (size_t)snprintf(buf, n, "| method | final %s | 95%% CI | diverged |\n|---|---|---|---|\n",
+    size_t used = (size_t)snprintf(buf, n, "| method | diverged | final %s [95%% CI] |\n|---|---|---|\n",
                                    metric);
+    int any = 0;
     for (int i = 0; i < 3 && used < n; i++) {
         const plast_summary *s = &r[i]->final_sum;
-        used += (size_t)snprintf(buf + used, n - used, "| %s | %.4f | [%.4f, %.4f] | %d |\n",
-                                 names[i], s->mean, s->lo, s->hi, s->n_bad);
+        char head[256];
+        plast_headline_format(head, sizeof head, s, r[i]->final_median);
+        used += (size_t)snprintf(buf + used, n - used, "| %s | %d | %s |\n", names[i], s->n_bad, head);
+        any |= s->n_bad;
     }
+    if (any && used < n)
+        snprintf(buf + used, n - used, "\nDiverged runs: the final score is the median of all runs with a "
+                                       "diverged run ranked worst, then the mean and CI of the finite runs.\n");
 }
 
 static int w_summary_md(FILE *f, const void *p)
@@ -348,6 +360,57 @@ static void previous_session(ctx *x)
     run_json_field(text, "start", x->prev_start, sizeof x->prev_start);
     if (!strcmp(x->prev_status, "running") || !x->prev_status[0])
         snprintf(x->prev_status, sizeof x->prev_status, "killed");
+}
+
+/* From a run.json this file wrote: the thread count and the sessions before (its
+ * "sessions" list; a run.json older than that list gives its own session), as JSON array
+ * elements joined by commas (heap). The session a killed run never finished keeps the
+ * status "running" it wrote. */
+static char *run_history(const char *dir, int *threads)
+{
+    char path[4200];
+    plast_json *root;
+    plast_err e;
+    char *out = calloc(1, 1);
+    if (!out || plast_path_join(path, sizeof path, dir, "run.json", NULL) || plast_json_load(path, &root, &e))
+        return out;
+    double th;
+    if (plast_json_number(plast_json_get(root, "threads"), &th) && th >= 1 && th <= 256) *threads = (int)th;
+    const plast_json *l = plast_json_get(root, "sessions");
+    const plast_json *x = plast_json_is_array(l) ? plast_json_first(l) : NULL;
+    for (; x; x = plast_json_next(x)) {
+        char *t = plast_json_print(x);
+        size_t n = t ? strlen(out) + strlen(t) + 8 : 0;
+        char *grown = t ? realloc(out, n) : NULL;
+        if (!grown) {
+            free(t);
+            break;
+        }
+        out = grown;
+        snprintf(out + strlen(out), n - strlen(out), "%s\n    %s", out[0] ? "," : "", t);
+        free(t);
+    }
+    if (!plast_json_is_array(l)) { /* one session, described at the top level */
+        const char *cmd = plast_json_string(plast_json_get(root, "command"));
+        const char *st = plast_json_string(plast_json_get(root, "start"));
+        const char *en = plast_json_string(plast_json_get(root, "end"));
+        const char *ss = plast_json_string(plast_json_get(root, "status"));
+        size_t n = 256 + (cmd ? 2 * strlen(cmd) : 0);
+        char *grown = realloc(out, n);
+        if (grown) {
+            out = grown;
+            FILE *m = fmemopen(out, n, "w");
+            if (m) {
+                fputs("\n    {\"command\": ", m);
+                plast_json_write_string(m, cmd ? cmd : "");
+                fprintf(m, ", \"start\": \"%.31s\", \"end\": \"%.31s\", \"status\": \"%.31s\"}", st ? st : "",
+                        en ? en : "", ss ? ss : "");
+                fclose(m);
+            }
+        }
+    }
+    plast_json_delete(root);
+    return out;
 }
 
 /* The resolved config's text hash: what a checkpoint belongs to. */
@@ -428,8 +491,15 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
     plast_task_shape sh;
     if ((rc = config_hash(cfg, &hash, err)) || (rc = cfg->task->shape(cfg->task_opts, &sh, err)))
         return rc;
-    plast_campaign *camp = plast_campaign_new(cfg, a->threads, &a->comm, err);
-    if (!camp) return err ? err->code : PLAST_E_INTERNAL;
+    /* A resume keeps the thread count of the run unless given (0), and its history. */
+    int threads = a->threads, remembered = 1;
+    char *history = a->resume_dir ? run_history(a->resume_dir, &remembered) : NULL;
+    if (threads < 1) threads = remembered;
+    plast_campaign *camp = plast_campaign_new(cfg, threads, &a->comm, err);
+    if (!camp) {
+        free(history);
+        return err ? err->code : PLAST_E_INTERNAL;
+    }
 
     /* The directory: chosen and checked only now that the input is known to be good. */
     int fresh = !a->resume_dir; /* generation 0 still to be validated */
@@ -465,9 +535,11 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not set up the run directory");
     if (rc) {
         plast_campaign_delete(camp);
+        free(history);
         return rc;
     }
-    ctx x = {.a = a, .cfg = cfg, .camp = camp, .dir = res->dir, .status = "running"};
+    ctx x = {.a = a, .cfg = cfg, .camp = camp, .dir = res->dir, .status = "running", .threads = threads,
+             .history = history};
     x.obj = sh.objective;
     plast_campaign_meta_loss_name((const plast_campaign_opts *)cfg->campaign_opts, sh.objective,
                                   x.meta_loss, sizeof x.meta_loss);
@@ -536,6 +608,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
             plast_err werr;
             if (plast_campaign_save(camp, ckpt, hash, &werr)) {
                 plast_campaign_delete(camp);
+                free(history);
                 *err = werr;
                 return werr.code;
             }
@@ -557,6 +630,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
                      res->dir);
         err->where[0] = '\0';
         plast_campaign_delete(camp);
+        free(history);
         return PLAST_INTERRUPTED;
     }
     plast_campaign_final fin;
@@ -601,6 +675,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
     }
     if (have_fin) plast_campaign_final_free(&fin);
     plast_campaign_delete(camp);
+    free(history);
     return rc;
 }
 

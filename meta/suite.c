@@ -3,11 +3,13 @@
  * view, so cJSON stays inside src/config.c. Every key is checked: unknown or repeated keys,
  * wrong types and out-of-range values are refused with the key path in the message. */
 #include "plast/bench.h"
+#include "plast/suggest.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef plast_json json;
 
@@ -182,6 +184,19 @@ int plast_suite_load(plast_suite *s, const char *path, plast_err *err)
     int rc = plast_json_load(path, &root, err);
     if (rc) return rc;
     rc = suite_from(s, root, path, err);
+    if (!rc && !(s->text = plast_json_print(root))) rc = plast_err_set(err, PLAST_E_INTERNAL, path, "out of memory");
+    if (!rc) { /* the file's directory, absolute, for relative params paths in it */
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", path);
+        char *slash = strrchr(buf, '/');
+        if (slash) *slash = '\0';
+        const char *d = slash ? (buf[0] ? buf : "/") : ".";
+        char cwd[2048];
+        if (d[0] != '/' && getcwd(cwd, sizeof cwd) && strlen(cwd) + strlen(d) + 2 < sizeof s->dir)
+            snprintf(s->dir, sizeof s->dir, "%.2040s/%.2040s", cwd, d);
+        else
+            snprintf(s->dir, sizeof s->dir, "%s", d);
+    }
     plast_json_delete(root);
     if (rc) plast_suite_free(s);
     return rc;
@@ -190,5 +205,99 @@ int plast_suite_load(plast_suite *s, const char *path, plast_err *err)
 void plast_suite_free(plast_suite *s)
 {
     free(s->base);
-    s->base = NULL;
+    free(s->text);
+    s->base = s->text = NULL;
+}
+
+/* Keeps the entries x[0..*n) whose label is marked in keep[]. */
+static void keep_entries(plast_suite_entry *x, int *n, const unsigned char *keep)
+{
+    int k = 0;
+    for (int i = 0; i < *n; i++)
+        if (keep[i]) {
+            if (k != i) x[k] = x[i];
+            k++;
+        }
+    *n = k;
+}
+
+int plast_suite_only(plast_suite *s, const char *const *labels, int n, plast_err *err)
+{
+    unsigned char kv[PLAST_SUITE_MAX] = {0}, km[PLAST_SUITE_MAX] = {0};
+    int any_v = 0, any_m = 0;
+    if (n > PLAST_SUITE_SETS) return plast_err_set(err, PLAST_E_USAGE, "--only", "at most %d labels", PLAST_SUITE_SETS);
+    for (int i = 0; i < n; i++) {
+        int hit = 0;
+        for (int v = 0; v < s->n_variants; v++)
+            if (!strcmp(s->variant[v].label, labels[i])) kv[v] = 1, any_v = hit = 1;
+        for (int m = 0; m < s->n_methods; m++)
+            if (!strcmp(s->method[m].label, labels[i])) km[m] = 1, any_m = hit = 1;
+        if (!hit) {
+            const char *cands[2 * PLAST_SUITE_MAX];
+            int nc = 0;
+            for (int v = 0; v < s->n_variants; v++) cands[nc++] = s->variant[v].label;
+            for (int m = 0; m < s->n_methods; m++) cands[nc++] = s->method[m].label;
+            const char *best = plast_suggest(labels[i], cands, nc);
+            return plast_err_set(err, PLAST_E_USAGE, "--only",
+                                 "'%s' is no variant or method label of suite %s%s%s%s", labels[i], s->name,
+                                 best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+        }
+        snprintf(s->only[s->n_only++], sizeof s->only[0], "%s", labels[i]);
+    }
+    if (any_v) keep_entries(s->variant, &s->n_variants, kv);
+    if (any_m) keep_entries(s->method, &s->n_methods, km);
+    return PLAST_OK;
+}
+
+/* A list of strings under key of a bench.json into dst[][w], counted in *n. */
+static int string_list(const json *root, const char *key, char *dst, size_t w, int max, int *n,
+                       const char *where, plast_err *err)
+{
+    const json *l = plast_json_get(root, key);
+    *n = 0;
+    if (!l) return PLAST_OK;
+    if (!plast_json_is_array(l) || plast_json_size(l) > max)
+        return plast_err_set(err, PLAST_E_DATA, where, "%s: expected a list of at most %d strings", key, max);
+    for (const json *v = plast_json_first(l); v; v = plast_json_next(v)) {
+        int rc = str_into(v, dst + (size_t)*n * w, w, where, err);
+        if (rc) return rc == PLAST_E_CONFIG ? plast_err_set(err, PLAST_E_DATA, where, "%s: bad entry", key) : rc;
+        (*n)++;
+    }
+    return PLAST_OK;
+}
+
+int plast_suite_resume(plast_suite *s, const char *dir, int *threads, plast_err *err)
+{
+    char path[4200], bpath[4200];
+    snprintf(path, sizeof path, "%s/suite.json", dir);
+    snprintf(bpath, sizeof bpath, "%s/bench.json", dir);
+    int rc = plast_suite_load(s, path, err);
+    if (rc) return rc;
+    json *b;
+    if ((rc = plast_json_load(bpath, &b, err))) {
+        plast_suite_free(s);
+        return rc;
+    }
+    const json *sd = plast_json_get(b, "suite_dir");
+    double runs, th;
+    const char *d = plast_json_string(sd);
+    if (!d || strlen(d) >= sizeof s->dir || !plast_json_number(plast_json_get(b, "runs"), &runs) || runs < 1 ||
+        runs > 1000000 || runs != floor(runs) || !plast_json_number(plast_json_get(b, "threads"), &th) || th < 1 ||
+        th > 256)
+        rc = plast_err_set(err, PLAST_E_DATA, bpath, "not a bench.json of plast (suite_dir, runs, threads)");
+    char only[PLAST_SUITE_SETS][128];
+    int n_only = 0;
+    if (!rc) rc = string_list(b, "set", &s->extra[0][0], sizeof s->extra[0], PLAST_SUITE_SETS, &s->n_extra, bpath, err);
+    if (!rc) rc = string_list(b, "only", &only[0][0], sizeof only[0], PLAST_SUITE_SETS, &n_only, bpath, err);
+    if (!rc) {
+        snprintf(s->dir, sizeof s->dir, "%s", d);
+        s->runs = (int)runs;
+        *threads = (int)th;
+        const char *labels[PLAST_SUITE_SETS];
+        for (int i = 0; i < n_only; i++) labels[i] = only[i];
+        rc = plast_suite_only(s, labels, n_only, err);
+    }
+    plast_json_delete(b);
+    if (rc) plast_suite_free(s);
+    return rc;
 }

@@ -40,7 +40,7 @@ static const plast_opt hebb_table[] = {
      "initial D (constant)"},
 };
 
-static const char *const coef_names[4] = {"A", "B", "C", "D"};
+static const char *const coef_names[4] = {"hebb_A", "hebb_B", "hebb_C", "hebb_D"};
 
 static int hebb_declare(const void *opts, const plast_net *net, plast_pset *state,
                         plast_pset *meta, plast_err *err)

@@ -1,6 +1,7 @@
 /* config.c — JSON configs and params files through cJSON (see include/plast/config.h).
  * The only file that includes cJSON.h. */
 #include "plast/config.h"
+#include "plast/suggest.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -143,6 +144,31 @@ static cJSON *parse_json(const char *text, const char *origin, plast_err *err)
 }
 
 /* ---------- option tables ---------- */
+
+/* " Did you mean 'KEY'?" for an unknown key among the table's keys (and extra, a
+ * comma-separated list of names handled elsewhere), or "". */
+static void did_you_mean(const plast_opt_table *t, const char *extra, const char *word, char *buf,
+                         size_t n)
+{
+    enum { MAX_CANDS = 160, MAX_EXTRA = 8 };
+    const char *cands[MAX_CANDS];
+    char extras[MAX_EXTRA][32];
+    int k = 0, n_extra = 0;
+    for (int i = 0; t && i < t->n && k < MAX_CANDS - MAX_EXTRA; i++) cands[k++] = t->opt[i].key;
+    for (const char *e = extra; e && *e && n_extra < MAX_EXTRA;) {
+        size_t len = strcspn(e, ", ");
+        if (len && len < sizeof extras[0]) {
+            memcpy(extras[n_extra], e, len);
+            extras[n_extra][len] = '\0';
+            cands[k++] = extras[n_extra++];
+        }
+        e += len;
+        e += strspn(e, ", ");
+    }
+    const char *best = plast_suggest(word, cands, k);
+    if (best) snprintf(buf, n, ": did you mean '%s'?", best);
+    else buf[0] = '\0';
+}
 
 static void keys_list(const plast_opt_table *t, const char *extra, char *buf, size_t n)
 {
@@ -327,8 +353,10 @@ static int fill(const plast_opt_table *t, const cJSON *obj, void *dst, const cha
             if (strcmp(t->opt[i].key, item->string) == 0) o = &t->opt[i];
         if (!o) {
             char list[600];
+            char hint[120];
             keys_list(t, skip, list, sizeof list);
-            return plast_err_set(err, PLAST_E_CONFIG, key, "unknown key (known here: %s)", list);
+            did_you_mean(t, skip, item->string, hint, sizeof hint);
+            return plast_err_set(err, PLAST_E_CONFIG, key, "unknown key%s (known here: %s)", hint, list);
         }
         int rc = read_opt(o, item, dst, key, err);
         if (rc) return rc;
@@ -381,8 +409,45 @@ static int apply_set(cJSON *root, const char *set, plast_err *err)
             cJSON_Delete(val);
             return plast_err_set(err, PLAST_E_USAGE, where, "empty part in the key");
         }
+        if (dot) *dot = '\0';
+        char *br = strchr(seg, '[');
+        if (br) { /* name[i][j]...: an element of a list that is already there */
+            *br = '\0';
+            cJSON *item = *seg ? cJSON_GetObjectItemCaseSensitive(obj, seg) : NULL;
+            for (char *q = br; ; ) {
+                char *end;
+                errno = 0;
+                long idx = strtol(q + 1, &end, 10);
+                if (!cJSON_IsArray(item)) {
+                    cJSON_Delete(val);
+                    return plast_err_set(err, PLAST_E_USAGE, where, "'%s' is not a list here", seg);
+                }
+                if (errno || end == q + 1 || *end != ']' || idx < 0 || idx >= cJSON_GetArraySize(item)) {
+                    cJSON_Delete(val);
+                    return plast_err_set(err, PLAST_E_USAGE, where, "index out of range: '%s' has %d entries",
+                                         seg, cJSON_GetArraySize(item));
+                }
+                q = end + 1;
+                if (*q != '[' && *q) {
+                    cJSON_Delete(val);
+                    return plast_err_set(err, PLAST_E_USAGE, where, "expected name[index]");
+                }
+                if (!*q && !dot) {
+                    cJSON_ReplaceItemInArray(item, (int)idx, val);
+                    return PLAST_OK;
+                }
+                item = cJSON_GetArrayItem(item, (int)idx);
+                if (!*q) break;
+            }
+            if (!cJSON_IsObject(item)) {
+                cJSON_Delete(val);
+                return plast_err_set(err, PLAST_E_USAGE, where, "'%s' entry is not an object", seg);
+            }
+            obj = item;
+            seg = dot + 1;
+            continue;
+        }
         if (!dot) break;
-        *dot = '\0';
         cJSON *next = cJSON_GetObjectItemCaseSensitive(obj, seg);
         if (next && cJSON_IsString(next) && (obj == root) &&
             (!strcmp(seg, "rule") || !strcmp(seg, "task"))) {
@@ -430,10 +495,12 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_regi
             known |= !strcmp(plast_run_opts_table.opt[i].key, item->string);
         if (!known) {
             char list[600];
-            keys_list(&plast_run_opts_table, campaign ? "net, rule, task, campaign" : "net, rule, task",
-                      list, sizeof list);
+            const char *extra = campaign ? "net, rule, task, campaign" : "net, rule, task";
+            char hint[120];
+            keys_list(&plast_run_opts_table, extra, list, sizeof list);
+            did_you_mean(&plast_run_opts_table, extra, item->string, hint, sizeof hint);
             return plast_err_set(err, PLAST_E_CONFIG, key_name(item->string),
-                                 "unknown key (known here: %s)", list);
+                                 "unknown key%s (known here: %s)", hint, list);
         }
     }
     plast_opts_defaults(&plast_run_opts_table, &c->run);
@@ -474,8 +541,14 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_regi
         for (int i = 0; i < reg->n_rules; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                      reg->rules[i]->name);
-        return plast_err_set(err, PLAST_E_CONFIG, "rule.name", "unknown rule '%s' (known: %s)",
-                             name, list);
+        const char *names[64];
+        int nn = 0;
+        for (int i = 0; i < reg->n_rules && nn < 64; i++) names[nn++] = reg->rules[i]->name;
+        const char *best = plast_suggest(name, names, nn);
+        char hint[96] = "";
+        if (best) snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
+        return plast_err_set(err, PLAST_E_CONFIG, "rule.name", "unknown rule '%s'%s (known: %s)",
+                             name, hint, list);
     }
     if (c->rule->opts.size > PLAST_OPTS_BYTES)
         return plast_err_set(err, PLAST_E_INTERNAL, "rule", "options struct too large");
@@ -492,8 +565,14 @@ static int config_from_json(plast_config *c, const cJSON *root, const plast_regi
         for (int i = 0; i < reg->n_tasks; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                      reg->tasks[i]->name);
-        return plast_err_set(err, PLAST_E_CONFIG, "task.name", "unknown task '%s' (known: %s)",
-                             name, list);
+        const char *names[64];
+        int nn = 0;
+        for (int i = 0; i < reg->n_tasks && nn < 64; i++) names[nn++] = reg->tasks[i]->name;
+        const char *best = plast_suggest(name, names, nn);
+        char hint[96] = "";
+        if (best) snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
+        return plast_err_set(err, PLAST_E_CONFIG, "task.name", "unknown task '%s'%s (known: %s)",
+                             name, hint, list);
     }
     if (c->task->opts.size > PLAST_OPTS_BYTES)
         return plast_err_set(err, PLAST_E_INTERNAL, "task", "options struct too large");

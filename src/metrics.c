@@ -2,6 +2,7 @@
 #include "plast/metrics.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "plast/rng.h"
@@ -88,4 +89,31 @@ void plast_cl_compute(const float *R, const float *b, int T, int higher_better,
     out->bwt = bwt / (T - 1);
     out->fwt = fwt / (T - 1);
     out->forgetting = fgt / (T - 1);
+}
+
+double plast_median_worst(const float *x, int n, int higher_better, double *work)
+{
+    if (n < 1) return NAN;
+    /* Diverged runs rank worst: -inf for a score where higher is better, +inf otherwise. */
+    const double worst = higher_better ? -INFINITY : INFINITY;
+    for (int i = 0; i < n; i++) work[i] = isfinite(x[i]) ? (double)x[i] : worst;
+    qsort(work, (size_t)n, sizeof *work, cmp_double);
+    double m = n % 2 ? work[n / 2] : 0.5 * (work[n / 2 - 1] + work[n / 2]);
+    return isfinite(m) ? m : NAN; /* half or more diverged: no finite median */
+}
+
+void plast_headline_format(char *buf, size_t n, const plast_summary *s, double median_all)
+{
+    int runs = s->n + s->n_bad;
+    if (!s->n_bad) {
+        snprintf(buf, n, "%.4f [%.4f, %.4f]", s->mean, s->lo, s->hi);
+        return;
+    }
+    char med[48], fin[96];
+    if (isfinite(median_all)) snprintf(med, sizeof med, "%.4f", median_all);
+    else snprintf(med, sizeof med, "none (half or more diverged)");
+    if (s->n) snprintf(fin, sizeof fin, "%.4f [%.4f, %.4f]", s->mean, s->lo, s->hi);
+    else snprintf(fin, sizeof fin, "none");
+    snprintf(buf, n, "%d/%d DIVERGED; median of all runs, diverged = worst: %s; mean of the %d finite: %s",
+             s->n_bad, runs, med, s->n, fin);
 }

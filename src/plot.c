@@ -2,7 +2,10 @@
  * include/plast/plot.h). The only file that writes gnuplot's language. */
 #include "plast/plot.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,6 +113,7 @@ static int w_lines(FILE *f, const void *ctx)
     if (p->log_y) fputs("set logscale y\n", f);
     if (p->integer_x) fputs("set xtics 1\n", f);
     if (p->y_min != p->y_max) fprintf(f, "set yrange [%g:%g]\n", p->y_min, p->y_max);
+    if (p->x_min != p->x_max) fprintf(f, "set xrange [%g:%g]\n", p->x_min, p->x_max);
     if (boxes) fputs("set style fill transparent solid 0.35\n", f);
     fputs("plot ", f);
     for (int i = 0; i < p->n_series; i++) {
@@ -149,14 +153,18 @@ static int w_hbars(FILE *f, const void *ctx)
 static int w_heatmap(FILE *f, const void *ctx)
 {
     const plast_plot_heatmap *p = ctx;
-    preamble(f, p->name, p->about, 700, 620);
+    /* Wide enough for the title (about 8 px a character at the default font). */
+    int w = p->title && 9 * (int)strlen(p->title) + 60 > 700 ? 9 * (int)strlen(p->title) + 60 : 700;
+    preamble(f, p->name, p->about, w, 620);
+    set_text(f, "cblabel", p->cblabel);
     fputs("set datafile separator whitespace\nunset grid\n", f);
     set_text(f, "title", p->title);
     set_text(f, "xlabel", p->xlabel);
     set_text(f, "ylabel", p->ylabel);
     fprintf(f, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]\n", p->n - 0.5, p->n - 0.5);
     fprintf(f, "set palette defined %s\n",
-            p->diverging ? "(-1 '#b2182b', 0 '#f7f7f7', 1 '#2166ac')" : "(0 '#f7fbff', 1 '#08306b')");
+            p->diverging ? "(-1 '#b2182b', 0 '#f7f7f7', 1 '#2166ac')"
+            : p->dark_low ? "(0 '#08306b', 1 '#f7fbff')" : "(0 '#f7fbff', 1 '#08306b')");
     if (p->lo != p->hi) fprintf(f, "set cbrange [%g:%g]\n", p->lo, p->hi);
     else fputs("set cbrange [*:*]\n", f);
     fputs("plot ", f);
@@ -225,4 +233,63 @@ int plast_plot_render(const char *dir, const char *name, int *rendered, plast_er
     }
     *rendered = 1;
     return PLAST_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int plast_plot_render_all(const char *dir, int *n_rendered, int *n_scripts, plast_err *err)
+{
+    *n_rendered = *n_scripts = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return plast_err_set(err, errno == ENOENT ? PLAST_E_NOINPUT : PLAST_E_IO, dir, "cannot open: %s",
+                             strerror(errno));
+    enum { MAX_SCRIPTS = 4096 };
+    char **names = calloc(MAX_SCRIPTS, sizeof *names);
+    int n = 0, rc = names ? PLAST_OK : plast_err_set(err, PLAST_E_INTERNAL, dir, "out of memory");
+    struct dirent *e;
+    while (!rc && (e = readdir(d)) && n < MAX_SCRIPTS) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 3, ".gp")) continue;
+        if (!(names[n] = strndup(e->d_name, len - 3))) rc = plast_err_set(err, PLAST_E_INTERNAL, dir, "out of memory");
+        else n++;
+    }
+    closedir(d);
+    if (!rc) qsort(names, (size_t)n, sizeof *names, by_name); /* a stable order of work */
+    for (int i = 0; i < n && !rc; i++) {
+        int r = 0;
+        rc = plast_plot_render(dir, names[i], &r, err);
+        *n_rendered += r;
+    }
+    *n_scripts = n;
+    for (int i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void plast_plot_robust_range(const double *v, int n, double *work, double *lo, double *hi)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i])) work[m++] = v[i];
+    if (!m) {
+        *lo = 0.0, *hi = 1.0;
+        return;
+    }
+    qsort(work, (size_t)m, sizeof *work, cmp_dbl);
+    double q1 = work[m / 4], q3 = work[(3 * m) / 4 < m ? (3 * m) / 4 : m - 1], iqr = q3 - q1;
+    *lo = work[0] > q1 - 3.0 * iqr ? work[0] : q1 - 3.0 * iqr;
+    *hi = work[m - 1] < q3 + 3.0 * iqr ? work[m - 1] : q3 + 3.0 * iqr;
+    double pad = 0.05 * (*hi - *lo);
+    if (pad <= 0.0) pad = 0.5 * fabs(*hi) + 0.5;
+    *lo -= pad, *hi += pad;
 }

@@ -25,7 +25,19 @@ static int mkdirs(char *path)
     return mkdir(path, 0777) && errno != EEXIST ? -1 : 0;
 }
 
+static int dir_prepare(const char *dir, int force, int create, plast_err *err);
+
 int plast_dir_prepare(const char *dir, int force, plast_err *err)
+{
+    return dir_prepare(dir, force, 1, err);
+}
+
+int plast_dir_check(const char *dir, int force, plast_err *err)
+{
+    return dir_prepare(dir, force, 0, err);
+}
+
+static int dir_prepare(const char *dir, int force, int create, plast_err *err)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
@@ -46,6 +58,7 @@ int plast_dir_prepare(const char *dir, int force, plast_err *err)
                                  "output directory exists and is not empty (use --force to write into it)");
         return PLAST_OK;
     }
+    if (!create) return PLAST_OK;
     if (mkdirs(path))
         return plast_err_set(err, PLAST_E_IO, dir, "cannot create: %s", strerror(errno));
     return PLAST_OK;

@@ -289,14 +289,14 @@ expect "analyze a run without best.json" 66 "best.json" "$BIN" analyze "$T/norun
 expect "analyze --probes 0" 64 "--probes" "$BIN" analyze "$T/good.json" --probes 0 --out "$OUT/an-probes"
 expect "analyze --sgd-lr x" 64 "--sgd-lr" "$BIN" analyze "$T/good.json" --sgd-lr x --out "$OUT/an-lr"
 
-# A plot gnuplot cannot draw (every run diverged: not one finite point) leaves neither a
-# PNG, whole or cut short, nor the temporary file gnuplot drew into; the eval still succeeds.
+# Every run diverged (not one finite point): the curve is an empty frame with its axes
+# given (issue 14: plots scaled to the finite runs), not a gnuplot failure, and nothing
+# temporary is left.
 if command -v gnuplot >/dev/null 2>&1; then
-    CASE="a failed plot leaves no PNG"
+    CASE="an all-diverged eval still plots"
     run "$BIN" eval "$T/good.json" --set rule.lr=1000 --out "$T/div" --quiet
     want_rc 0
-    want_err "gnuplot failed on curve.gp"
-    want_absent "$T/div/curve.png"
+    if [ -s "$T/div/curve.png" ]; then ok; else bad "no curve.png"; fi
     if [ -z "$(ls "$T/div" | grep '\.tmp\.')" ]; then ok; else bad "left: $(ls "$T/div")"; fi
 fi
 

@@ -233,8 +233,8 @@ static void hebb_reference(int gran)
     for (int l = 0; l < 2; l++) {
         const plast_local *lc = &g.ep.local[l];
         const float *eta = plast_pset_view(&g.L.meta, "eta", l);
-        const float *A = plast_pset_view(&g.L.meta, "A", l), *B = plast_pset_view(&g.L.meta, "B", l);
-        const float *C = plast_pset_view(&g.L.meta, "C", l), *D = plast_pset_view(&g.L.meta, "D", l);
+        const float *A = plast_pset_view(&g.L.meta, "hebb_A", l), *B = plast_pset_view(&g.L.meta, "hebb_B", l);
+        const float *C = plast_pset_view(&g.L.meta, "hebb_C", l), *D = plast_pset_view(&g.L.meta, "hebb_D", l);
         for (int i = 0; i < lc->n_out; i++)
             for (int j = 0; j < lc->n_in; j++) {
                 size_t k = (size_t)i * lc->n_in + j, q = gran ? k : 0;

@@ -244,7 +244,7 @@ static void tiny_steps(void)
             plast_pset_view(&L.meta, "beta", 0)[0] = 0.4f;
         } else {
             plast_pset_view(&L.meta, "eta", 0)[0] = 0.1f;
-            const char *names[4] = {"A", "B", "C", "D"};
+            const char *names[4] = {"hebb_A", "hebb_B", "hebb_C", "hebb_D"};
             const float v[4] = {1.0f, 0.3f, -0.2f, 0.05f};
             for (int q = 0; q < 4; q++) plast_pset_view(&L.meta, names[q], 0)[0] = v[q];
         }

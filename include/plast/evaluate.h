@@ -8,6 +8,9 @@
 #ifndef PLAST_EVALUATE_H
 #define PLAST_EVALUATE_H
 
+#include <signal.h>
+#include <stdio.h>
+
 #include "plast/config.h"
 #include "plast/episode.h"
 #include "plast/metrics.h"
@@ -28,7 +31,14 @@ typedef struct plast_eval_spec {
     /* Optional progress callback, called under a lock as runs finish. */
     void (*progress)(void *ctx, int done, int total);
     void *progress_ctx;
+    /* Optional: when it becomes nonzero no further run starts, and plast_evaluate returns
+     * PLAST_INTERRUPTED with nothing kept (a signal handler's flag). */
+    const volatile sig_atomic_t *interrupt;
 } plast_eval_spec;
+
+/* The continual-learning metrics of plast_cl_metrics, in this order. */
+enum { PLAST_CL_ACC, PLAST_CL_BWT, PLAST_CL_FWT, PLAST_CL_FORGETTING, PLAST_CL_LEARNING, PLAST_CL_N };
+extern const char *const plast_cl_names[PLAST_CL_N];
 
 typedef struct plast_eval_result {
     int runs, n_seg, max_steps;
@@ -41,6 +51,12 @@ typedef struct plast_eval_result {
     plast_summary final_sum;
     plast_summary *curve_sum; /* [n_seg] */
     plast_summary *loss_sum;  /* [max_steps] per step over runs, no bootstrap */
+    /* The headline over all runs: median with diverged runs ranked worst (metrics.h),
+     * NAN when half or more diverged. */
+    double final_median;
+    /* ACC, BWT, FWT, forgetting, learning accuracy of each run's score matrix, summarised
+     * over runs (bootstrap seeds: seed + 1 + k). */
+    plast_summary cl[PLAST_CL_N];
     void *buf;
 } plast_eval_result;
 
@@ -59,6 +75,7 @@ typedef struct plast_eval_setup {
     int have_fixed;
     unsigned char mask_net[PLAST_MAX_PSPECS], mask_meta[PLAST_MAX_PSPECS];
     void *task_state;
+    const volatile sig_atomic_t *interrupt; /* optional, set by the caller after init */
 } plast_eval_setup;
 
 int plast_eval_setup_init(plast_eval_setup *s, const plast_config *cfg, plast_err *err);
@@ -67,5 +84,9 @@ int plast_eval_setup_run(plast_eval_setup *s, int threads,
                          void (*progress)(void *ctx, int done, int total), void *progress_ctx,
                          plast_eval_result *res, plast_err *err);
 void plast_eval_setup_free(plast_eval_setup *s);
+
+/* `"curve": [means], "curve_ci95": [[lo, hi], ...], "final_per_run": [...]` (strict JSON:
+ * null for a non-finite number), for the summaries of campaigns and suites. */
+void plast_eval_write_curve_json(FILE *f, const plast_summary *curve, int n_seg, const float *final, int runs);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef PLAST_METRICS_H
 #define PLAST_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct plast_summary {
@@ -41,6 +42,20 @@ typedef struct plast_cl_metrics {
 #define PLAST_CL_CONVENTION                                                              \
     "BWT and FWT average over T-1 tasks (GEM paper definition; the GEM code divides by T); " \
     "forgetting averages over the first T-1 tasks"
+
+/* The headline rule for runs that diverge (the same in eval, bench and campaigns): the
+ * count comes first, and the score that includes every run is the median over all runs
+ * with a diverged (non-finite) run ranked worst; NAN when half or more diverged. work
+ * holds n doubles. */
+double plast_median_worst(const float *x, int n, int higher_better, double *work);
+/* The headline of a summary as text: "mean [lo, hi]" when no run diverged, else
+ * "k/n DIVERGED; median of all runs, diverged = worst: M; mean of the m finite: ...". */
+void plast_headline_format(char *buf, size_t n, const plast_summary *s, double median_all);
+
+/* How to read the continual metrics of an MSE score, printed beside them. */
+#define PLAST_CL_MSE_SIGNS                                                                  \
+    "for MSE (lower is better) BWT > 0 and forgetting > 0 mean earlier segments got worse, " \
+    "FWT < 0 means learning earlier segments helped later ones"
 
 void plast_cl_compute(const float *R, const float *b, int T, int higher_better,
                       plast_cl_metrics *out);

@@ -52,6 +52,7 @@ typedef struct plast_plot_lines {
     int log_y;
     int integer_x;         /* a tic at every integer of x */
     double y_min, y_max;   /* equal: automatic */
+    double x_min, x_max;   /* equal: automatic (give them when every value may be missing) */
     const plast_plot_series *series;
     int n_series;          /* 0: an empty frame */
 } plast_plot_lines;
@@ -72,8 +73,17 @@ typedef struct plast_plot_heatmap {
     const char *title, *xlabel, *ylabel; /* labels may be NULL */
     int n;
     int diverging;         /* red, white at 0, blue; else white to dark blue */
+    int dark_low;          /* the sequential palette reversed: dark at low values (for a
+                              score where lower is better, so that dark = better) */
+    const char *cblabel;   /* the colour bar's label (score and direction); NULL: none */
     double lo, hi;         /* colour range; equal: automatic */
 } plast_plot_heatmap;
+
+/* A y range that outliers (a run about to diverge: 5e8 next to 3) do not stretch: the
+ * finite values' range, cut to the quartiles +- 3 interquartile ranges, padded by 5%;
+ * [0, 1] when no value is finite (an empty frame rather than a gnuplot failure). work
+ * holds n doubles. */
+void plast_plot_robust_range(const double *v, int n, double *work, double *lo, double *hi);
 
 /* Each writes dir/NAME.gp atomically (plast_write_atomic). */
 int plast_plot_save_lines(const char *dir, const plast_plot_lines *p, plast_err *err);
@@ -84,5 +94,10 @@ int plast_plot_save_heatmap(const char *dir, const plast_plot_heatmap *p, plast_
  * gnuplot is not installed (not an error). A gnuplot failure is PLAST_E_IO and leaves any
  * earlier NAME.png as it was. */
 int plast_plot_render(const char *dir, const char *name, int *rendered, plast_err *err);
+
+/* Renders every NAME.gp in dir (any kind of output directory: a run, an eval, a bench, a
+ * ...), in name order. *n_scripts counts the scripts found, *n_rendered
+ * the PNGs made (0 when gnuplot is not installed). A missing dir is PLAST_E_NOINPUT. */
+int plast_plot_render_all(const char *dir, int *n_rendered, int *n_scripts, plast_err *err);
 
 #endif

@@ -14,6 +14,9 @@
 
 /* Creates dir (and its parents). An existing non-empty dir is an error unless force. */
 int plast_dir_prepare(const char *dir, int force, plast_err *err);
+/* The same checks without creating anything: for a command that computes first and makes
+ * its directory only when it has results to put in it. */
+int plast_dir_check(const char *dir, int force, plast_err *err);
 /* Removes the temporary files (NAME.tmp.PID) a killed writer left in dir; *n_removed
  * counts them. Only that pattern is touched. */
 int plast_dir_clean_tmp(const char *dir, int *n_removed, plast_err *err);

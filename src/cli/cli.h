@@ -51,12 +51,14 @@ void cli_command_line(char *buf, size_t n, int argc, char **argv);
 /* The commands: argv[0] is the command's name. Each returns the exit code. */
 int cli_help(int argc, char **argv);
 int cli_list(int argc, char **argv);
-int cli_eval(int argc, char **argv);
-int cli_bench(int argc, char **argv);
+int cli_eval(int argc, char **argv, const volatile sig_atomic_t *interrupt);
+int cli_bench(int argc, char **argv, const volatile sig_atomic_t *interrupt);
 int cli_analyze(int argc, char **argv);
 int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile sig_atomic_t *interrupt);
 int cli_show(int argc, char **argv);
 int cli_plot(int argc, char **argv);
+/* Every command's name, NULL-terminated (for "did you mean"). */
+extern const char *const cli_commands[];
 /* The top-level help, also printed when no command is given. */
 extern const char *const cli_help_main;
 

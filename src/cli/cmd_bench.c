@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -17,35 +18,86 @@
 
 /* ---------------- bench ---------------- */
 
+typedef struct bench_ui {
+    int quiet, tty;
+    struct timespec t0;
+    double last;
+} bench_ui;
+
 static void bench_note(void *ctx, const char *msg)
 {
-    if (!*(const int *)ctx) fprintf(stderr, "bench: %s\n", msg);
+    const bench_ui *u = ctx;
+    if (!u->quiet) fprintf(stderr, "%sbench: %s\n", u->tty ? "\r" : "", msg);
 }
 
-int cli_bench(int argc, char **argv)
+/* Runs done of the session's work, at most one line a second, with an ETA. */
+static void bench_progress(void *ctx, long done, long total)
 {
-    const char *path = NULL, *out = NULL;
+    bench_ui *u = ctx;
+    if (u->quiet || total < 1) return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double el = (double)(t.tv_sec - u->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - u->t0.tv_nsec);
+    if (done < total && u->last > 0.0 && el - u->last < 1.0) return; /* the first line at once */
+    u->last = el > 0.0 ? el : 1e-9;
+    fprintf(stderr, "%sbench: %ld/%ld runs (%.0f%%), %.0f s elapsed, ETA %.0f s%s", u->tty ? "\r" : "", done,
+            total, 100.0 * (double)done / (double)total, el, done ? el / (double)done * (double)(total - done) : 0.0,
+            u->tty && done < total ? "   " : "\n");
+}
+
+int cli_bench(int argc, char **argv, const volatile sig_atomic_t *interrupt)
+{
+    const char *path = NULL, *out = NULL, *resume = NULL;
     int force = 0, quiet = 0;
-    long threads = 1;
+    long threads = 0, runs = 0;
+    cli_set_list sets = {.n = 0}, only = {.n = 0};
     const cli_flag flags[] = {
         {"--threads", CLI_INT, &threads, 1, 256}, {"--out", CLI_STR, &out, 0, 0},
         {"--force", CLI_SWITCH, &force, 0, 0},    {"--quiet", CLI_SWITCH, &quiet, 0, 0},
+        {"--runs", CLI_INT, &runs, 1, 1000000},   {"--set", CLI_SET, &sets, 0, 0},
+        {"--only", CLI_SET, &only, 0, 0},         {"--resume", CLI_STR, &resume, 0, 0},
     };
     if (cli_parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &path)) return PLAST_E_USAGE;
-    if (!path) return cli_usage_error("%s", "usage: plast bench SUITE.json [options]");
+    if (!path == !resume)
+        return cli_usage_error("%s", "usage: plast bench SUITE.json [options] | --resume DIR (see 'plast help bench')");
+    if (resume && (out || force || runs || sets.n || only.n))
+        return cli_usage_error("%s", "--resume continues a suite as it was started: only --threads and --quiet");
+    if (sets.n > PLAST_SUITE_SETS) return cli_usage_error("at most %s --set options for bench", "16");
     static plast_suite suite;
     plast_err err;
     plast_err_clear(&err);
-    if (plast_suite_load(&suite, path, &err) || plast_bench_check(&suite, &err)) {
+    int rc, recorded_threads = 1;
+    if (resume) {
+        rc = plast_suite_resume(&suite, resume, &recorded_threads, &err);
+    } else {
+        rc = plast_suite_load(&suite, path, &err);
+        if (!rc && runs) suite.runs = (int)runs;
+        for (int i = 0; i < sets.n && !rc; i++) {
+            if (!strchr(sets.v[i], '=') || strlen(sets.v[i]) >= sizeof suite.extra[0])
+                rc = plast_err_set(&err, PLAST_E_USAGE, sets.v[i], "expected key=value (at most 511 characters)");
+            else snprintf(suite.extra[suite.n_extra++], sizeof suite.extra[0], "%s", sets.v[i]);
+        }
+        if (!rc) rc = plast_suite_only(&suite, only.v, only.n, &err);
+    }
+    if (!rc) rc = plast_bench_check(&suite, &err);
+    if (rc) {
         plast_suite_free(&suite);
         return cli_fail(&err);
     }
+    if (!threads) threads = resume ? recorded_threads : 1;
     char dir[4096];
-    if (out) snprintf(dir, sizeof dir, "%s", out);
-    else snprintf(dir, sizeof dir, "results/bench-%s", suite.name);
-    int rc = plast_dir_prepare(dir, force, &err);
+    if (resume) snprintf(dir, sizeof dir, "%s", resume);
+    else if (out) snprintf(dir, sizeof dir, "%s", out);
+    else snprintf(dir, sizeof dir, "results/bench-%.120s", strncmp(suite.name, "bench-", 6) ? suite.name : suite.name + 6);
+    rc = resume ? PLAST_OK : plast_dir_prepare(dir, force, &err);
     static char table[1 << 16];
-    plast_bench_hooks hooks = {bench_note, &quiet};
+    char cmdline[2048];
+    cli_command_line(cmdline, sizeof cmdline, argc, argv);
+    bench_ui ui = {.quiet = quiet, .tty = isatty(2)};
+    clock_gettime(CLOCK_MONOTONIC, &ui.t0);
+    plast_bench_hooks hooks = {.note = bench_note, .ctx = &ui, .progress = bench_progress, .interrupt = interrupt,
+                               .cmdline = cmdline, .version = PLAST_VERSION, .git = PLAST_GIT,
+                               .resume = resume != NULL};
     if (!rc) rc = plast_bench_run(&suite, dir, (int)threads, &hooks, table, sizeof table, &err);
     plast_suite_free(&suite);
     if (rc) return cli_fail(&err);

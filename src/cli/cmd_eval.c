@@ -56,8 +56,15 @@ static int write_results(FILE *f, const void *p)
             c->obj->score_name, c->obj->higher_better ? "higher" : "lower");
     fprintf(f, "  \"ci_method\": \"percentile bootstrap of the mean, %d resamples\",\n",
             c->cfg->run.bootstrap);
+    fprintf(f, "  \"diverged\": %d,\n  \"diverged_rule\": \"final_median_all: median of all runs, a diverged "
+               "run ranked worst (null when half or more diverged); final: mean of the finite runs\",\n"
+               "  \"final_median_all\": ", r->final_sum.n_bad);
+    plast_json_write_number(f, r->final_median);
+    fputs(",\n", f);
     json_summary(f, "final", &r->final_sum, "  ");
-    fprintf(f, ",\n  \"curve\": [\n");
+    fprintf(f, ",\n  \"continual\": {\"convention\": \"%s; %s\"", PLAST_CL_CONVENTION, PLAST_CL_MSE_SIGNS);
+    for (int k = 0; k < PLAST_CL_N; k++) json_summary(f, plast_cl_names[k], &r->cl[k], ", ");
+    fprintf(f, "},\n  \"curve\": [\n");
     for (int k = 0; k < r->n_seg; k++) {
         json_summary(f, "after", &r->curve_sum[k], "    {");
         fprintf(f, ", \"segments_seen\": %d}%s\n", k + 1, k + 1 < r->n_seg ? "," : "");
@@ -110,8 +117,18 @@ static int save_curve_plot(const char *dir, const eval_ctx *c, plast_err *err)
     char ylabel[96];
     snprintf(ylabel, sizeof ylabel, "%s (%s is better) on segments seen so far", c->obj->score_name,
              c->obj->higher_better ? "higher" : "lower");
+    /* The y range of the finite curve: a few runs near divergence do not flatten it. */
+    int ns = c->res->n_seg;
+    double v[3 * 512], work[3 * 512], ylo, yhi;
+    int nv = 0;
+    for (int k = 0; k < ns && nv + 3 <= 3 * 512; k++) {
+        v[nv++] = c->res->curve_sum[k].mean;
+        v[nv++] = c->res->curve_sum[k].lo;
+        v[nv++] = c->res->curve_sum[k].hi;
+    }
+    plast_plot_robust_range(v, nv, work, &ylo, &yhi);
     plast_plot_lines p = {
-        .name = "curve", .data = "curve.csv",
+        .name = "curve", .data = "curve.csv", .y_min = ylo, .y_max = yhi, .x_min = 0.5, .x_max = ns + 0.5,
         .about = "Continual curve of one evaluation: mean score on everything seen so far, with\n"
                  "its 95% bootstrap confidence band. Render with: gnuplot curve.gp",
         .title = title, .xlabel = "segments (functions or classes) seen",
@@ -144,7 +161,7 @@ static void progress(void *ctx, int done, int total)
             done, total, el, el / done * (total - done), ps->tty && done < total ? "   " : "\n");
 }
 
-int cli_eval(int argc, char **argv)
+int cli_eval(int argc, char **argv, const volatile sig_atomic_t *interrupt)
 {
     const char *path = NULL, *out = NULL;
     cli_set_list sets = {.n = 0};
@@ -183,19 +200,32 @@ int cli_eval(int argc, char **argv)
         snprintf(stem, sizeof stem, "%s", base);
         char *dot = strrchr(stem, '.');
         if (dot) *dot = '\0';
+        /* eval-sine-sgd.json -> results/eval-sine-sgd-TIME, not eval-eval-sine-sgd-TIME */
+        const char *name = strncmp(stem, "eval-", 5) ? stem : stem + 5;
         time_t now = time(NULL);
         struct tm tmv;
         localtime_r(&now, &tmv);
         char stamp[32];
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tmv);
-        snprintf(dir, sizeof dir, "results/eval-%s-%s", stem, stamp);
+        snprintf(dir, sizeof dir, "results/eval-%s-%s", name, stamp);
     }
-    if ((rc = plast_dir_prepare(dir, force, &err))) goto done;
+    /* The directory is checked now and made only once there are results to put in it: a
+     * signal (exit 75) or a failure leaves no half directory. */
+    if ((rc = plast_dir_check(dir, force, &err))) goto done;
 
     progress_state ps = {.quiet = quiet, .tty = isatty(2)};
     clock_gettime(CLOCK_MONOTONIC, &ps.t0);
     plast_eval_result res;
-    if ((rc = plast_eval_setup_run(&setup, (int)threads, progress, &ps, &res, &err))) goto done;
+    setup.interrupt = interrupt;
+    if ((rc = plast_eval_setup_run(&setup, (int)threads, progress, &ps, &res, &err))) {
+        if (rc == PLAST_INTERRUPTED)
+            snprintf(err.msg, sizeof err.msg, "interrupted; nothing written (%.200s was not made)", dir);
+        goto done;
+    }
+    if ((rc = plast_dir_prepare(dir, force, &err))) {
+        plast_eval_result_free(&res);
+        goto done;
+    }
 
     eval_ctx ctx = {.cfg = &cfg, .res = &res, .obj = shape.objective, .threads = (int)threads,
                     .seconds = since(&ps.t0)};
@@ -218,11 +248,25 @@ int cli_eval(int argc, char **argv)
     if (!rc) {
         const plast_summary *s = &res.final_sum;
         const char *metric = shape.objective->score_name;
-        printf("| rule | task | runs | final %s | 95%% CI | diverged |\n", metric);
-        printf("|------|------|------|-----------|--------|----------|\n");
-        printf("| %s%s | %s | %d | %.4f | [%.4f, %.4f] | %d |\n", cfg.rule->name,
-               cfg.rule->nonlocal ? " (non-local)" : "", cfg.task->name, res.runs, s->mean, s->lo,
-               s->hi, s->n_bad);
+        char head[256];
+        plast_headline_format(head, sizeof head, s, res.final_median);
+        if (s->n_bad)
+            printf("DIVERGED: %d of %d runs (non-finite); the headline counts them by the rule below.\n",
+                   s->n_bad, res.runs);
+        printf("| rule | task | runs | diverged | final %s (95%% CI) |\n", metric);
+        printf("|------|------|------|----------|-----------|\n");
+        printf("| %s%s | %s | %d | %d | %s |\n", cfg.rule->name, cfg.rule->nonlocal ? " (non-local)" : "",
+               cfg.task->name, res.runs, s->n_bad, head);
+        if (s->n_bad)
+            printf("rule: the median of all %d runs with a diverged run ranked worst (none when half\n"
+                   "or more diverged), then the mean and CI of the finite runs alone.\n", res.runs);
+        printf("continual metrics (%s, %s is better; mean [95%% CI] over runs):\n", metric,
+               shape.objective->higher_better ? "higher" : "lower");
+        for (int k = 0; k < PLAST_CL_N; k++)
+            printf("  %-10s %.4f [%.4f, %.4f]\n", plast_cl_names[k], res.cl[k].mean, res.cl[k].lo, res.cl[k].hi);
+        printf("  (%s; %s)\n", PLAST_CL_CONVENTION,
+               shape.objective->higher_better ? "for accuracy, BWT < 0 and forgetting > 0 mean earlier classes were forgotten"
+                                              : PLAST_CL_MSE_SIGNS);
         printf("continual curve (%s on everything seen so far):", metric);
         for (int k = 0; k < res.n_seg; k++) printf(" %.3f", res.curve_sum[k].mean);
         printf("\nresults in %s%s\n", dir,

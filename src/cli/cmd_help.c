@@ -4,9 +4,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "plast/campaign.h"
 #include "plast/config.h"
+#include "plast/optim.h"
+#include "plast/suggest.h"
 
 /* ---------------- help ---------------- */
+
+static void print_table(const plast_opt_table *t);
 
 const char *const cli_help_main =
     "plast " PLAST_VERSION " - a laboratory for local plasticity rules\n"
@@ -19,13 +24,16 @@ const char *const cli_help_main =
     "  bench SUITE.json   methods x tasks x seeds: tables, continual curves, heatmaps\n"
     "  analyze RUN|CONFIG how a rule's updates interfere, against online SGD\n"
     "  show RUN           a run's summary and its learned meta-parameters\n"
-    "  plot RUN           redraw a run's plots with gnuplot\n"
-    "  list rules|tasks   the rules and tasks with their options and meta-parameters\n"
-    "  help [COMMAND]     this text, or a command's\n"
+    "  plot DIR           redraw the plots of a run, eval, bench or compare directory\n"
+    "  list rules|tasks|optimizers   what a config can name, with options and defaults\n"
+    "  help [COMMAND]     this text, or a command's ('COMMAND --help' too)\n"
     "  --version          version, git revision and BLAS\n"
     "\n"
     "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal,\n"
     "            74 I/O, 75 interrupted (continue with --resume), 78 bad config\n";
+
+const char *const cli_commands[] = {"meta-train", "eval", "bench", "analyze", "show",
+                                    "plot", "list", "help", "--version", NULL};
 
 static const char *const help_metatrain =
     "usage: plast meta-train CAMPAIGN.json [--out DIR] [--threads N] [--seed S]\n"
@@ -48,19 +56,33 @@ static const char *const help_metatrain =
     "  --quiet       no progress lines\n"
     "\n"
     "SIGINT or SIGTERM stops after writing a checkpoint of the last finished generation\n"
-    "(exit 75). Under mpirun -np N the candidates are spread over the ranks.\n"
+    "(exit 75); --resume remembers the thread count unless given, and run.json keeps the\n"
+    "history of every session. Under mpirun -np N the candidates are spread over the ranks.\n"
     "writes: config.json run.json metrics.csv metrics.jsonl checkpoint.bin best.json\n"
     "        start.json summary.json summary.md metatrain.png curves.png (+ .gp, .csv)\n";
 
 static const char *const help_bench =
-    "usage: plast bench SUITE.json [--out DIR] [--threads N] [--force] [--quiet]\n"
+    "usage: plast bench SUITE.json [--out DIR] [--threads N] [--runs N] [--set key=value ...]\n"
+    "                   [--only LABEL ...] [--force] [--quiet]\n"
+    "       plast bench --resume DIR [--threads N] [--quiet]\n"
     "\n"
     "Runs every method of the suite on every variant of its task, over the suite's runs\n"
     "(the same episodes for every method), sweeping a method's key first where it says so,\n"
     "and writes table.md/.csv/.json (final score, ACC, BWT, FWT, forgetting, learning\n"
     "accuracy with 95% bootstrap intervals), continual-learning curves, a heatmap of the\n"
     "score matrix per method and forgetting bars (PNG through gnuplot). Suites ship in\n"
-    "meta/campaigns/ (bench-*.json). Default output: results/bench-NAME.\n";
+    "meta/campaigns/ (bench-*.json). Default output: results/bench-NAME.\n"
+    "\n"
+    "  --runs N      runs per method (overrides the suite's)\n"
+    "  --set k=v     override a config key for every method (after the method's own)\n"
+    "  --only LABEL  only the variants or methods with this label (repeatable)\n"
+    "  --resume DIR  finish a stopped suite: finished cells are read back, the rest run;\n"
+    "                the tables equal those of a suite that never stopped, bit for bit\n"
+    "\n"
+    "Each (variant, method) cell is written to cells/ as it completes, with progress and\n"
+    "an ETA on stderr; SIGINT or SIGTERM stops it with the finished cells kept (exit 75).\n"
+    "Params files named in a suite are read relative to the suite file.\n"
+    "Plots: curves_VARIANT.png, heatmap_VARIANT_METHOD.png, forgetting_VARIANT.png.\n";
 
 static const char *const help_analyze =
     "usage: plast analyze RUN_OR_CONFIG [--task TASK.json] [--runs N] [--probes K]\n"
@@ -83,13 +105,15 @@ static const char *const help_analyze =
 static const char *const help_show =
     "usage: plast show RUN\n"
     "\n"
-    "Prints a meta-training run's summary table, its best generation and, tensor by tensor,\n"
-    "the learned meta-parameters (for the terms rule: the discovered rule as an equation).\n";
+    "Prints a meta-training run's summary table, its best generation (and says so when the\n"
+    "best is the starting point: validation never improved) and, tensor by tensor, the\n"
+    "learned meta-parameters (for the terms rule: the discovered rule as an equation).\n";
 
 static const char *const help_plot =
-    "usage: plast plot RUN\n"
+    "usage: plast plot DIR\n"
     "\n"
-    "Redraws the run's plots (metatrain.png, curves.png) from its .gp and .csv files.\n";
+    "Redraws every plot of a meta-training run, eval or bench directory\n"
+    "from its .gp and data files (needs gnuplot).\n";
 
 static const char *const help_eval =
     "usage: plast eval CONFIG.json [--runs N] [--seed S] [--threads T] [--out DIR]\n"
@@ -113,23 +137,46 @@ static const char *const help_eval =
     "writes: config.json (resolved), results.json, curve.csv, loss.csv, curve.png\n";
 
 static const char *const help_list =
-    "usage: plast list rules|tasks\n"
+    "usage: plast list rules|tasks|optimizers\n"
     "\n"
-    "Lists each rule (with its options and the meta-parameters it declares) or each task\n"
-    "(with its options), with defaults and allowed values.\n";
+    "Lists each rule (with its options and the meta-parameters it declares), each task\n"
+    "(with its options) or each outer-loop optimizer (campaign.optimizer), with defaults\n"
+    "and allowed values.\n";
+
+/* meta-train's help, then every key a campaign config may hold: the campaign section, the
+ * top-level run keys and the network's (rules and tasks: `plast list`). */
+static void help_metatrain_keys(void)
+{
+    fputs(help_metatrain, stdout);
+    printf("\ncampaign keys (\"campaign\": {...}):\n");
+    print_table(&plast_campaign_opts_table);
+    printf("\ntop-level keys:\n");
+    print_table(&plast_run_opts_table);
+    printf("\nnetwork keys (\"net\": {...}):\n");
+    print_table(&plast_net_opts_table);
+    printf("\nrule and task keys: plast list rules, plast list tasks; optimizers: plast list optimizers\n");
+}
 
 int cli_help(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "";
     if (!strcmp(what, "eval")) fputs(help_eval, stdout);
-    else if (!strcmp(what, "meta-train")) fputs(help_metatrain, stdout);
+    else if (!strcmp(what, "meta-train")) help_metatrain_keys();
     else if (!strcmp(what, "show")) fputs(help_show, stdout);
     else if (!strcmp(what, "bench")) fputs(help_bench, stdout);
     else if (!strcmp(what, "analyze")) fputs(help_analyze, stdout);
     else if (!strcmp(what, "plot")) fputs(help_plot, stdout);
     else if (!strcmp(what, "list")) fputs(help_list, stdout);
     else if (!*what || !strcmp(what, "help")) fputs(cli_help_main, stdout);
-    else return cli_usage_error("no help for '%s'", what);
+    else if (!strcmp(what, "--version")) fputs("usage: plast --version\n", stdout);
+    else {
+        const char *best = plast_suggest(what, cli_commands, -1);
+        if (best) {
+            fprintf(stderr, "plast: no help for '%s'; did you mean '%s'?\n", what, best);
+            return PLAST_E_USAGE;
+        }
+        return cli_usage_error("no help for '%s'", what);
+    }
     return 0;
 }
 
@@ -179,10 +226,37 @@ static void print_tensors(const plast_pset *ps, int from)
     }
 }
 
+/* The outer-loop optimizers a campaign may name, with what each takes. */
+static void list_optimizers(void)
+{
+    static const char *const about[PLAST_OPTIM_N_KINDS] = {
+        "OpenAI-ES: antithetic Gaussian samples, rank-shaped fitness, Adam (es_adam) or SGD\n"
+        "      with momentum on the mean; takes lr, es_adam, weight_decay, sigma_decay, sigma_min",
+        "CMA-ES: full covariance (dimension up to 4096); takes ipop (restarts with doubled popsize)",
+        "separable CMA-ES: diagonal covariance, for many parameters; takes ipop",
+        "SNES: separable natural evolution strategy, one sigma per coordinate",
+    };
+    for (int k = 0; k < PLAST_OPTIM_N_KINDS; k++)
+        printf("%-10s  %s\n", plast_optim_kind_name((plast_optim_kind)k), about[k]);
+    printf("\nset with \"campaign\": {\"optimizer\": NAME, \"popsize\": N, \"sigma0\": S, ...};\n"
+           "every campaign key: plast help meta-train\n");
+}
+
 int cli_list(int argc, char **argv)
 {
-    if (argc != 2 || (strcmp(argv[1], "rules") && strcmp(argv[1], "tasks")))
-        return cli_usage_error("%s", "usage: plast list rules|tasks");
+    static const char *const what[] = {"rules", "tasks", "optimizers", NULL};
+    if (argc != 2 || plast_choice_index(what, argv[1]) < 0) {
+        const char *best = argc == 2 ? plast_suggest(argv[1], what, -1) : NULL;
+        if (best) {
+            fprintf(stderr, "plast: cannot list '%s'; did you mean '%s'?\n", argv[1], best);
+            return PLAST_E_USAGE;
+        }
+        return cli_usage_error("%s", "usage: plast list rules|tasks|optimizers");
+    }
+    if (!strcmp(argv[1], "optimizers")) {
+        list_optimizers();
+        return 0;
+    }
     int n;
     if (!strcmp(argv[1], "tasks")) {
         const plast_task *const *all = plast_task_all(&n);

@@ -11,6 +11,7 @@
 #include "plast/campaign.h"
 #include "plast/config.h"
 #include "plast/metatrain.h"
+#include "plast/plot.h"
 #include "plast/registry.h"
 #include "plast/run.h"
 
@@ -43,7 +44,7 @@ int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile 
     plast_metatrain_args a = {.seed = -1, .threads = 1, .version = PLAST_VERSION, .git = PLAST_GIT};
     cli_set_list sets = {.n = 0};
     int quiet = 0;
-    long threads = 1;
+    long threads = 0; /* not given: 1, or what a resumed run ran on */
     const cli_flag flags[] = {
         {"--threads", CLI_INT, &threads, 1, 256},  {"--seed", CLI_INT, &a.seed, 0, INT_MAX},
         {"--out", CLI_STR, &a.out_dir, 0, 0},      {"--resume", CLI_STR, &a.resume_dir, 0, 0},
@@ -52,7 +53,7 @@ int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile 
     };
     if (cli_parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &a.config_path))
         return PLAST_E_USAGE;
-    a.threads = (int)threads;
+    a.threads = threads ? (int)threads : (a.resume_dir ? 0 : 1);
     a.n_sets = sets.n;
     if (!a.config_path == !a.resume_dir)
         return cli_usage_error("%s", "usage: plast meta-train CAMPAIGN.json | --resume DIR (see 'plast help meta-train')");
@@ -82,16 +83,49 @@ int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile 
 
 int cli_plot(int argc, char **argv)
 {
-    if (argc != 2) return cli_usage_error("%s", "usage: plast plot RUN");
+    if (argc != 2) return cli_usage_error("%s", "usage: plast plot DIR");
     plast_err err;
-    int n;
-    if (plast_metatrain_plot(argv[1], &n, &err)) return cli_fail(&err);
+    int n, n_gp;
+    if (plast_plot_render_all(argv[1], &n, &n_gp, &err)) return cli_fail(&err);
+    if (!n_gp) {
+        fprintf(stderr, "plast: no plot scripts (.gp) in %s\n", argv[1]);
+        return PLAST_E_NOINPUT;
+    }
     if (!n) {
-        fprintf(stderr, "plast: no plot rendered in %s (gnuplot missing, or no .gp files)\n", argv[1]);
+        fprintf(stderr, "plast: no plot rendered in %s: gnuplot is not installed (%d .gp files)\n", argv[1], n_gp);
         return PLAST_E_NOINPUT;
     }
     printf("%d plot(s) redrawn in %s\n", n, argv[1]);
     return 0;
+}
+
+/* The best-validated generation of a run from its metrics.csv (columns generation, best,
+ * mean, std, validation, best_validation, ...): the first row whose validation equals the
+ * final best validation. -1 when the file is missing or has no validated row. */
+static long best_generation(const char *dir, double *best_valid, double *start_valid)
+{
+    char path[4200], line[1024];
+    if (plast_path_join(path, sizeof path, dir, "metrics.csv", NULL)) return -1;
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    static long gens[1 << 14];
+    static double valid[1 << 14];
+    int n = 0;
+    double last_best = NAN;
+    if (fgets(line, sizeof line, f))
+        while (n < (1 << 14) && fgets(line, sizeof line, f)) {
+            long g;
+            double b, m, sd, v, bv;
+            if (sscanf(line, "%ld,%lf,%lf,%lf,%lf,%lf", &g, &b, &m, &sd, &v, &bv) != 6) continue;
+            gens[n] = g, valid[n++] = v;
+            last_best = bv;
+        }
+    fclose(f);
+    *best_valid = last_best;
+    *start_valid = n ? valid[0] : NAN;
+    for (int i = 0; i < n; i++)
+        if (valid[i] == last_best) return gens[i];
+    return -1;
 }
 
 int cli_show(int argc, char **argv)
@@ -129,6 +163,13 @@ int cli_show(int argc, char **argv)
             printf("(no summary.md yet: the run has not finished)\n");
         }
     }
+    double bv, sv;
+    long bg = best_generation(dir, &bv, &sv);
+    if (bg == 0)
+        printf("\nbest generation: 0 (validation %.6g). Validation never improved on the starting\n"
+               "point: the \"meta-trained\" rule IS its starting point.\n", bv);
+    else if (bg > 0)
+        printf("\nbest generation: %ld (validation %.6g; the starting point's %.6g)\n", bg, bv, sv);
     printf("\nlearned meta-parameters (best.json):\n");
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < secs[s]->n; k++) {

@@ -11,9 +11,12 @@
 #include "cli.h"
 #include "plast/linalg.h"
 #include "plast/mpi.h"
+#include "plast/suggest.h"
 
 /* SIGINT and SIGTERM during meta-training: the run stops after writing a checkpoint of
- * the last finished generation (exit 75). Other commands keep the default (stop now). */
+ * the last finished generation (exit 75); during bench, after writing the finished cells
+ * (exit 75, --resume continues); during eval, before its directory is made (exit 75).
+ * Other commands keep the default (stop now). */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -53,7 +56,13 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
         return cli_help(argc - 1, argv + 1);
-    if (!strcmp(cmd, "eval")) return cli_eval(argc - 1, argv + 1);
+    /* `plast COMMAND --help` (or -h) anywhere among its arguments: the command's help. */
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            char *h[2] = {"help", argv[1]};
+            return cli_help(2, h);
+        }
+    if (!strcmp(cmd, "eval")) return cli_eval(argc - 1, argv + 1, catch_stop_signals());
     if (!strcmp(cmd, "meta-train")) {
         plast_comm comm = {0, 1, NULL, NULL};
         if (!plast_mpi_launched()) return cli_metatrain(argc - 1, argv + 1, &comm, catch_stop_signals());
@@ -64,9 +73,14 @@ int main(int argc, char **argv)
         return rc;
     }
     if (!strcmp(cmd, "show")) return cli_show(argc - 1, argv + 1);
-    if (!strcmp(cmd, "bench")) return cli_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench")) return cli_bench(argc - 1, argv + 1, catch_stop_signals());
     if (!strcmp(cmd, "analyze")) return cli_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cli_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cli_list(argc - 1, argv + 1);
+    const char *best = plast_suggest(cmd, cli_commands, -1);
+    if (best) {
+        fprintf(stderr, "plast: unknown command '%s'; did you mean '%s'?\n(see 'plast help')\n", cmd, best);
+        return PLAST_E_USAGE;
+    }
     return cli_usage_error("unknown command '%s'", cmd);
 }

@@ -17,6 +17,8 @@
 #include "plast/episode.h"
 #include "plast/layer.h"
 #include "plast/linalg.h"
+#include "plast/metagrad.h"
+#include "plast/pool.h"
 
 static double now(void)
 {
@@ -277,6 +279,81 @@ static void omniglot_loads(void)
     if (system(rm)) return;
 }
 
+/* Meta-gradients: one gradient episode (forward sweep, checkpoints, backward sweep) against
+ * the float episode alone, the workspace's peak memory with sqrt(T) checkpoints and with every
+ * state kept, and gradient episodes per second on 1 and 2 threads. */
+typedef struct mg_job {
+    plast_learner *L;
+    plast_task_shape sh;
+    plast_metagrad *g[2];
+    plast_stream *st;
+    double *gs[2], *gm[2];
+} mg_job;
+
+static void mg_item(void *ctx, int thread, int item)
+{
+    mg_job *j = ctx;
+    double loss;
+    (void)item;
+    plast_metagrad_run(j->g[thread], j->st, &loss, j->gs[thread], j->gm[thread]);
+}
+
+static void metagrad_rates(const char *label, const char *net)
+{
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"net\": %s, \"rule\": {\"name\": \"flp\", \"granularity\": \"synapse\", \"p_init\": 1e-4},"
+             " \"task\": {\"name\": \"sine\"}}", net);
+    plast_config cfg;
+    plast_err err;
+    plast_registry reg = plast_registry_builtin(0);
+    plast_learner L;
+    plast_task_shape sh;
+    plast_episode ep;
+    plast_stream st;
+    if (plast_config_parse(&cfg, json, "bench", NULL, 0, &reg, &err) ||
+        plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) ||
+        plast_episode_init(&ep, &L, &sh, &err) || plast_stream_init(&st, &sh, &err)) {
+        fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
+        exit(70);
+    }
+    void *state = cfg.task->create(cfg.task_opts, 1, &err);
+    plast_rng r;
+    plast_rng_seed(&r, 1, 1);
+    plast_learner_draw(&L, &r);
+    cfg.task->draw(state, &r, &st);
+    mg_job j = {.L = &L, .sh = sh, .st = &st};
+    for (int t = 0; t < 2; t++) {
+        j.g[t] = plast_metagrad_new(&L, &sh, 0, &err);
+        j.gs[t] = malloc(L.net.p.n_floats * sizeof(double));
+        j.gm[t] = malloc((L.meta.n_floats + 1) * sizeof(double));
+    }
+    plast_metagrad *all = plast_metagrad_new(&L, &sh, 1, &err); /* a checkpoint every step */
+    double t0 = now();
+    plast_episode_run(&ep, &st);
+    double fwd = now() - t0;
+    t0 = now();
+    mg_item(&j, 0, 0);
+    double grad = now() - t0;
+    double rate[2];
+    for (int T = 1; T <= 2; T++) {
+        plast_pool_job pj = {.n_items = 4 * T, .rank = 0, .n_ranks = 1, .run = mg_item, .ctx = &j};
+        t0 = now();
+        plast_pool_run(&pj, T);
+        rate[T - 1] = 4 * T / (now() - t0);
+    }
+    printf("| %s | %d | %.3f | %.3f | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", label, st.n_steps,
+           fwd, grad, grad / fwd, plast_metagrad_bytes(j.g[0]) / 1048576.0,
+           all ? plast_metagrad_bytes(all) / 1048576.0 : NAN, rate[0], rate[1],
+           rate[1] / (2 * rate[0]));
+    plast_metagrad_delete(all);
+    for (int t = 0; t < 2; t++) plast_metagrad_delete(j.g[t]), free(j.gs[t]), free(j.gm[t]);
+    cfg.task->destroy(state);
+    plast_stream_free(&st);
+    plast_episode_free(&ep);
+    plast_learner_free(&L);
+}
+
 int main(void)
 {
     plast_linalg_init();
@@ -327,6 +404,15 @@ int main(void)
                k ? "all layers learn (sgd end to end)" : "conv frozen, FLP on the dense layers",
                r.samples_per_s, r.gflops, r.sgemm_gflops, r.gflops / r.sgemm_gflops);
     }
+
+    printf("\nmeta-gradients (FLP per synapse, sine, batch 32; double precision, sqrt(T) checkpoints)\n\n"
+           "| network | steps | float episode (s) | gradient episode (s) | ratio | memory (MiB) |"
+           " every state kept (MiB) | gradient episodes/s, 1 thread | 2 threads | parallel efficiency |\n"
+           "|---|---|---|---|---|---|---|---|---|---|\n");
+    metagrad_rates("11-100-1", "{\"hidden\": [100]}");
+    metagrad_rates("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}");
+    printf("\ntargets: gradient episode <= 4x the float episode; reference memory <= 256 MiB "
+           "(every state kept: ~2 GiB); parallel efficiency >= 0.9\n");
     omniglot_loads();
     return 0;
 }

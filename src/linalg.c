@@ -63,6 +63,19 @@ void plast_gemm_blas(int ta, int tb, int M, int N, int K, float alpha, const flo
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                 const double *B, int ldb, double beta, double *C, int ldc)
+{
+    if (M < 1 || N < 1) return;
+    if (K < 1) { /* BLAS leaves C alone for K = 0 only when beta = 1: be explicit */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] *= beta;
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {

@@ -13,6 +13,8 @@
  * forward pass top-down, every product with the values before the step's update. */
 #include "plast/metagrad.h"
 
+#include "plast/linalg.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,14 +160,10 @@ static void forward(plast_metagrad *g, const double *S, int nb)
         const plast_layer *ly = &net->layer[l];
         int ni = ly->n_in, no = ly->n_out;
         const double *W = S + g->offW[l], *b = S + g->offb[l];
-        for (int bb = 0; bb < nb; bb++)
-            for (int i = 0; i < no; i++) {
-                double acc = b[i];
-                const double *w = W + (size_t)i * ni, *xi = in + (size_t)bb * ni;
-                for (int j = 0; j < ni; j++) acc += w[j] * xi[j];
-                g->a[l][(size_t)bb * no + i] = acc;
-                g->h[l][(size_t)bb * no + i] = plast_act_d(ly->act, acc);
-            }
+        double *a = g->a[l];
+        for (int bb = 0; bb < nb; bb++) memcpy(a + (size_t)bb * no, b, (size_t)no * sizeof *a);
+        plast_dgemm(0, 1, nb, no, ni, 1.0, in, ni, W, ni, 1.0, a, no); /* a += x W^T */
+        for (size_t i = 0; i < (size_t)nb * no; i++) g->h[l][i] = plast_act_d(ly->act, a[i]);
         in = g->h[l];
     }
 }
@@ -205,13 +203,10 @@ static void signals(plast_metagrad *g, const double *S, const float *y, int nb, 
         case PLAST_PATH_NONE: continue;
         case PLAST_PATH_DIRECT:
             if (!ly->n_fb) continue;
+            /* fb [batch][n] = s [batch][n_out] B^T + c */
+            plast_dgemm(0, 1, nb, n, no, 1.0, g->s, no, S + g->offB[l], no, 0.0, fb, n);
             for (int bb = 0; bb < nb; bb++)
-                for (int i = 0; i < n; i++) {
-                    const double *B = S + g->offB[l] + (size_t)i * no;
-                    double acc = 0.0;
-                    for (int o = 0; o < no; o++) acc += B[o] * g->s[(size_t)bb * no + o];
-                    fb[(size_t)bb * n + i] = acc + S[g->offc[l] + i];
-                }
+                for (int i = 0; i < n; i++) fb[(size_t)bb * n + i] += S[g->offc[l] + i];
             continue;
         case PLAST_PATH_CHAIN:
         case PLAST_PATH_TRANSPOSE:
@@ -220,19 +215,13 @@ static void signals(plast_metagrad *g, const double *S, const float *y, int nb, 
             } else {
                 int nu = net->layer[l + 1].n_out;
                 const double *du = g->dl[l + 1];
-                for (int bb = 0; bb < nb; bb++)
-                    for (int i = 0; i < n; i++) {
-                        double acc = 0.0;
-                        if (r->path == PLAST_PATH_CHAIN) {
-                            const double *B = S + g->offB[l] + (size_t)i * nu;
-                            for (int u = 0; u < nu; u++) acc += B[u] * du[(size_t)bb * nu + u];
-                            acc += S[g->offc[l] + i];
-                        } else {
-                            const double *W = S + g->offW[l + 1];
-                            for (int u = 0; u < nu; u++) acc += W[(size_t)u * n + i] * du[(size_t)bb * nu + u];
-                        }
-                        fb[(size_t)bb * n + i] = acc;
-                    }
+                if (r->path == PLAST_PATH_CHAIN) { /* fb = delta_{l+1} B^T + c, B [n][nu] */
+                    plast_dgemm(0, 1, nb, n, nu, 1.0, du, nu, S + g->offB[l], nu, 0.0, fb, n);
+                    for (int bb = 0; bb < nb; bb++)
+                        for (int i = 0; i < n; i++) fb[(size_t)bb * n + i] += S[g->offc[l] + i];
+                } else { /* fb = delta_{l+1} W_{l+1} */
+                    plast_dgemm(0, 0, nb, n, nu, 1.0, du, nu, S + g->offW[l + 1], n, 0.0, fb, n);
+                }
             }
             for (size_t i = 0; i < nn; i++) g->dl[l][i] = fb[i] * plast_act_d1(ly->act, g->a[l][i]);
             continue;
@@ -293,21 +282,12 @@ static void forward_vjp(plast_metagrad *g, const double *S, double *Sbar, int nb
         double *ab = g->abar[l];
         for (size_t i = 0; i < (size_t)nb * no; i++) ab[i] += g->hbar[l][i] * plast_act_d1(ly->act, g->a[l][i]);
         const double *pre = pre_of(g, l), *W = S + g->offW[l];
-        double *Wb = Sbar + g->offW[l], *bb_ = Sbar + g->offb[l];
+        double *bb_ = Sbar + g->offb[l];
         for (int bb = 0; bb < nb; bb++)
-            for (int i = 0; i < no; i++) {
-                double d = ab[(size_t)bb * no + i];
-                if (d == 0.0) continue;
-                bb_[i] += d;
-                const double *xi = pre + (size_t)bb * ni;
-                double *wb = Wb + (size_t)i * ni;
-                for (int j = 0; j < ni; j++) wb[j] += d * xi[j];
-                if (l) {
-                    const double *w = W + (size_t)i * ni;
-                    double *hb = g->hbar[l - 1] + (size_t)bb * ni;
-                    for (int j = 0; j < ni; j++) hb[j] += d * w[j];
-                }
-            }
+            for (int i = 0; i < no; i++) bb_[i] += ab[(size_t)bb * no + i];
+        /* W_bar += a_bar^T pre; h_bar_{l-1} += a_bar W */
+        plast_dgemm(1, 0, no, ni, nb, 1.0, ab, no, pre, ni, 1.0, Sbar + g->offW[l], ni);
+        if (l) plast_dgemm(0, 0, nb, ni, no, 1.0, ab, no, W, ni, 1.0, g->hbar[l - 1], ni);
     }
 }
 
@@ -340,18 +320,12 @@ static void step_vjp(plast_metagrad *g, double *S, double *Sbar, const float *x,
             const plast_layer *ly = &net->layer[l];
             if (!ly->n_fb) continue;
             int n = ly->n_out;
+            const double *fbb = g->fbbar[l];
             for (int bb = 0; bb < nb; bb++)
-                for (int i = 0; i < n; i++) {
-                    double d = g->fbbar[l][(size_t)bb * n + i];
-                    if (d == 0.0) continue;
-                    Sbar[g->offc[l] + i] += d;
-                    const double *B = S + g->offB[l] + (size_t)i * no;
-                    double *Bb = Sbar + g->offB[l] + (size_t)i * no;
-                    for (int o = 0; o < no; o++) {
-                        Bb[o] += d * g->s[(size_t)bb * no + o];
-                        g->sbar[(size_t)bb * no + o] += d * B[o];
-                    }
-                }
+                for (int i = 0; i < n; i++) Sbar[g->offc[l] + i] += fbb[(size_t)bb * n + i];
+            /* B_bar += fb_bar^T s; s_bar += fb_bar B */
+            plast_dgemm(1, 0, n, no, nb, 1.0, fbb, n, g->s, no, 1.0, Sbar + g->offB[l], no);
+            plast_dgemm(0, 0, nb, no, n, 1.0, fbb, n, S + g->offB[l], no, 1.0, g->sbar, no);
         }
     } else if (r->path != PLAST_PATH_NONE) {
         for (int l = g->lowest; l < L; l++) {
@@ -369,26 +343,19 @@ static void step_vjp(plast_metagrad *g, double *S, double *Sbar, const float *x,
                 continue;
             }
             int nu = net->layer[l + 1].n_out;
-            for (int bb = 0; bb < nb; bb++)
-                for (int i = 0; i < n; i++) {
-                    double d = g->fbbar[l][(size_t)bb * n + i];
-                    if (d == 0.0) continue;
-                    const double *du = g->dl[l + 1] + (size_t)bb * nu;
-                    double *dub = g->dlbar[l + 1] + (size_t)bb * nu;
-                    if (r->path == PLAST_PATH_CHAIN) {
-                        Sbar[g->offc[l] + i] += d;
-                        const double *B = S + g->offB[l] + (size_t)i * nu;
-                        double *Bb = Sbar + g->offB[l] + (size_t)i * nu;
-                        for (int u = 0; u < nu; u++) Bb[u] += d * du[u], dub[u] += d * B[u];
-                    } else { /* fb_l = W_{l+1}^T delta_{l+1}: the second-order term */
-                        const double *W = S + g->offW[l + 1];
-                        double *Wb = Sbar + g->offW[l + 1];
-                        for (int u = 0; u < nu; u++) {
-                            Wb[(size_t)u * n + i] += d * du[u];
-                            dub[u] += d * W[(size_t)u * n + i];
-                        }
-                    }
-                }
+            const double *fbb = g->fbbar[l], *du = g->dl[l + 1];
+            if (r->path == PLAST_PATH_CHAIN) {
+                /* fb = du B^T + c: c_bar, B_bar += fb_bar^T du, du_bar += fb_bar B */
+                for (int bb = 0; bb < nb; bb++)
+                    for (int i = 0; i < n; i++) Sbar[g->offc[l] + i] += fbb[(size_t)bb * n + i];
+                plast_dgemm(1, 0, n, nu, nb, 1.0, fbb, n, du, nu, 1.0, Sbar + g->offB[l], nu);
+                plast_dgemm(0, 0, nb, nu, n, 1.0, fbb, n, S + g->offB[l], nu, 1.0, g->dlbar[l + 1], nu);
+            } else {
+                /* fb = du W_{l+1}: the second-order term. W_bar += du^T fb_bar,
+                 * du_bar += fb_bar W^T */
+                plast_dgemm(1, 0, nu, n, nb, 1.0, du, nu, fbb, n, 1.0, Sbar + g->offW[l + 1], n);
+                plast_dgemm(0, 1, nb, nu, n, 1.0, fbb, n, S + g->offW[l + 1], n, 1.0, g->dlbar[l + 1], nu);
+            }
         }
     }
     /* 3. the signal: s = -g(out) (error) or the target (no adjoint) */

@@ -20,6 +20,10 @@ plast_gemm_fn plast_gemm_ref;
  * loops, where a BLAS call costs more than the work); for the benchmark's comparison. */
 plast_gemm_fn plast_gemm_blas;
 
+/* The same in double precision (cblas_dgemm), for exact meta-gradients. */
+void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                 const double *B, int ldb, double beta, double *C, int ldc);
+
 /* Pins OpenBLAS to one thread; call once before any work (the program and tests do). */
 void plast_linalg_init(void);
 /* A short description of the BLAS in use into buf[n], for run metadata ("OpenBLAS 0.3.21 ..."). */

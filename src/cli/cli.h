@@ -57,6 +57,7 @@ int cli_analyze(int argc, char **argv);
 int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile sig_atomic_t *interrupt);
 int cli_show(int argc, char **argv);
 int cli_plot(int argc, char **argv);
+int cli_probe(int argc, char **argv); /* cmd_probe.c */
 /* The top-level help, also printed when no command is given. */
 extern const char *const cli_help_main;
 

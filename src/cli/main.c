@@ -68,5 +68,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "analyze")) return cli_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cli_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cli_list(argc - 1, argv + 1);
+    if (!strcmp(cmd, "probe")) return cli_probe(argc - 1, argv + 1);
     return cli_usage_error("unknown command '%s'", cmd);
 }

@@ -132,7 +132,7 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
         x->work = ep->acts.work;
         x->delta = ep->delta[l];
         if (rule->bind && ly->kind.rows) {
-            plast_binder b = {l, x->is_output, ly, &L->meta, &ep->work.p, ep->n_bcast, ep->bcast_name, ep->bcast};
+            plast_binder b = {l, x->is_output, ly, &L->meta, &ep->work.p, ep->n_bcast, ep->bcast_name, ep->bcast, nb};
             if ((rc = rule->bind(L->rule_opts, &b, h, err))) {
                 plast_episode_free(ep);
                 return rc;

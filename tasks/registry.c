@@ -5,9 +5,11 @@
 
 extern const plast_task plast_task_sine, plast_task_gauss, plast_task_omniglot,
     plast_task_omniglot_split, plast_task_images;
+extern const plast_task plast_task_saccade, plast_task_views;
 
 static const plast_task *const all[] = {&plast_task_sine, &plast_task_gauss, &plast_task_omniglot,
-                                        &plast_task_omniglot_split, &plast_task_images};
+                                        &plast_task_omniglot_split, &plast_task_images,
+                                        &plast_task_saccade, &plast_task_views};
 
 const plast_task *const *plast_task_all(int *n)
 {

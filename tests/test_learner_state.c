@@ -339,12 +339,30 @@ static void objectives(void)
     plast_campaign_delete(c);
 }
 
+/* A task emitting the broadcasts a self-supervised rule reads (NULL: the engine's only). */
+static const char *ssl_task(const plast_rule *r)
+{
+    for (int k = 0; r->reads && r->reads[k]; k++) {
+        if (!strcmp(r->reads[k], "saccade"))
+            return "{\"name\": \"saccade\", \"source\": \"synthetic\", \"side\": 8,"
+                   " \"patch\": 4, \"steps\": 12, \"batch\": 2}";
+        if (!strcmp(r->reads[k], "views"))
+            return "{\"name\": \"views\", \"source\": \"synthetic\", \"side\": 8,"
+                   " \"steps\": 12, \"pairs\": 2}";
+    }
+    return NULL;
+}
+
 int main(void)
 {
     plast_linalg_init();
     own_rule();
     plast_registry reg = registry();
     for (int i = 0; i < reg.n_rules; i++) {
+        if (ssl_task(reg.rules[i])) {
+            save_restore(reg.rules[i], ssl_task(reg.rules[i]));
+            continue;
+        }
         save_restore(reg.rules[i], "{\"name\": \"sine\", \"n_functions\": 3, \"n_batches\": 6}");
         save_restore(reg.rules[i], "{\"name\": \"gauss\", \"n_classes\": 4, \"n_train\": 8}");
     }

@@ -67,6 +67,15 @@ static void check_rule(const plast_rule *r, int cls, int conv)
         for (int i = 0; i < t->n; i++)
             if (!strcmp(t->opt[i].key, "post")) *(int *)(g.opts + t->opt[i].offset) = 1;
     }
+    /* A rule that reads a task's broadcast (clapp: saccade) gets a task shape emitting it,
+     * at 1, and one warm-up step first (its traces start empty), which becomes the
+     * learner's initial state. */
+    for (int k = 0; r->reads && r->reads[k]; k++) {
+        int engine = 0;
+        for (int e = 0; e < PLAST_BCAST_ENGINE; e++) engine |= !strcmp(r->reads[k], plast_bcast_engine[e]);
+        if (!engine) g.shape.bcast[g.shape.n_bcast++] = r->reads[k];
+    }
+    const float bval[PLAST_MAX_BCAST] = {1, 1, 1, 1, 1, 1, 1, 1};
     plast_rng rng;
     plast_rng_seed(&rng, 4, 4);
     for (size_t i = 0; i < g.L.meta.n_floats; i++) g.L.meta.data[i] = 0.01f + 0.05f * plast_rng_uniform(&rng);
@@ -75,7 +84,12 @@ static void check_rule(const plast_rule *r, int cls, int conv)
     fill_normal(&rng, x, 3 * n_in, 1.0f);
     if (cls) fill_onehot(&rng, y, 3, 4);
     else fill_normal(&rng, y, 12, 1.0f);
-    plast_episode_step(&g.ep, x, y, 3, NULL);
+    if (g.shape.n_bcast) {
+        plast_episode_step(&g.ep, x, y, 3, bval);
+        plast_net_copy(&g.L.net, &g.ep.work);
+        fill_normal(&rng, x, 3 * n_in, 1.0f);
+    }
+    plast_episode_step(&g.ep, x, y, 3, g.shape.n_bcast ? bval : NULL);
 
     /* Keep the engine's results, then poison the whole network and the activations. */
     size_t n_all = g.ep.work.p.n_floats;
@@ -122,7 +136,7 @@ static void check_rule(const plast_rule *r, int cls, int conv)
         handles[l] = calloc(1, r->handles_size + 1);
         float *bc = fenced(g.ep.bcast, (size_t)g.ep.n_bcast);
         plast_binder bd = {l, e->is_output, ly0, &msets[l], &ssets[l], g.ep.n_bcast,
-                           g.ep.bcast_name, bc};
+                           g.ep.bcast_name, bc, g.shape.batch};
         plast_err err;
         if (r->bind && ly0->W) REQUIRE(r->bind(g.L.rule_opts, &bd, handles[l], &err) == PLAST_OK);
         lc->h = handles[l];

@@ -76,6 +76,28 @@ int main(void)
                      "{\"net\": {\"hidden\": [30], \"frozen\": [%s]}, \"rule\": \"%s\","
                      " \"task\": {\"name\": \"gauss\", \"n_train\": 4}}",
                      strcmp(all[i - n]->name, "ncm") ? "" : "0", all[i - n]->name);
+        /* a rule that reads a task's broadcast runs on the task that emits it, as 8 x 8
+         * images (dense, then conv) */
+        const plast_rule *ru = all[i % n];
+        const char *bc = ru->reads && strcmp(ru->reads[0], "error") && strcmp(ru->reads[0], "reward")
+                             ? ru->reads[0] : NULL;
+        if (bc && i < n) continue;
+        if (bc) {
+            const char *task = !strcmp(bc, "saccade")
+                                   ? "{\"name\": \"saccade\", \"source\": \"synthetic\", \"side\": 12,"
+                                     " \"patch\": 8, \"steps\": 6, \"batch\": 4, \"out\": 5}"
+                                   : "{\"name\": \"views\", \"source\": \"synthetic\", \"side\": 8,"
+                                     " \"steps\": 6, \"pairs\": 3, \"out\": 5}";
+            if (i < 2 * n)
+                snprintf(json, sizeof json, "{\"net\": {\"hidden\": [30, 20]}, \"rule\": \"%s\", \"task\": %s}",
+                         ru->name, task);
+            else
+                snprintf(json, sizeof json,
+                         "{\"net\": {\"layers\": [{\"type\": \"conv\", \"channels\": 4, \"pad\": 1},"
+                         " {\"type\": \"pool\"}, {\"type\": \"conv\", \"channels\": 3},"
+                         " {\"type\": \"dense\", \"width\": 16}]}, \"rule\": \"%s\", \"task\": %s}",
+                         ru->name, task);
+        }
         static plast_config cfg;
         plast_err err;
         REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, PLAST_TEST_REG(0), &err) == PLAST_OK);

@@ -84,6 +84,8 @@ typedef struct plast_binder {
     int n_bcast;                   /* engine broadcasts, then the task's */
     const char *const *bcast_name;
     const float *bcast;            /* [n_bcast] the current step's values */
+    int batch;                     /* the episode's training minibatch (rules that keep
+                                    * per-item traces check their capacity against it) */
 } plast_binder;
 
 /* The meta-parameter tensor called name for this layer: the layer's own, else the shared

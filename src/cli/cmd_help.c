@@ -32,7 +32,7 @@ const char *const cli_help_main =
     "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal,\n"
     "            74 I/O, 75 interrupted (continue with --resume), 78 bad config\n";
 
-const char *const cli_commands[] = {"meta-train", "eval", "bench", "analyze", "show",
+const char *const cli_commands[] = {"meta-train", "eval", "bench", "analyze", "probe", "show",
                                     "plot", "list", "help", "--version", NULL};
 
 static const char *const help_metatrain =

@@ -1,0 +1,54 @@
+/* ssl.h — what the self-supervised tasks share with the linear probe: where their images
+ * come from, and the objective of an episode that has no labels.
+ *
+ * The saccade-sequence task (tasks/saccade.c) and the two-view task (tasks/views.c) train an
+ * encoder on unlabelled images; the linear probe (meta/probe.c, include/plast/probe.h) then
+ * scores its features with the labels of the same source. A source is
+ *   fmnist     Fashion-MNIST (IDX): `dir`, else $PLAST_DATA/fashion-mnist, else the Debian
+ *              package's /usr/share/datasets/fashion-mnist; 60000 training, 10000 test images
+ *   omniglot   the shared subsets (`dir`, else $PLAST_DATA/omniglot, else
+ *              ../shared/data/omniglot), 28 x 28; drawings 0-14 of every character train,
+ *              15-19 test (242 classes: a few-examples probe)
+ *   synthetic  generated for tests: `classes` prototypes of `side` x `side` made of three
+ *              Gaussian blobs each, every image its prototype shifted by up to one pixel
+ *              plus noise; 64 training and 32 test images per class, from the seed.
+ * The unsupervised objective scores nothing (loss 0, score 0): the rules of these tasks
+ * compute their own losses from the activity, and the probe is the evaluation. */
+#ifndef PLAST_SSL_H
+#define PLAST_SSL_H
+
+#include <stdint.h>
+
+#include "plast/dataset.h"
+#include "plast/objective.h"
+#include "plast/opts.h"
+
+enum { PLAST_SSL_FMNIST, PLAST_SSL_OMNIGLOT, PLAST_SSL_SYNTHETIC };
+extern const char *const plast_ssl_source_names[]; /* "fmnist", "omniglot", "synthetic" */
+
+typedef struct plast_ssl_src {
+    int source;
+    char dir[PLAST_OPT_STRLEN];
+    int classes, side; /* synthetic only */
+} plast_ssl_src;
+
+/* The option entries of a source, for a task's table: the struct at offset `base` of the
+ * task's options. PLAST_SSL_SRC_OPTS(type, field) expands to four plast_opt entries. */
+#define PLAST_SSL_SRC_OPTS(T, F)                                                                    \
+    {"source", PLAST_OPT_ENUM, offsetof(T, F.source), 0, 0, 0, plast_ssl_source_names, NULL,        \
+     "images: fmnist, omniglot (shared subsets) or synthetic (generated, for tests)"},              \
+    {"dir", PLAST_OPT_STRING, offsetof(T, F.dir), 0, 0, 0, NULL, "",                                \
+     "data directory (default: $PLAST_DATA/..., then the system or shared copy)"},                 \
+    {"classes", PLAST_OPT_INT, offsetof(T, F.classes), 4, 2, 64, NULL, NULL,                         \
+     "synthetic: number of classes"},                                                               \
+    {"side", PLAST_OPT_INT, offsetof(T, F.side), 12, 4, 64, NULL, NULL, "synthetic: image side"}
+
+/* Image shape of a source without loading it (reads an IDX header). */
+int plast_ssl_shape(const plast_ssl_src *s, int *c, int *h, int *w, plast_err *err);
+/* Loads the training and test splits (test may be NULL); seed fixes the synthetic images. */
+int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
+                   plast_dataset *test, plast_err *err);
+
+extern const plast_objective plast_objective_unsupervised;
+
+#endif

@@ -1,0 +1,196 @@
+/* ssl_data.c — image sources of the self-supervised tasks and the probe, and the
+ * unsupervised objective (see include/plast/ssl.h). */
+#include "plast/ssl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "plast/rng.h"
+
+const char *const plast_ssl_source_names[] = {"fmnist", "omniglot", "synthetic", NULL};
+
+static double none_loss(const float *out, const float *y, int n, float *g)
+{
+    (void)out, (void)y;
+    for (int i = 0; i < n; i++) g[i] = 0.0f;
+    return 0.0;
+}
+
+static float none_score(const float *out, const float *y, int n)
+{
+    (void)out, (void)y, (void)n;
+    return 0.0f;
+}
+
+const plast_objective plast_objective_unsupervised = {
+    .name = "unsupervised",
+    .score_name = "none",
+    .loss_name = "none (the rule's own loss)",
+    .higher_better = 1,
+    .teacher = 0,
+    .loss_grad = none_loss,
+    .score = none_score,
+};
+
+static int exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static void base_dir(const plast_ssl_src *s, const char *sub, const char *fallback, char *out,
+                     size_t n)
+{
+    if (s->dir[0]) snprintf(out, n, "%s", s->dir);
+    else if (getenv("PLAST_DATA")) snprintf(out, n, "%s/%s", getenv("PLAST_DATA"), sub);
+    else snprintf(out, n, "%s", fallback);
+}
+
+/* dir/name, or dir/name.gz when only that exists. */
+static void idx_file(const char *dir, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", dir, name);
+    if (!exists(out)) snprintf(out, n, "%s/%s.gz", dir, name);
+}
+
+static int fmnist_files(const plast_ssl_src *s, char f[4][PLAST_OPT_STRLEN + 64], plast_err *err)
+{
+    char dir[PLAST_OPT_STRLEN + 16];
+    base_dir(s, "fashion-mnist", "/usr/share/datasets/fashion-mnist", dir, sizeof dir);
+    if (!exists(dir))
+        return plast_err_set(err, PLAST_E_NOINPUT, dir,
+                             "Fashion-MNIST not found: install dataset-fashion-mnist, set "
+                             "PLAST_DATA, or give task.dir");
+    static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    for (int i = 0; i < 4; i++) idx_file(dir, names[i], f[i], sizeof f[i]);
+    return PLAST_OK;
+}
+
+int plast_ssl_shape(const plast_ssl_src *s, int *c, int *h, int *w, plast_err *err)
+{
+    *c = 1;
+    if (s->source == PLAST_SSL_SYNTHETIC) {
+        *h = *w = s->side;
+        return PLAST_OK;
+    }
+    if (s->source == PLAST_SSL_OMNIGLOT) {
+        *h = *w = 28;
+        return PLAST_OK;
+    }
+    char f[4][PLAST_OPT_STRLEN + 64];
+    int rc = fmnist_files(s, f, err), n;
+    return rc ? rc : plast_idx_shape(f[0], &n, h, w, err);
+}
+
+/* Prototypes of three blobs each; an image is its prototype shifted by -1..1 pixels plus
+ * N(0, 0.1^2) noise, clipped to [0, 1]. */
+static int synthetic(const plast_ssl_src *s, uint64_t seed, int per_class, int split,
+                     plast_dataset *d, plast_err *err)
+{
+    int C = s->classes, S = s->side;
+    int rc = plast_dataset_alloc(d, C * per_class, S, S, C, 1, err);
+    if (rc) return rc;
+    plast_rng r;
+    plast_rng_seed(&r, seed, 0x5e1f);
+    float blob[64][3][3]; /* class, blob: centre y, x, width */
+    for (int c = 0; c < C; c++)
+        for (int k = 0; k < 3; k++) {
+            blob[c][k][0] = 1.5f + plast_rng_uniform(&r) * (float)(S - 3);
+            blob[c][k][1] = 1.5f + plast_rng_uniform(&r) * (float)(S - 3);
+            blob[c][k][2] = 0.8f + plast_rng_uniform(&r) * (float)S / 8.0f;
+        }
+    plast_rng_seed(&r, seed, 0x5e20 + (uint64_t)split);
+    for (int c = 0; c < C; c++) {
+        snprintf(d->class_name[c], sizeof d->class_name[c], "%d", c);
+        for (int i = 0; i < per_class; i++) {
+            int at = c * per_class + i;
+            float dy = (float)plast_rng_below(&r, 3) - 1.0f, dx = (float)plast_rng_below(&r, 3) - 1.0f;
+            float *im = d->x + (size_t)at * S * S;
+            for (int y = 0; y < S; y++)
+                for (int x = 0; x < S; x++) {
+                    float v = 0.0f;
+                    for (int k = 0; k < 3; k++) {
+                        float ey = ((float)y - blob[c][k][0] - dy) / blob[c][k][2];
+                        float ex = ((float)x - blob[c][k][1] - dx) / blob[c][k][2];
+                        v += expf(-0.5f * (ey * ey + ex * ex));
+                    }
+                    v += 0.1f * (float)plast_rng_normal(&r);
+                    im[y * S + x] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                }
+            d->label[at] = c;
+            d->item[at] = i;
+        }
+    }
+    snprintf(d->group_name[0], sizeof d->group_name[0], "all");
+    return PLAST_OK;
+}
+
+/* The drawings of src with item in [lo, hi) into d. */
+static int omni_split(const plast_dataset *src, int lo, int hi, plast_dataset *d, plast_err *err)
+{
+    int n = 0;
+    for (int i = 0; i < src->n; i++) n += src->item[i] >= lo && src->item[i] < hi;
+    int rc = plast_dataset_alloc(d, n, src->h, src->w, src->n_classes, src->n_groups, err);
+    if (rc) return rc;
+    size_t px = (size_t)src->h * src->w;
+    int k = 0;
+    for (int i = 0; i < src->n; i++) {
+        if (src->item[i] < lo || src->item[i] >= hi) continue;
+        memcpy(d->x + (size_t)k * px, src->x + (size_t)i * px, px * sizeof(float));
+        d->label[k] = src->label[i], d->group[k] = src->group[i], d->item[k] = src->item[i];
+        k++;
+    }
+    memcpy(d->class_name, src->class_name, sizeof d->class_name[0] * (size_t)src->n_classes);
+    memcpy(d->group_name, src->group_name, sizeof d->group_name[0] * (size_t)src->n_groups);
+    return PLAST_OK;
+}
+
+int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
+                   plast_dataset *test, plast_err *err)
+{
+    memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    int rc;
+    if (s->source == PLAST_SSL_SYNTHETIC) {
+        rc = synthetic(s, seed, 64, 0, train, err);
+        if (!rc && test) rc = synthetic(s, seed, 32, 1, test, err);
+    } else if (s->source == PLAST_SSL_FMNIST) {
+        char f[4][PLAST_OPT_STRLEN + 64];
+        rc = fmnist_files(s, f, err);
+        if (!rc) rc = plast_idx_load(train, f[0], f[1], err);
+        if (!rc && test) rc = plast_idx_load(test, f[2], f[3], err);
+    } else {
+        char dir[PLAST_OPT_STRLEN + 16], z[2][PLAST_OPT_STRLEN + 64];
+        base_dir(s, "omniglot", "../shared/data/omniglot", dir, sizeof dir);
+        const char *src[2] = {z[0], z[1]};
+        int n_src = 0;
+        struct stat st;
+        if (stat(dir, &st))
+            return plast_err_set(err, PLAST_E_NOINPUT, dir,
+                                 "Omniglot not found: give task.dir or set PLAST_DATA");
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(z[0], sizeof z[0], "%s/images_background_small1.zip", dir);
+            snprintf(z[1], sizeof z[1], "%s/images_background_small2.zip", dir);
+            n_src = exists(z[0]) && exists(z[1]) ? 2 : 0;
+            if (!n_src) snprintf(z[0], sizeof z[0], "%s", dir), n_src = 1;
+        } else {
+            snprintf(z[0], sizeof z[0], "%s", dir), n_src = 1;
+        }
+        plast_dataset all;
+        int hit;
+        rc = plast_omniglot_load(&all, src, n_src, 28, "results/cache", &hit, err);
+        if (rc) return rc;
+        rc = omni_split(&all, 0, 15, train, err);
+        if (!rc && test) rc = omni_split(&all, 15, 20, test, err);
+        plast_dataset_free(&all);
+    }
+    if (rc) {
+        plast_dataset_free(train);
+        if (test) plast_dataset_free(test);
+    }
+    return rc;
+}

@@ -138,7 +138,7 @@ if [ "$(grep -c '"status"' "$T/b-int/bench.json")" -eq 2 ] && grep -q '"status":
 
 # ---- meta-train --resume remembers --threads and keeps every session in run.json ----
 CASE="meta-train resume remembers threads"
-"$BIN" meta-train "$SRC/meta/campaigns/default.json" --set campaign.generations=400 --set campaign.popsize=4 --set campaign.optimizer=openai-es \
+"$BIN" meta-train "$SRC/meta/campaigns/flp-sine-es.json" --set campaign.generations=400 --set campaign.popsize=4 --set campaign.optimizer=openai-es \
     --set campaign.validation_runs=2 --set runs=2 --set campaign.tune_runs=1 --set task.n_functions=2 \
     --set campaign.validate_every=100 --threads 2 --out "$T/mtr" --quiet >/dev/null 2>"$T/stderr" &
 pid=$!
@@ -170,7 +170,7 @@ run "$BIN" bench "$T/suites/s.json" --only DFX --out "$T/b-bad"
 want_rc 64; want_err "did you mean 'DFA'"; want_absent "$T/b-bad"
 
 # ---- bench: params paths relative to the suite file, checked before anything is written ----
-"$BIN" meta-train "$SRC/meta/campaigns/default.json" --set campaign.generations=1 --set campaign.popsize=4 \
+"$BIN" meta-train "$SRC/meta/campaigns/flp-sine-es.json" --set campaign.generations=1 --set campaign.popsize=4 \
     --set campaign.validation_runs=2 --set runs=2 --set campaign.tune_runs=1 --set task.n_functions=2 \
     --out "$T/mt" --quiet >/dev/null 2>&1
 cp "$T/mt/best.json" "$T/suites/params/best.json"

@@ -440,3 +440,47 @@ void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, 
     memcpy(g_state, g->Sbar, n * sizeof *g_state);
     memcpy(g_meta, g->Mbar, g->n_meta * sizeof *g_meta);
 }
+
+double plast_metagrad_fd(plast_metagrad *g, const plast_stream *s, const double *th,
+                         const double *v, double *tp)
+{
+    size_t ns = g->n_state, n = ns + g->n_meta;
+    double d[2];
+    for (int q = 0; q < 2; q++) {
+        double h = q ? 5e-6 : 1e-5, l[2];
+        for (int sg = 0; sg < 2; sg++) {
+            for (size_t i = 0; i < n; i++) tp[i] = th[i] + (sg ? -h : h) * v[i];
+            l[sg] = plast_metagrad_loss(g, s, tp, tp + ns);
+        }
+        d[q] = (l[0] - l[1]) / (2 * h);
+    }
+    return (4.0 * d[1] - d[0]) / 3.0; /* Richardson: O(h^4) */
+}
+
+double plast_metagrad_check(plast_metagrad *g, const plast_stream *s, int n_dirs, plast_rng *r,
+                            double *loss, double *gnorm)
+{
+    size_t ns = g->n_state, n = ns + g->n_meta;
+    double *gr = malloc(n * sizeof *gr), *th = malloc(n * sizeof *th);
+    double *v = malloc(n * sizeof *v), *tp = malloc(n * sizeof *tp);
+    if (!gr || !th || !v || !tp) {
+        free(gr), free(th), free(v), free(tp);
+        return NAN;
+    }
+    plast_metagrad_run(g, s, loss, gr, gr + ns);
+    for (size_t i = 0; i < ns; i++) th[i] = g->L->net.p.data[i];
+    for (size_t i = 0; i < g->n_meta; i++) th[ns + i] = g->L->meta.data[i];
+    double worst = 0.0, nn = 0.0;
+    for (size_t i = 0; i < n; i++) nn += gr[i] * gr[i];
+    *gnorm = sqrt(nn);
+    for (int q = 0; q < n_dirs; q++) {
+        double gv = 0.0, vv = 0.0; /* a unit direction: the steps stay 1e-5 long */
+        for (size_t i = 0; i < n; i++) v[i] = plast_rng_normal(r), vv += v[i] * v[i];
+        for (size_t i = 0; i < n; i++) v[i] /= sqrt(vv), gv += gr[i] * v[i];
+        double fd = plast_metagrad_fd(g, s, th, v, tp);
+        double e = fabs(fd - gv) / fmax(fabs(gv), 1e-300);
+        worst = e > worst || isnan(e) ? e : worst;
+    }
+    free(gr), free(th), free(v), free(tp);
+    return worst;
+}

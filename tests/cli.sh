@@ -9,6 +9,7 @@ set -u
 BIN=${1:?usage: cli.sh PLAST_BIN [SOURCE_DIR]}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 [ -x "$BIN" ] || { echo "cli.sh: $BIN is not an executable" >&2; exit 2; }
+SRC=${2:-$(cd "$(dirname "$0")/.." && pwd)}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/plast_cli.XXXXXX") || exit 2
 trap 'rm -rf "$T"' EXIT
@@ -300,6 +301,15 @@ if command -v gnuplot >/dev/null 2>&1; then
     if [ -s "$T/div/curve.png" ]; then ok; else bad "no curve.png"; fi
     if [ -z "$(ls "$T/div" | grep '\.tmp\.')" ]; then ok; else bad "left: $(ls "$T/div")"; fi
 fi
+
+# gradcheck: the default campaign's meta-gradient against central differences (smooth units)
+CASE="gradcheck of the default campaign"
+run "$BIN" gradcheck "$SRC/meta/campaigns/default.json" --set net.act=tanh --set task.n_batches=2 \
+    --set net.hidden=[12] --episodes 1 --directions 2
+want_rc 0
+want_out "worst relative error"
+expect "gradcheck of a rule without a backward" 78 "has no backward" \
+    "$BIN" gradcheck "$SRC/meta/campaigns/terms-sine.json"
 
 CASE="nothing left by failures"
 want_absent "$T/cwd/results"

@@ -20,23 +20,6 @@
 #include "plast/linalg.h"
 #include "plast/registry.h"
 
-/* Central difference of the loss along v (n floats) at th, Richardson-extrapolated from
- * steps h and h/2 (error O(h^4): the episodes are strongly curved at large rates). */
-static double fd_along(plast_metagrad *g, const plast_stream *st, const double *th, const double *v,
-                       size_t ns, size_t n, double *tp)
-{
-    double d[2];
-    for (int q = 0; q < 2; q++) {
-        double h = q ? 5e-6 : 1e-5, l[2];
-        for (int sgn = 0; sgn < 2; sgn++) {
-            for (size_t i = 0; i < n; i++) tp[i] = th[i] + (sgn ? -h : h) * v[i];
-            l[sgn] = plast_metagrad_loss(g, st, tp, tp + ns);
-        }
-        d[q] = (l[0] - l[1]) / (2 * h);
-    }
-    return (4.0 * d[1] - d[0]) / 3.0;
-}
-
 static void check_config(const char *json, const char *const *sets, int n_sets)
 {
     static plast_config cfg;
@@ -71,7 +54,7 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
     for (int q = 0; q < 3; q++) {
         double gv = 0.0;
         for (size_t i = 0; i < n; i++) v[i] = plast_rng_normal(&r), gv += gs[i] * v[i];
-        double fd = fd_along(g, &st, th, v, ns, n, tp);
+        double fd = plast_metagrad_fd(g, &st, th, v, tp);
         worst = fmax(worst, fabs(fd - gv) / fmax(fabs(gv), 1e-12));
     }
     /* at sampled coordinates: of the state and of the meta-parameters */
@@ -80,7 +63,7 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
         size_t i = q < 6 || !nm ? plast_rng_below(&r, (uint32_t)ns) : ns + plast_rng_below(&r, (uint32_t)nm);
         memset(v, 0, n * sizeof *v);
         v[i] = 1.0;
-        double fd = fd_along(g, &st, th, v, ns, n, tp);
+        double fd = plast_metagrad_fd(g, &st, th, v, tp);
         cworst = fmax(cworst, fabs(fd - gs[i]) / fmax(fabs(gs[i]), 1e-3 * gmax));
     }
     fprintf(stderr, "%-70.70s loss %.4g |g| %.3g: directions %.2g, coordinates %.2g\n",

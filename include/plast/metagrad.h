@@ -38,6 +38,19 @@ void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, 
 double plast_metagrad_loss(plast_metagrad *g, const plast_stream *s, const double *state,
                            const double *meta);
 
+/* Central difference of the loss along v at theta (state, then meta-parameters: n_floats of
+ * L->net.p then of L->meta), Richardson-extrapolated from steps 1e-5 and 5e-6 (error O(h^4));
+ * work holds as many doubles as theta. */
+double plast_metagrad_fd(plast_metagrad *g, const plast_stream *s, const double *theta,
+                         const double *v, double *work);
+
+/* Checks the gradient of L's current values on one episode against central differences of
+ * the same double episode (Richardson-extrapolated from steps 1e-5 and 5e-6) along n_dirs
+ * random directions drawn from r; returns the worst relative error of the directional
+ * derivative and the loss and gradient norm through *loss and *gnorm. Allocates its vectors. */
+double plast_metagrad_check(plast_metagrad *g, const plast_stream *s, int n_dirs, plast_rng *r,
+                            double *loss, double *gnorm);
+
 /* Bytes the workspace holds (peak memory of a gradient episode, apart from the stream). */
 size_t plast_metagrad_bytes(const plast_metagrad *g);
 

@@ -56,6 +56,7 @@ int cli_bench(int argc, char **argv, const volatile sig_atomic_t *interrupt);
 int cli_analyze(int argc, char **argv);
 int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile sig_atomic_t *interrupt);
 int cli_show(int argc, char **argv);
+int cli_gradcheck(int argc, char **argv); /* cmd_gradcheck.c */
 int cli_plot(int argc, char **argv);
 int cli_probe(int argc, char **argv); /* cmd_probe.c */
 /* Every command's name, NULL-terminated (for "did you mean"). */

@@ -19,10 +19,13 @@ const char *const cli_help_main =
     "usage: plast COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  meta-train CAMPAIGN.json   evolve a rule's meta-parameters (resumable run directory)\n"
+    "  meta-train CAMPAIGN.json   meta-train a rule by evolution or exact meta-gradients\n"
+    "                     (resumable run directory)\n"
     "  eval CONFIG.json   score a rule on a task over many runs (mean, 95% CI, curve)\n"
     "  bench SUITE.json   methods x tasks x seeds: tables, continual curves, heatmaps\n"
     "  analyze RUN|CONFIG how a rule's updates interfere, against online SGD\n"
+    "  probe SUITE.json   linear probes of self-supervised encoders, per layer and seed\n"
+    "  gradcheck CONFIG.json   a config's exact meta-gradient against central differences\n"
     "  show RUN           a run's summary and its learned meta-parameters\n"
     "  plot DIR           redraw the plots of a run, eval, bench or compare directory\n"
     "  list rules|tasks|optimizers   what a config can name, with options and defaults\n"
@@ -32,7 +35,7 @@ const char *const cli_help_main =
     "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal,\n"
     "            74 I/O, 75 interrupted (continue with --resume), 78 bad config\n";
 
-const char *const cli_commands[] = {"meta-train", "eval", "bench", "analyze", "probe", "show",
+const char *const cli_commands[] = {"meta-train", "eval", "bench", "analyze", "probe", "gradcheck", "show",
                                     "plot", "list", "help", "--version", NULL};
 
 static const char *const help_metatrain =

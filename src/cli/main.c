@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "plot")) return cli_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cli_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "probe")) return cli_probe(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gradcheck")) return cli_gradcheck(argc - 1, argv + 1);
     const char *best = plast_suggest(cmd, cli_commands, -1);
     if (best) {
         fprintf(stderr, "plast: unknown command '%s'; did you mean '%s'?\n(see 'plast help')\n", cmd, best);

@@ -16,6 +16,9 @@
 #ifndef PLAST_VERSION
 #define PLAST_VERSION "0.0.0"
 #endif
+#ifdef PLAST_HAVE_GIT_H
+#include "plast_git.h" /* generated at every build: PLAST_GIT, the revision */
+#endif
 #ifndef PLAST_GIT
 #define PLAST_GIT ""
 #endif

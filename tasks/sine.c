@@ -21,6 +21,7 @@ typedef struct sine_opts {
     int pool_seed;
     int n_functions, n_batches, min_batches, batch, n_query;
     int order;
+    int epochs;
 } sine_opts;
 
 enum { POOL_TRAIN, POOL_EVAL };
@@ -47,6 +48,9 @@ static const plast_opt sine_table[] = {
      "points per minibatch"},
     {"n_query", PLAST_OPT_INT, offsetof(sine_opts, n_query), 32, 1, 100000, NULL, NULL,
      "held-out query points per function"},
+    {"epochs", PLAST_OPT_INT, offsetof(sine_opts, epochs), 1, 1, 1000, NULL, NULL,
+     "passes over the episode's training data (more than 1: the i.i.d. multi-epoch oracle; "
+     "order iid)"},
     {"order", PLAST_OPT_ENUM, offsetof(sine_opts, order), ORDER_CONTINUAL, 0, 0, orders, NULL,
      "continual: function after function; iid: the same minibatches shuffled"},
 };
@@ -69,14 +73,18 @@ static int sine_shape(const void *opts, plast_task_shape *sh, plast_err *err)
         return plast_err_set(err, PLAST_E_CONFIG, "task.n_functions",
                              "%d functions per episode but the pool has only %d", o->n_functions,
                              n_pool);
-    if ((long)o->n_functions * o->n_batches > 10000000L)
+    if ((long)o->n_functions * o->n_batches * o->epochs > 10000000L)
         return plast_err_set(err, PLAST_E_CONFIG, "task.n_batches", "episode too long");
+    if (o->epochs > 1 && o->order != ORDER_IID)
+        return plast_err_set(err, PLAST_E_CONFIG, "task.epochs",
+                             "several passes over the data are the i.i.d. oracle: set task.order "
+                             "to iid");
     memset(sh, 0, sizeof *sh);
     sh->objective = &plast_objective_regression;
     sh->n_in = o->n_functions + 1;
     sh->n_out = 1;
     sh->batch = o->batch;
-    sh->max_steps = o->n_functions * o->n_batches;
+    sh->max_steps = o->n_functions * o->n_batches * o->epochs;
     sh->n_seg = o->n_functions;
     sh->n_query = o->n_query;
     return PLAST_OK;
@@ -161,7 +169,16 @@ static void sine_draw(const void *state, plast_rng *r, plast_stream *s)
         }
         s->mark[k] = step;
     }
-    s->n_steps = step;
+    /* Further passes over the same minibatches (the i.i.d. multi-epoch oracle); the score
+     * rows are then taken as the passes progress, the last after the last step. */
+    for (int e = 1; e < o->epochs; e++) {
+        size_t xs = (size_t)step * nb * ni, ys = (size_t)step * nb;
+        memcpy(s->x + (size_t)e * xs, s->x, xs * sizeof *s->x);
+        memcpy(s->y + (size_t)e * ys, s->y, ys * sizeof *s->y);
+        memcpy(s->seg + (size_t)e * step, s->seg, (size_t)step * sizeof *s->seg);
+    }
+    for (int k = 0; k < nf; k++) s->mark[k] *= o->epochs;
+    s->n_steps = step * o->epochs;
     for (int k = 0; k < nf; k++)
         for (int q = 0; q < o->n_query; q++) {
             size_t i = (size_t)k * o->n_query + q;

@@ -1,0 +1,76 @@
+#!/bin/sh
+# cli_results.sh — results a researcher can publish (issue 14, second half): plast compare
+# (its refusal of results scored differently, naming the keys; a difference CI on known
+# per-run scores, paired and unpaired), seed sweeps of meta-training (pooled over seeds,
+# the sweep resumed after an interrupt equal to an uninterrupted one) and
+# scripts/reproduce on a cheap committed reference.
+#
+# usage: sh tests/cli_results.sh PATH/TO/plast SOURCE_DIR
+set -u
+BIN=${1:?usage: cli_results.sh PLAST_BIN SOURCE_DIR}
+SRC=${2:?usage: cli_results.sh PLAST_BIN SOURCE_DIR}
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
+. "$SRC/tests/harness.sh"
+T=$tmp
+mkdir "$T/cwd" && cd "$T/cwd" || exit 2
+CASE=
+run() { "$@" >"$T/stdout" 2>"$T/stderr" </dev/null; RC=$?; }
+fail_case() { bad "[$CASE] $*"; sed -n '1,5s/^/    stderr: /p' "$T/stderr" >&2; }
+want_rc() { if [ "$RC" -eq "$1" ]; then ok; else fail_case "exit code $RC, want $1"; fi; }
+want_err() { if grep -qF -- "$1" "$T/stderr"; then ok; else fail_case "stderr lacks '$1'"; fi; }
+want_out() { if grep -qF -- "$1" "$T/stdout"; then ok; else fail_case "stdout lacks '$1'"; fi; }
+want_file() { if [ -s "$1" ]; then ok; else fail_case "no $1"; fi; }
+want_absent() { if [ ! -e "$1" ]; then ok; else fail_case "$1 exists"; fi; }
+
+CASE="compare --help"
+run "$BIN" compare --help
+want_rc 0; want_out "usage: plast compare"
+
+# ---- compare: real evals, a refusal naming the differing keys ----
+EV="$SRC/meta/campaigns/eval-sine-sgd.json"
+SMALL="--set net.hidden=[16] --set task.n_functions=3 --set task.n_batches=5 --runs 6 --quiet"
+"$BIN" eval "$EV" $SMALL --out "$T/e1" >/dev/null 2>&1
+"$BIN" eval "$EV" $SMALL --set rule.lr=0.001 --out "$T/e2" >/dev/null 2>&1
+"$BIN" eval "$EV" $SMALL --set task.order=iid --set task.batch=16 --out "$T/e3" >/dev/null 2>&1
+CASE="compare two evals of one protocol"
+run "$BIN" compare "$T/e1" "$T/e2" --out "$T/c1"
+want_rc 0; want_out "difference from #1"; want_out "paired"
+want_file "$T/c1/compare.json"; want_file "$T/c1/curves.gp"; want_file "$T/c1/curves.csv"
+CASE="compare refuses another protocol"
+run "$BIN" compare "$T/e1" "$T/e3" --out "$T/c2"
+want_rc 65; want_err 'task.order ("continual" vs "iid")'; want_err "task.batch (32 vs 16)"; want_absent "$T/c2"
+CASE="compare a missing directory"
+run "$BIN" compare "$T/e1" "$T/nothing" --out "$T/c3"
+want_rc 66; want_absent "$T/c3"
+
+# ---- compare: the difference CI on known per-run scores ----
+# b = a + 0.5 run for run on the same episodes: paired, exactly +0.5 [+0.5, +0.5]. Another
+# seed makes them independent samples: constant 1 and constant 3 give exactly +2 [+2, +2],
+# and the unpaired interval of a spread sample is wider than the paired one.
+known() { # DIR SEED FINALS
+    mkdir -p "$1"
+    cp "$T/e1/config.json" "$1/config.json"
+    cat >"$1/results.json" <<EOJ
+{"rule": "sgd", "task": "sine", "runs": 4, "seed": $2, "score": "MSE (lower is better)",
+ "diverged": 0, "final_median_all": 2.5, "final": {"mean": 2.5, "std": 1, "ci95": [1, 4], "n": 4, "diverged": 0},
+ "curve": [], "final_per_run": [$3]}
+EOJ
+    sed -i "s/^  \"seed\": [0-9]*,/  \"seed\": $2,/" "$1/config.json"
+}
+known "$T/k1" 1 "1, 2, 3, 4"
+known "$T/k2" 1 "1.5, 2.5, 3.5, 4.5"
+known "$T/k3" 2 "1, 1, 1, 1"
+known "$T/k4" 3 "3, 3, 3, 3"
+known "$T/k5" 2 "1.5, 2.5, 3.5, 4.5"
+CASE="paired difference of a known shift"
+run "$BIN" compare "$T/k1" "$T/k2" --out "$T/ck1"
+want_rc 0; want_out "+0.5000 [+0.5000, +0.5000] paired, worse"
+if grep -q '"difference": {"mean": 0.5, "ci95": \[0.5, 0.5\], "paired": true, "n": 4' "$T/ck1/compare.json"; then ok; else fail_case "compare.json difference"; fi
+CASE="unpaired difference of constants"
+run "$BIN" compare "$T/k3" "$T/k4" --out "$T/ck2" --baseline sgd
+want_rc 0; want_out "+2.0000 [+2.0000, +2.0000] unpaired, worse"
+CASE="unpaired interval of a shifted sample is wide"
+run "$BIN" compare "$T/k1" "$T/k5" --out "$T/ck3"
+want_rc 0; want_out "unpaired, no clear difference (CI contains 0)"
+finish

@@ -73,4 +73,50 @@ want_rc 0; want_out "+2.0000 [+2.0000, +2.0000] unpaired, worse"
 CASE="unpaired interval of a shifted sample is wide"
 run "$BIN" compare "$T/k1" "$T/k5" --out "$T/ck3"
 want_rc 0; want_out "unpaired, no clear difference (CI contains 0)"
+# ---- seed sweeps: pooled over seeds; interrupted (on 2 threads) and resumed = uninterrupted ----
+CAMP="$SRC/meta/campaigns/default.json"
+TINY="--set campaign.generations=30 --set campaign.popsize=4 --set campaign.optimizer=openai-es --set campaign.validation_runs=2 --set runs=4 --set campaign.tune_runs=1 --set task.n_functions=2 --set campaign.validate_every=5 --set campaign.checkpoint_every=5"
+CASE="seed sweep"
+run "$BIN" meta-train "$CAMP" $TINY --seeds 1-2 --out "$T/swA" --quiet
+want_rc 0; want_out "mean over seeds [95% CI over seeds]"; want_out "| starting point | 2 of 2 |"
+for f in seeds.json seeds.md seeds.csv seeds.gp seed-1/summary.json seed-2/best.json; do want_file "$T/swA/$f"; done
+if [ "$(head -1 "$T/swA/seeds.csv")" = "generation,mean_seed1,validation_seed1,mean_seed2,validation_seed2" ]; then ok; else fail_case "seeds.csv header"; fi
+if grep -q '"seed": 2' "$T/swA/seed-2/config.json"; then ok; else fail_case "seed-2 does not run seed 2"; fi
+CASE="seed sweep pooled = the seeds' own summaries"
+if command -v python3 >/dev/null 2>&1; then
+    if python3 - "$T/swA" <<'EOP'
+import json, sys, math
+d = sys.argv[1]
+p = json.load(open(d + "/seeds.json"), parse_constant=lambda c: sys.exit(1))
+for m, meth in enumerate(p["methods"]):
+    xs = [json.load(open("%s/seed-%d/summary.json" % (d, s)))["methods"][m]["final"]["mean"] for s in (1, 2)]
+    mean = sum(xs) / 2
+    half = 12.706 * math.sqrt(sum((x - mean) ** 2 for x in xs)) / math.sqrt(2)
+    assert abs(meth["mean_over_seeds"] - mean) < 1e-6 * max(1, abs(mean)), (meth, xs)
+    assert abs(meth["ci95_over_seeds"][1] - (mean + half)) < 1e-5 * max(1, abs(mean + half)), (meth, xs)
+EOP
+    then ok; else fail_case "seeds.json does not pool the seeds' summaries (mean, t interval)"; fi
+fi
+CASE="seed sweep interrupted"
+"$BIN" meta-train "$CAMP" $TINY --seeds 1-2 --out "$T/swB" --threads 2 --quiet >/dev/null 2>"$T/stderr" </dev/null &
+pid=$!
+i=0
+while [ ! -s "$T/swB/seed-2/metrics.csv" ] && [ $i -lt 1200 ]; do sleep 0.02; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+RC=$?
+want_rc 75; want_err "resume the sweep with --resume"
+want_absent "$T/swB/seeds.json"
+CASE="seed sweep resumed"
+run "$BIN" meta-train --resume "$T/swB" --quiet
+want_rc 0
+for f in seeds.json seeds.md seeds.csv seed-2/summary.json; do
+    if cmp -s "$T/swA/$f" "$T/swB/$f"; then ok; else fail_case "$f differs from the uninterrupted sweep"; fi
+done
+if [ "$(grep -c '"status"' "$T/swB/sweep.json")" -eq 2 ] && grep -q '"threads": 2,' "$T/swB/sweep.json" \
+    && grep -q '"campaign": ".*default.json"' "$T/swB/sweep.json"; then ok; else fail_case "sweep.json lacks the sessions/threads/campaign"; fi
+CASE="seed sweep bad list"
+run "$BIN" meta-train "$CAMP" --seeds 3-1 --out "$T/swC"
+want_rc 64; want_err "not a list of seeds"; want_absent "$T/swC"
+
 finish

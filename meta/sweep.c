@@ -511,7 +511,12 @@ static int run_sweep(sweep *s, plast_config *cfg, const volatile sig_atomic_t *i
         snprintf(msg, sizeof msg, "seed %d (%d of %d): %s %s", s->seeds[i], i + 1, s->n_seeds,
                  state ? "resuming" : "meta-training into", sub);
         note(hooks, msg);
-        plast_metatrain_args m = {.seed = -1, .threads = s->threads, .cmdline = a->cmdline, .version = a->version,
+        /* Each seed's run.json holds the command that makes that run alone (what
+         * scripts/reproduce reruns); the sweep's own command is in sweep.json. */
+        char cmd[8900];
+        if (state == 1) snprintf(cmd, sizeof cmd, "plast meta-train --resume %s", sub);
+        else snprintf(cmd, sizeof cmd, "plast meta-train %s --seed %d --out %s", cfg_path, s->seeds[i], sub);
+        plast_metatrain_args m = {.seed = -1, .threads = s->threads, .cmdline = cmd, .version = a->version,
                                   .git = a->git, .comm = a->comm};
         if (state == 1) {
             m.resume_dir = sub;

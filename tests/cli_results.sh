@@ -119,4 +119,28 @@ CASE="seed sweep bad list"
 run "$BIN" meta-train "$CAMP" --seeds 3-1 --out "$T/swC"
 want_rc 64; want_err "not a list of seeds"; want_absent "$T/swC"
 
+# ---- reproduce: every committed reference says how it was made; a rerun reports differences ----
+CASE="every reference has a run.json with a plast command"
+for d in "$SRC"/results/reference/*/; do
+    if grep -q '"command": "plast \(meta-train\|bench\|analyze\|eval\) ' "$d/run.json" 2>/dev/null; then ok; else fail_case "$d lacks run.json or its command"; fi
+done
+if command -v python3 >/dev/null 2>&1; then
+    # A cheap reduced form of a reference: a tiny campaign made here, rerun as its run.json says.
+    run "$BIN" meta-train "$CAMP" --set campaign.generations=4 --set campaign.popsize=4 --set campaign.validation_runs=2 \
+        --set runs=4 --set campaign.tune_runs=1 --set task.n_functions=2 --out "$T/ref1" --quiet
+    CASE="reproduce an unchanged result"
+    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/ref1"
+    want_rc 0; want_out "identical: every number of summary.json reproduced"
+    CASE="reproduce a result that differs"
+    sed 's/"best_validation": [0-9.e+-]*/"best_validation": 12345/' "$T/ref1/summary.json" >"$T/s.json" && mv "$T/s.json" "$T/ref1/summary.json"
+    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/ref1"
+    want_rc 1; want_out "1 difference(s) in summary.json"; want_out "summary.json.best_validation: 12345 ->"
+    CASE="reproduce a seed of a sweep"
+    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/swA/seed-2"
+    want_rc 0; want_out "identical"
+    CASE="reproduce without run.json"
+    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/e1"
+    want_rc 2; want_err "run.json is missing"
+fi
+
 finish

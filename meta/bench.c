@@ -103,6 +103,34 @@ static void bench_progress(void *ctx, int done, int total)
     if (h && h->progress) h->progress(h->ctx, pc->base + done, pc->b->work_total);
 }
 
+/* The config of (variant, method): the base with sets[n] applied, params paths relative
+ * to the suite file. */
+static int cell_config(const plast_suite *s, int v, int m, const char *const *sets, int n, plast_config *cfg,
+                       plast_err *err)
+{
+    char origin[300];
+    snprintf(origin, sizeof origin, "suite %s: %s / %s", s->name, s->variant[v].label, s->method[m].label);
+    plast_registry reg = plast_registry_builtin(0);
+    int rc = plast_config_parse(cfg, s->base, origin, sets, n, &reg, err);
+    return rc ? rc : suite_relative(s, cfg, err);
+}
+
+/* The task section a (variant, method) is scored on, as one JSON object ({} when its config
+ * cannot be made: it was made when the cell ran). */
+static void write_cell_task(FILE *f, const plast_suite *s, int v, int m)
+{
+    const char *sets[2 * PLAST_SUITE_SETS + 8];
+    int n = 0;
+    for (int i = 0; i < s->variant[v].n_sets; i++) sets[n++] = s->variant[v].sets[i];
+    for (int i = 0; i < s->method[m].n_sets; i++) sets[n++] = s->method[m].sets[i];
+    for (int i = 0; i < s->n_extra; i++) sets[n++] = s->extra[i];
+    plast_config *cfg = malloc(sizeof *cfg); /* large */
+    plast_err e;
+    if (cfg && !cell_config(s, v, m, sets, n, cfg, &e)) plast_config_write_task(cfg, f);
+    else fputs("{}", f);
+    free(cfg);
+}
+
 /* The config of (variant, method) with extra overrides, then evaluated. */
 static int evaluate(bench *b, int v, int m, const char *const *extra, int n_extra,
                     plast_eval_result *res, plast_task_shape *shape, plast_err *err)
@@ -116,12 +144,8 @@ static int evaluate(bench *b, int v, int m, const char *const *extra, int n_extr
     for (int i = 0; i < n_extra; i++) sets[n++] = extra[i];
     plast_config *cfg = malloc(sizeof *cfg); /* large */
     if (!cfg) return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (bench)");
-    char origin[300];
-    snprintf(origin, sizeof origin, "suite %s: %s / %s", s->name, s->variant[v].label, s->method[m].label);
     plast_eval_setup setup;
-    plast_registry reg = plast_registry_builtin(0);
-    int rc = plast_config_parse(cfg, s->base, origin, sets, n, &reg, err);
-    if (!rc) rc = suite_relative(s, cfg, err);
+    int rc = cell_config(s, v, m, sets, n, cfg, err);
     if (!rc && !(rc = plast_eval_setup_init(&setup, cfg, err))) {
         *shape = setup.shape;
         setup.interrupt = b->hooks ? b->hooks->interrupt : NULL;
@@ -360,7 +384,9 @@ static int w_table_json(FILE *f, const void *p)
             plast_json_write_string(f, s->variant[v].label);
             fprintf(f, ", \"method\": ");
             plast_json_write_string(f, s->method[m].label);
-            fprintf(f, ", \"score\": \"%s\", \"swept\": ", c->obj->score_name);
+            fprintf(f, ", \"score\": \"%s\", \"task\": ", c->obj->score_name);
+            write_cell_task(f, s, v, m);
+            fputs(", \"swept\": ", f);
             plast_json_write_number(f, c->swept);
             for (int k = 0; k < N_METRICS; k++) {
                 fprintf(f, ", \"%s\": {\"mean\": ", metric_names[k]);
@@ -433,7 +459,8 @@ static int save_curves_plot(const bench *b, int v, plast_err *err)
     for (int m = 0; m < s->n_methods; m++) {
         const char *c = plast_plot_colour(m);
         ser[2 * m] = (plast_plot_series){PLAST_PLOT_BAND, 0, 3 + 3 * m, 4 + 3 * m, c, NULL, 0};
-        ser[2 * m + 1] = (plast_plot_series){PLAST_PLOT_LINE, 2 + 3 * m, 0, 0, c, s->method[m].label, 0};
+        ser[2 * m + 1] = (plast_plot_series){PLAST_PLOT_LINE, 2 + 3 * m, 0, 0, c, s->method[m].label, 0,
+                                             plast_plot_dash(m)};
     }
     plast_plot_lines p = {
         .name = name, .data = data,

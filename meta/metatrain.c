@@ -165,25 +165,58 @@ static int w_start(FILE *f, const void *p)
     return plast_campaign_write_params(((const ctx *)p)->camp, f, 0);
 }
 
+/* The best-validated generation so far: the first whose validation equals the best
+ * (0, the starting point, when validation never improved). */
+static long best_generation(const plast_gen_stats *h, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (h[i].valid == h[n - 1].best_valid) return h[i].gen;
+    return 0;
+}
+
 /* metatrain.gp over metrics.csv: columns 2 best, 3 mean, 4 std, 5 validation. Its first
- * row (generation 0) holds only the starting point's validation. */
+ * row (generation 0) holds only the starting point's validation. The y range (log scale)
+ * is the robust range of the curves so far (plot.h), so that a generation whose
+ * candidates diverge (a fitness of 1e8 beside 3) does not flatten everything else; the
+ * best-validated generation is marked. Rewritten at every checkpoint and at the end. */
 static int save_metatrain_plot(const ctx *x, plast_err *err)
 {
-    char title[256], ylabel[96];
+    char title[256], ylabel[96], mark[64];
     snprintf(title, sizeof title, "%s on %s: meta-training", x->cfg->rule->name, x->cfg->task->name);
     snprintf(ylabel, sizeof ylabel, "meta-loss (%s)", x->meta_loss);
     const plast_plot_series s[] = {
         {PLAST_PLOT_SD_BAND, 3, 4, 0, plast_plot_colour(0), "mean +- std", 1},
         {PLAST_PLOT_LINE, 3, 0, 0, plast_plot_colour(0), "mean", 1},
-        {PLAST_PLOT_LINE, 2, 0, 0, plast_plot_colour(12), "best", 1},
+        {PLAST_PLOT_LINE, 2, 0, 0, plast_plot_colour(5), "best", 1},
         {PLAST_PLOT_POINTS, 5, 0, 0, plast_plot_colour(1), "validation", 0},
     };
     plast_plot_lines p = {
         .name = "metatrain", .data = "metrics.csv",
         .about = "Meta-training curve: candidates' meta-loss per generation (mean +- std, best)\n"
-                 "and the validation meta-loss of the mean on held-out episodes.",
+                 "and the validation meta-loss of the mean on held-out episodes; the y range leaves\n"
+                 "out outliers (diverging candidates), the dashed line is the best generation.",
         .title = title, .xlabel = "generation", .ylabel = ylabel, .width = 900, .height = 540,
         .key = PLAST_PLOT_KEY_TOP_RIGHT, .log_y = 1, .series = s, .n_series = 4};
+    int n;
+    const plast_gen_stats *h = plast_campaign_history(x->camp, &n);
+    double *v = n > 0 ? malloc(6 * (size_t)n * sizeof *v) : NULL;
+    if (v) {
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            const double c[3] = {h[i].best, h[i].mean, h[i].valid};
+            for (int k = 0; k < 3; k++)
+                if (isfinite(c[k]) && c[k] > 0.0 && (k == 2 || h[i].gen > 0)) v[m++] = log10(c[k]);
+        }
+        if (m > 0) {
+            double lo, hi;
+            plast_plot_robust_range(v, m, v + 3 * n, &lo, &hi);
+            p.y_min = pow(10.0, lo), p.y_max = pow(10.0, hi);
+        }
+        free(v);
+        long bg = best_generation(h, n);
+        snprintf(mark, sizeof mark, "best: generation %ld", bg);
+        p.mark_label = mark, p.mark_x = (double)bg;
+    }
     return plast_plot_save_lines(x->dir, &p, err);
 }
 
@@ -261,9 +294,7 @@ static int w_summary(FILE *f, const void *p)
     method_names(x, names);
     int n;
     const plast_gen_stats *h = plast_campaign_history(x->camp, &n);
-    long best_gen = 0;
-    for (int i = 0; i < n; i++)
-        if (h[i].valid == h[n - 1].best_valid) best_gen = h[i].gen;
+    long best_gen = best_generation(h, n);
     fprintf(f, "{\n  \"rule\": \"%s\",\n  \"task\": \"%s\",\n  \"score\": \"%s (%s is better)\",\n", x->cfg->rule->name,
             x->cfg->task->name,
             x->obj->score_name, x->obj->higher_better ? "higher" : "lower");
@@ -586,8 +617,10 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
             if (!wrc) wrc = metrics_in(&x, "metrics.jsonl", w_metrics_jsonl, err);
             if (!wrc && s.best_valid < last_best) wrc = file_in(&x, "best.json", w_best, err);
             last_best = s.best_valid;
-            if (!wrc && s.gen % co->checkpoint_every == 0)
+            if (!wrc && s.gen % co->checkpoint_every == 0) {
                 wrc = plast_campaign_save(camp, ckpt, hash, err);
+                if (!wrc) wrc = save_metatrain_plot(&x, err);
+            }
             if (hooks && hooks->generation) hooks->generation(hooks->ctx, &s, co->generations);
         }
         flags[0] = interrupt && *interrupt ? 1.0 : 0.0;
@@ -606,7 +639,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         plast_campaign_history(camp, &n_done);
         if (writer && n_done > 0) {
             plast_err werr;
-            if (plast_campaign_save(camp, ckpt, hash, &werr)) {
+            if (plast_campaign_save(camp, ckpt, hash, &werr) || save_metatrain_plot(&x, &werr)) {
                 plast_campaign_delete(camp);
                 free(history);
                 *err = werr;
@@ -644,6 +677,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
             if (!rc) rc = file_in(&x, "metrics.csv", w_metrics_csv, err);
             if (!rc) rc = file_in(&x, "metrics.jsonl", w_metrics_jsonl, err);
             if (!rc) rc = file_in(&x, "best.json", w_best, err);
+            if (!rc) rc = save_metatrain_plot(&x, err);
         }
     }
     if (!rc && writer) {

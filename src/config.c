@@ -681,6 +681,17 @@ int plast_opts_write(const plast_opt_table *t, const void *opts, FILE *f, int in
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
+int plast_config_write_task(const plast_config *c, FILE *f)
+{
+    fprintf(f, "{\"name\": \"%s\"", c->task->name);
+    for (int i = 0; i < c->task->opts.n; i++) {
+        fprintf(f, ", \"%s\": ", c->task->opts.opt[i].key);
+        write_value(f, &c->task->opts.opt[i], c->task_opts);
+    }
+    fputc('}', f);
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
 int plast_config_write(const plast_config *c, FILE *f)
 {
     fputc('{', f);

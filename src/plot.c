@@ -15,14 +15,28 @@
 
 #include "plast/run.h"
 
-static const char *const colours[] = {"#08519c", "#e6550d", "#31a354", "#756bb1", "#636363",
-                                      "#d6616b", "#3182bd", "#fd8d3c", "#74c476", "#9e9ac8",
-                                      "#969696", "#e7969c", "#6baed6", "#fdae6b", "#a1d99b", "#bcbddc"};
+/* Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008), in an order that
+ * keeps the first few far apart for every kind of colour vision: blue, vermillion, bluish
+ * green, reddish purple, orange, sky blue, black, and a grey in place of the yellow, which
+ * is unreadable on white. Past eight series the colours repeat with another dash pattern
+ * (plast_plot_dash), so no two series look alike. */
+static const char *const colours[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
+                                      "#e69f00", "#56b4e9", "#000000", "#999999"};
 #define N_COLOURS (int)(sizeof colours / sizeof colours[0])
 
 const char *plast_plot_colour(int i)
 {
     return colours[(i < 0 ? -i : i) % N_COLOURS];
+}
+
+int plast_plot_dash(int i)
+{
+    return (i < 0 ? -i : i) / N_COLOURS;
+}
+
+int plast_plot_n_colours(void)
+{
+    return N_COLOURS;
 }
 
 /* s as a gnuplot single-quoted string: a quote inside is written twice. */
@@ -72,7 +86,9 @@ static void series(FILE *f, const char *data, const plast_plot_series *s)
     fprintf(f, " skip %d using ", 1 + s->skip);
     switch (s->style) {
     case PLAST_PLOT_LINE: fprintf(f, "1:%d with lines lw 2", s->y); break;
-    case PLAST_PLOT_POINTS: fprintf(f, "1:%d with linespoints lw 2 pt 7 ps 0.8", s->y); break;
+    case PLAST_PLOT_POINTS:
+        fprintf(f, "1:%d with linespoints lw 2 pt %d ps 0.8", s->y, s->dash ? 4 + 2 * s->dash : 7);
+        break;
     case PLAST_PLOT_DASHED: fprintf(f, "1:%d with lines dt 2", s->y); break;
     case PLAST_PLOT_BAND:
         fprintf(f, "1:%d:%d with filledcurves fs transparent solid 0.25", s->lo, s->hi);
@@ -85,6 +101,8 @@ static void series(FILE *f, const char *data, const plast_plot_series *s)
     case PLAST_PLOT_BOXES: fprintf(f, "1:%d with boxes", s->y); break;
     }
     if (s->colour) fprintf(f, " lc rgb '%s'", s->colour);
+    if (s->dash && s->style != PLAST_PLOT_BAND && s->style != PLAST_PLOT_SD_BAND && s->style != PLAST_PLOT_BOXES)
+        fprintf(f, " dt %d", 1 + s->dash);
     if (s->title) {
         fputs(" title ", f);
         quoted(f, s->title);
@@ -97,19 +115,38 @@ static int w_lines(FILE *f, const void *ctx)
 {
     const plast_plot_lines *p = ctx;
     int titled = 0, boxes = 0;
+    size_t longest = 0;
     for (int i = 0; i < p->n_series; i++) {
         titled += p->series[i].title != NULL;
         boxes |= p->series[i].style == PLAST_PLOT_BOXES;
+        if (p->series[i].title && strlen(p->series[i].title) > longest) longest = strlen(p->series[i].title);
     }
-    int below = p->key == PLAST_PLOT_KEY_BELOW;
-    preamble(f, p->name, p->about, p->width, p->height + (below ? 20 * titled : 0));
+    /* A legend outside on the right takes the width of its longest entry from the plot:
+     * past LEGEND_RIGHT_MAX characters it goes below instead, where it costs height. Below,
+     * short entries share a line (up to 3 a line), long ones get a line each. */
+    enum { LEGEND_RIGHT_MAX = 24 };
+    plast_plot_key key = p->key;
+    if (key == PLAST_PLOT_KEY_RIGHT && longest > LEGEND_RIGHT_MAX) key = PLAST_PLOT_KEY_BELOW;
+    int below = key == PLAST_PLOT_KEY_BELOW;
+    int cols = !below ? 1 : longest <= 28 ? 3 : longest <= 45 ? 2 : 1;
+    int lines = (titled + cols - 1) / cols;
+    preamble(f, p->name, p->about, p->width, p->height + (below ? 20 * lines : 0));
     set_text(f, "title", p->title);
     set_text(f, "xlabel", p->xlabel);
     set_text(f, "ylabel", p->ylabel);
     static const char *const keys[] = {"top left", "top right", "outside right",
-                                       "outside below left Left reverse maxcols 1 samplen 3"};
-    fprintf(f, "set key %s\n", keys[p->key]);
-    if (below) fprintf(f, "set bmargin %d\n", 5 + titled); /* room for one entry a line */
+                                       "outside below left Left reverse samplen 3"};
+    fprintf(f, "set key %s", keys[key]);
+    if (below) fprintf(f, " maxcols %d maxrows %d", cols, lines);
+    fprintf(f, " font ',9'\n");
+    if (below) fprintf(f, "set bmargin %d\n", 5 + lines); /* room for the legend's lines */
+    if (p->mark_label) {
+        fprintf(f, "set arrow from %.17g, graph 0 to %.17g, graph 1 nohead dt 2 lw 1.5 lc rgb '#000000'\n",
+                p->mark_x, p->mark_x);
+        fprintf(f, "set label ");
+        quoted(f, p->mark_label);
+        fprintf(f, " at %.17g, graph 0.96 left offset 0.5,0 font ',9'\n", p->mark_x);
+    }
     if (p->log_y) fputs("set logscale y\n", f);
     if (p->integer_x) fputs("set xtics 1\n", f);
     if (p->y_min != p->y_max) fprintf(f, "set yrange [%g:%g]\n", p->y_min, p->y_max);
@@ -144,7 +181,7 @@ static int w_hbars(FILE *f, const void *ctx)
     fputs(")\nplot ", f);
     quoted(f, p->data);
     fprintf(f, " skip 1 using (0):1:($2 < 0 ? $2 : 0):($2 < 0 ? 0 : $2):($1 - 0.3):($1 + 0.3) "
-               "with boxxyerror lc rgb '%s', \\\n     ", colours[12]);
+               "with boxxyerror lc rgb '%s', \\\n     ", colours[5]);
     quoted(f, p->data);
     fprintf(f, " skip 1 using 2:1:3:4 with xerrorbars lc rgb '%s' pt 0\n", colours[0]);
     return done(f);

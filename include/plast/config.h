@@ -70,6 +70,9 @@ int plast_config_parse(plast_config *c, const char *text, const char *origin,
                        plast_err *err);
 /* The resolved config as JSON (every key of every table). */
 int plast_config_write(const plast_config *c, FILE *f);
+/* The task section alone on one line, {"name": ..., settings...} (what a result was scored
+ * on, for bench tables). */
+int plast_config_write_task(const plast_config *c, FILE *f);
 
 /* Writes named tensors: sections[i] is written under names[i]; when masks is not NULL,
  * only the tensors k with masks[i][k] set. Floats are written with 9 significant digits,

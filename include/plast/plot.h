@@ -13,8 +13,13 @@
 
 #include "plast/error.h"
 
-/* The lab's colours, for series and methods: i-th, cycling (i >= 0). */
+/* The lab's colours, for series and methods: i-th, cycling (i >= 0): Okabe and Ito's
+ * colour-blind-safe palette of plast_plot_n_colours() colours. plast_plot_dash(i) is the
+ * dash pattern that keeps series i apart from the one of the same colour a cycle earlier
+ * (0 for the first cycle: solid); give it as the series' dash. */
 const char *plast_plot_colour(int i);
+int plast_plot_dash(int i);
+int plast_plot_n_colours(void);
 
 typedef enum {
     PLAST_PLOT_LINE,       /* column y as a line */
@@ -32,12 +37,13 @@ typedef struct plast_plot_series {
     const char *colour;    /* "#rrggbb"; NULL: gnuplot's own */
     const char *title;     /* legend entry; NULL: none */
     int skip;              /* data lines skipped after the header line */
+    int dash;              /* 0: solid; k > 0: gnuplot dash type k + 1 (and another point type) */
 } plast_plot_series;
 
 typedef enum {
     PLAST_PLOT_KEY_TOP_LEFT,
     PLAST_PLOT_KEY_TOP_RIGHT,
-    PLAST_PLOT_KEY_RIGHT,  /* outside, right of the plot */
+    PLAST_PLOT_KEY_RIGHT,  /* outside, right of the plot; below when an entry is long */
     PLAST_PLOT_KEY_BELOW,  /* under the plot, one entry a line: for long labels */
 } plast_plot_key;
 
@@ -53,6 +59,8 @@ typedef struct plast_plot_lines {
     int integer_x;         /* a tic at every integer of x */
     double y_min, y_max;   /* equal: automatic */
     double x_min, x_max;   /* equal: automatic (give them when every value may be missing) */
+    const char *mark_label;/* non-NULL: a dashed vertical line at x = mark_x with this label */
+    double mark_x;
     const plast_plot_series *series;
     int n_series;          /* 0: an empty frame */
 } plast_plot_lines;

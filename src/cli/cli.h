@@ -3,7 +3,7 @@
  * The program (src/cli/) is the only place that prints to the user or exits; it is not
  * part of libplast. Files: main.c (dispatch, signals, MPI), flags.c (this header's helpers),
  * cmd_help.c (help, list), cmd_eval.c, cmd_bench.c (bench, analyze), cmd_metatrain.c
- * (meta-train, show, plot). */
+ * (meta-train, show, plot), cmd_compare.c. */
 #ifndef PLAST_CLI_H
 #define PLAST_CLI_H
 
@@ -62,6 +62,7 @@ int cli_show(int argc, char **argv);
 int cli_gradcheck(int argc, char **argv); /* cmd_gradcheck.c */
 int cli_plot(int argc, char **argv);
 int cli_probe(int argc, char **argv); /* cmd_probe.c */
+int cli_compare(int argc, char **argv);
 /* Every command's name, NULL-terminated (for "did you mean"). */
 extern const char *const cli_commands[];
 /* The top-level help, also printed when no command is given. */

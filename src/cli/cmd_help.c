@@ -27,6 +27,7 @@ const char *const cli_help_main =
     "  probe SUITE.json   linear probes of self-supervised encoders, per layer and seed\n"
     "  gradcheck CONFIG.json   a config's exact meta-gradient against central differences\n"
     "  show RUN           a run's summary and its learned meta-parameters\n"
+    "  compare DIR...     evals, runs and bench outputs side by side, with differences\n"
     "  plot DIR           redraw the plots of a run, eval, bench or compare directory\n"
     "  list rules|tasks|optimizers   what a config can name, with options and defaults\n"
     "  help [COMMAND]     this text, or a command's ('COMMAND --help' too)\n"
@@ -35,12 +36,13 @@ const char *const cli_help_main =
     "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal,\n"
     "            74 I/O, 75 interrupted (continue with --resume), 78 bad config\n";
 
-const char *const cli_commands[] = {"meta-train", "eval", "bench", "analyze", "probe", "gradcheck", "show",
-                                    "plot", "list", "help", "--version", NULL};
+const char *const cli_commands[] = {"meta-train", "eval", "bench", "analyze", "probe", "gradcheck",
+                                    "show", "compare", "plot", "list", "help", "--version", NULL};
 
 static const char *const help_metatrain =
     "usage: plast meta-train CAMPAIGN.json [--out DIR] [--threads N] [--seed S]\n"
     "                        [--set key=value ...] [--force] [--quiet]\n"
+    "       plast meta-train CAMPAIGN.json --seeds 1-5 [--out DIR] [--threads N] ...\n"
     "       plast meta-train --resume DIR [--threads N] [--quiet]\n"
     "\n"
     "Runs the campaign's outer loop: each generation the optimizer proposes candidate\n"
@@ -55,6 +57,12 @@ static const char *const help_metatrain =
     "  --resume DIR  continue a run from its checkpoint: same numbers as never stopping\n"
     "  --threads N   candidates evaluated on N threads (results do not depend on N)\n"
     "  --seed S      seed (overrides the config's)\n"
+    "  --seeds LIST  a seed sweep: one campaign per seed (e.g. 1-5 or 1,3,7) into DIR/seed-N/\n"
+    "                (default DIR results/CAMPAIGN-NAME-seeds), one after the other on all\n"
+    "                threads or ranks, then pooled: seeds.md/seeds.json (each method's mean\n"
+    "                over seeds with its 95% t interval over seeds, next to each seed's CI\n"
+    "                over evaluation runs) and seeds.png (every seed's meta-training curve).\n"
+    "                --resume DIR continues a stopped sweep (finished seeds are kept)\n"
     "  --set k=v     override a config key, e.g. --set campaign.generations=100\n"
     "  --quiet       no progress lines\n"
     "\n"
@@ -118,6 +126,19 @@ static const char *const help_plot =
     "Redraws every plot of a meta-training run, eval or bench directory\n"
     "from its .gp and data files (needs gnuplot).\n";
 
+static const char *const help_compare =
+    "usage: plast compare RUN_OR_BENCH... [--baseline LABEL] [--out DIR] [--quiet]\n"
+    "\n"
+    "Puts the results of eval directories, meta-training runs (the meta-trained rule, its\n"
+    "starting point, online SGD) and bench outputs (every variant and method) side by side:\n"
+    "the final score with its 95% CI over runs, and each method's difference from the\n"
+    "baseline (the first, or the first whose label contains LABEL) with its bootstrap CI,\n"
+    "paired run by run when both saw the same episodes (same task, seed and runs). Results\n"
+    "scored on different tasks or protocols are refused (exit 65), naming the keys that differ.\n"
+    "\n"
+    "writes (default results/compare-TIME): compare.md, compare.json, curves.csv, curves.png\n"
+    "(the continual curves overlaid).\n";
+
 static const char *const help_eval =
     "usage: plast eval CONFIG.json [--runs N] [--seed S] [--threads T] [--out DIR]\n"
     "                  [--set key=value ...] [--force] [--quiet]\n"
@@ -169,6 +190,7 @@ int cli_help(int argc, char **argv)
     else if (!strcmp(what, "bench")) fputs(help_bench, stdout);
     else if (!strcmp(what, "analyze")) fputs(help_analyze, stdout);
     else if (!strcmp(what, "plot")) fputs(help_plot, stdout);
+    else if (!strcmp(what, "compare")) fputs(help_compare, stdout);
     else if (!strcmp(what, "list")) fputs(help_list, stdout);
     else if (!*what || !strcmp(what, "help")) fputs(cli_help_main, stdout);
     else if (!strcmp(what, "--version")) fputs("usage: plast --version\n", stdout);

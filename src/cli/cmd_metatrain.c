@@ -14,6 +14,7 @@
 #include "plast/plot.h"
 #include "plast/registry.h"
 #include "plast/run.h"
+#include "plast/sweep.h"
 
 /* ---------------- meta-train ---------------- */
 
@@ -39,20 +40,52 @@ static void mt_note(void *ctx, const char *msg)
     if (!p->quiet) fprintf(stderr, "meta-train: %s\n", msg);
 }
 
+/* `meta-train CAMPAIGN --seeds LIST` or `--resume SWEEP_DIR`: a seed sweep (sweep.h). */
+static int metatrain_sweep(const plast_metatrain_args *m, const char *seeds, int threads, const cli_set_list *sets,
+                           int quiet, int argc, char **argv, const plast_comm *comm,
+                           const volatile sig_atomic_t *interrupt)
+{
+    if (!m->config_path == !m->resume_dir)
+        return cli_usage_error("%s", "usage: plast meta-train CAMPAIGN.json --seeds LIST | --resume DIR");
+    if (m->seed >= 0) return cli_usage_error("%s", "--seed and --seeds: give one");
+    if (m->resume_dir && (m->out_dir || m->force))
+        return cli_usage_error("%s", "--resume continues in its own directory: no --out or --force");
+    plast_sweep_args a = {.config_path = m->config_path, .resume_dir = m->resume_dir, .out_dir = m->out_dir,
+                          .sets = sets->v, .n_sets = sets->n, .seeds = seeds, .threads = threads,
+                          .force = m->force, .version = PLAST_VERSION, .git = PLAST_GIT, .comm = *comm};
+    char cmdline[2048];
+    cli_command_line(cmdline, sizeof cmdline, argc, argv);
+    a.cmdline = cmdline;
+    mt_progress pr = {.quiet = quiet || comm->rank != 0};
+    plast_metatrain_hooks hooks = {mt_generation, mt_note, &pr};
+    static plast_sweep_result res;
+    plast_err err;
+    plast_err_clear(&err);
+    int rc = plast_sweep(&a, interrupt, &hooks, &res, &err);
+    if (comm->rank != 0) return rc;
+    if (rc) return cli_fail(&err);
+    printf("%s\nsweep directory: %s (seeds.md, seeds.json, seeds.png; one run per seed in seed-N/)\n", res.table,
+           res.dir);
+    return 0;
+}
+
 int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile sig_atomic_t *interrupt)
 {
     plast_metatrain_args a = {.seed = -1, .threads = 1, .version = PLAST_VERSION, .git = PLAST_GIT};
     cli_set_list sets = {.n = 0};
     int quiet = 0;
     long threads = 0; /* not given: 1, or what a resumed run ran on */
+    const char *seeds = NULL;
     const cli_flag flags[] = {
         {"--threads", CLI_INT, &threads, 1, 256},  {"--seed", CLI_INT, &a.seed, 0, INT_MAX},
         {"--out", CLI_STR, &a.out_dir, 0, 0},      {"--resume", CLI_STR, &a.resume_dir, 0, 0},
         {"--set", CLI_SET, &sets, 0, 0},           {"--force", CLI_SWITCH, &a.force, 0, 0},
-        {"--quiet", CLI_SWITCH, &quiet, 0, 0},
+        {"--quiet", CLI_SWITCH, &quiet, 0, 0},     {"--seeds", CLI_STR, &seeds, 0, 0},
     };
     if (cli_parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &a.config_path))
         return PLAST_E_USAGE;
+    if (seeds || (a.resume_dir && !a.config_path && plast_sweep_is_sweep(a.resume_dir)))
+        return metatrain_sweep(&a, seeds, (int)threads, &sets, quiet, argc, argv, comm, interrupt);
     a.threads = threads ? (int)threads : (a.resume_dir ? 0 : 1);
     a.n_sets = sets.n;
     if (!a.config_path == !a.resume_dir)

@@ -76,6 +76,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) return cli_bench(argc - 1, argv + 1, catch_stop_signals());
     if (!strcmp(cmd, "analyze")) return cli_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cli_plot(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare")) return cli_compare(argc - 1, argv + 1);
     if (!strcmp(cmd, "list")) return cli_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "probe")) return cli_probe(argc - 1, argv + 1);
     if (!strcmp(cmd, "gradcheck")) return cli_gradcheck(argc - 1, argv + 1);

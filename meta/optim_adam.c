@@ -24,16 +24,23 @@ static int adam_validate(const plast_optim_cfg *c, plast_err *err)
                    c->popsize);
     if (!(c->lr > 0.0) || !isfinite(c->lr))
         return BAD("lr", "lr must be finite and > 0 (got %g)", c->lr);
+    int rc = plast_optim_check_adam(c, err);
+    if (rc) return rc;
+    if (!(c->clip >= 0.0) || !isfinite(c->clip))
+        return BAD("clip", "clip must be finite and >= 0 (got %g)", c->clip);
+    if (!(c->lr_decay > 0.0 && c->lr_decay <= 1.0))
+        return BAD("lr_decay", "lr_decay must be in (0, 1] (got %g)", c->lr_decay);
+    return PLAST_OK;
+}
+
+int plast_optim_check_adam(const plast_optim_cfg *c, plast_err *err)
+{
     if (!(c->adam_beta1 >= 0.0 && c->adam_beta1 < 1.0))
         return BAD("adam_beta1", "adam_beta1 must be in [0, 1) (got %g)", c->adam_beta1);
     if (!(c->adam_beta2 >= 0.0 && c->adam_beta2 < 1.0))
         return BAD("adam_beta2", "adam_beta2 must be in [0, 1) (got %g)", c->adam_beta2);
     if (!(c->adam_eps > 0.0) || !isfinite(c->adam_eps))
         return BAD("adam_eps", "adam_eps must be finite and > 0 (got %g)", c->adam_eps);
-    if (!(c->clip >= 0.0) || !isfinite(c->clip))
-        return BAD("clip", "clip must be finite and >= 0 (got %g)", c->clip);
-    if (!(c->lr_decay > 0.0 && c->lr_decay <= 1.0))
-        return BAD("lr_decay", "lr_decay must be in (0, 1] (got %g)", c->lr_decay);
     return PLAST_OK;
 }
 

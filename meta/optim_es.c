@@ -32,12 +32,8 @@ static int es_validate(const plast_optim_cfg *c, plast_err *err)
     if (c->use_adam != 0 && c->use_adam != 1)
         return BAD("use_adam", "use_adam must be 0 or 1 (got %d)", c->use_adam);
     if (c->use_adam) {
-        if (!(c->adam_beta1 >= 0.0 && c->adam_beta1 < 1.0))
-            return BAD("adam_beta1", "adam_beta1 must be in [0, 1) (got %g)", c->adam_beta1);
-        if (!(c->adam_beta2 >= 0.0 && c->adam_beta2 < 1.0))
-            return BAD("adam_beta2", "adam_beta2 must be in [0, 1) (got %g)", c->adam_beta2);
-        if (!(c->adam_eps > 0.0) || !isfinite(c->adam_eps))
-            return BAD("adam_eps", "adam_eps must be finite and > 0 (got %g)", c->adam_eps);
+        int rc = plast_optim_check_adam(c, err);
+        if (rc) return rc;
     } else if (!(c->momentum >= 0.0 && c->momentum < 1.0)) {
         return BAD("momentum", "momentum must be in [0, 1) (got %g)", c->momentum);
     }

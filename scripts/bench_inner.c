@@ -94,57 +94,71 @@ static double sgemm_rate(const plast_net *net, int batch, int sgd)
     return rate;
 }
 
+/* A config's learner (drawn), an episode workspace and one drawn episode. */
+typedef struct bench_setup {
+    plast_config cfg;
+    plast_task_shape sh;
+    plast_learner L;
+    plast_episode ep;
+    plast_stream st;
+    void *state;
+} bench_setup;
+
+static void setup_init(bench_setup *b, const char *json)
+{
+    plast_err err;
+    plast_registry reg = plast_registry_builtin(0);
+    if (plast_config_parse(&b->cfg, json, "bench", NULL, 0, &reg, &err) ||
+        plast_learner_from_config(&b->L, &b->cfg, NULL, NULL, &b->sh, &err) ||
+        plast_episode_init(&b->ep, &b->L, &b->sh, &err) || plast_stream_init(&b->st, &b->sh, &err) ||
+        !(b->state = b->cfg.task->create(b->cfg.task_opts, 1, &err))) {
+        fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
+        exit(70);
+    }
+    plast_rng r;
+    plast_rng_seed(&r, 1, 1);
+    plast_learner_draw(&b->L, &r);
+    b->cfg.task->draw(b->state, &r, &b->st);
+}
+
+static void setup_free(bench_setup *b)
+{
+    b->cfg.task->destroy(b->state);
+    plast_stream_free(&b->st);
+    plast_episode_free(&b->ep);
+    plast_learner_free(&b->L);
+}
+
 /* One rule on a network (net: the config's "net" object) and a task, batch and episodes. */
 static result bench_net(const char *rule, const char *net, int batch, int episodes, const char *task)
 {
     char json[2048];
     snprintf(json, sizeof json, "{\"net\": %s, \"rule\": \"%s\", \"task\": %s}", net, rule, task);
-    plast_config cfg;
-    plast_err err;
-    plast_registry reg = plast_registry_builtin(0);
-    if (plast_config_parse(&cfg, json, "bench", NULL, 0, &reg, &err)) {
-        fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
-        exit(70);
-    }
-    plast_task_shape sh;
-    plast_learner L;
-    plast_episode ep;
-    plast_stream st;
-    if (plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) ||
-        plast_episode_init(&ep, &L, &sh, &err) || plast_stream_init(&st, &sh, &err)) {
-        fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
-        exit(70);
-    }
-    void *state = cfg.task->create(cfg.task_opts, 1, &err);
-    plast_rng r;
-    plast_rng_seed(&r, 1, 1);
-    plast_learner_draw(&L, &r);
-    cfg.task->draw(state, &r, &st);
-    plast_episode_run(&ep, &st); /* warm-up */
+    static bench_setup b; /* large: the config's option blocks */
+    setup_init(&b, json);
+    const plast_task_shape *sh = &b.sh;
+    plast_episode_run(&b.ep, &b.st); /* warm-up */
     double t0 = now();
-    for (int e = 0; e < episodes; e++) plast_episode_run(&ep, &st);
+    for (int e = 0; e < episodes; e++) plast_episode_run(&b.ep, &b.st);
     double ep_s = (now() - t0) / episodes;
     /* Steps alone (no evaluation), for the rates. */
-    plast_episode_reset(&ep);
+    plast_episode_reset(&b.ep);
     int steps = 0;
     t0 = now();
     while (now() - t0 < 1.0 || steps < 400) {
-        int t = steps % st.n_steps;
-        plast_episode_step(&ep, st.x + (size_t)t * batch * sh.n_in,
-                           st.y + (size_t)t * batch * sh.n_out, batch, NULL);
-        if (++steps % st.n_steps == 0) plast_episode_reset(&ep);
+        int t = steps % b.st.n_steps;
+        plast_episode_step(&b.ep, b.st.x + (size_t)t * batch * sh->n_in,
+                           b.st.y + (size_t)t * batch * sh->n_out, batch, NULL);
+        if (++steps % b.st.n_steps == 0) plast_episode_reset(&b.ep);
     }
     double dt = now() - t0;
     result res;
     res.episode_s = ep_s;
     res.steps_per_s = steps / dt;
     res.samples_per_s = steps * (double)batch / dt;
-    res.gflops = step_flops(&L.net, batch, cfg.rule->nonlocal) * steps / dt / 1e9;
-    res.sgemm_gflops = sgemm_rate(&L.net, batch, cfg.rule->nonlocal);
-    cfg.task->destroy(state);
-    plast_stream_free(&st);
-    plast_episode_free(&ep);
-    plast_learner_free(&L);
+    res.gflops = step_flops(&b.L.net, batch, b.cfg.rule->nonlocal) * steps / dt / 1e9;
+    res.sgemm_gflops = sgemm_rate(&b.L.net, batch, b.cfg.rule->nonlocal);
+    setup_free(&b);
     return res;
 }
 
@@ -304,33 +318,19 @@ static void metagrad_rates(const char *label, const char *net)
     snprintf(json, sizeof json,
              "{\"net\": %s, \"rule\": {\"name\": \"flp\", \"granularity\": \"synapse\", \"p_init\": 1e-4},"
              " \"task\": {\"name\": \"sine\"}}", net);
-    plast_config cfg;
+    static bench_setup b;
+    setup_init(&b, json);
+    plast_task_shape sh = b.sh;
     plast_err err;
-    plast_registry reg = plast_registry_builtin(0);
-    plast_learner L;
-    plast_task_shape sh;
-    plast_episode ep;
-    plast_stream st;
-    if (plast_config_parse(&cfg, json, "bench", NULL, 0, &reg, &err) ||
-        plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) ||
-        plast_episode_init(&ep, &L, &sh, &err) || plast_stream_init(&st, &sh, &err)) {
-        fprintf(stderr, "bench: %s: %s\n", err.where, err.msg);
-        exit(70);
-    }
-    void *state = cfg.task->create(cfg.task_opts, 1, &err);
-    plast_rng r;
-    plast_rng_seed(&r, 1, 1);
-    plast_learner_draw(&L, &r);
-    cfg.task->draw(state, &r, &st);
-    mg_job j = {.L = &L, .sh = sh, .st = &st};
+    mg_job j = {.L = &b.L, .sh = sh, .st = &b.st};
     for (int t = 0; t < 2; t++) {
-        j.g[t] = plast_metagrad_new(&L, &sh, 0, &err);
-        j.gs[t] = malloc(L.net.p.n_floats * sizeof(double));
-        j.gm[t] = malloc((L.meta.n_floats + 1) * sizeof(double));
+        j.g[t] = plast_metagrad_new(&b.L, &sh, 0, &err);
+        j.gs[t] = malloc(b.L.net.p.n_floats * sizeof(double));
+        j.gm[t] = malloc((b.L.meta.n_floats + 1) * sizeof(double));
     }
-    plast_metagrad *all = plast_metagrad_new(&L, &sh, 1, &err); /* a checkpoint every step */
+    plast_metagrad *all = plast_metagrad_new(&b.L, &sh, 1, &err); /* a checkpoint every step */
     double t0 = now();
-    plast_episode_run(&ep, &st);
+    plast_episode_run(&b.ep, &b.st);
     double fwd = now() - t0;
     t0 = now();
     mg_item(&j, 0, 0);
@@ -342,16 +342,13 @@ static void metagrad_rates(const char *label, const char *net)
         plast_pool_run(&pj, T);
         rate[T - 1] = 4 * T / (now() - t0);
     }
-    printf("| %s | %d | %.3f | %.3f | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", label, st.n_steps,
+    printf("| %s | %d | %.3f | %.3f | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", label, b.st.n_steps,
            fwd, grad, grad / fwd, plast_metagrad_bytes(j.g[0]) / 1048576.0,
            all ? plast_metagrad_bytes(all) / 1048576.0 : NAN, rate[0], rate[1],
            rate[1] / (2 * rate[0]));
     plast_metagrad_delete(all);
     for (int t = 0; t < 2; t++) plast_metagrad_delete(j.g[t]), free(j.gs[t]), free(j.gm[t]);
-    cfg.task->destroy(state);
-    plast_stream_free(&st);
-    plast_episode_free(&ep);
-    plast_learner_free(&L);
+    setup_free(&b);
 }
 
 int main(void)

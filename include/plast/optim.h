@@ -249,6 +249,8 @@ struct plast_optim {
 };
 
 extern const plast_optim_method plast_optim_adam_method;
+/* Adam's hyper-parameters (beta1, beta2, eps): PLAST_E_CONFIG naming the field. */
+int plast_optim_check_adam(const plast_optim_cfg *c, plast_err *err);
 /* Adam's update of the mean from a gradient (clipped here), lr_t = lr lr_decay^t lr_scale_i. */
 void plast_optim_adam_step(plast_optim *o, const double *grad, const double *lr_scale);
 extern const plast_optim_method plast_optim_es_method;

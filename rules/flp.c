@@ -215,6 +215,18 @@ static size_t flp_pidx(const flp_opts *o, int i, int j, int ni)
     return 0;
 }
 
+/* u [n_in] = row i of U = h~^T pre. */
+static void flp_urow_d(const plast_local_d *x, const double *ht, int i, double *u)
+{
+    int nb = x->batch, no = x->x->n_out, ni = x->x->n_in;
+    for (int j = 0; j < ni; j++) u[j] = 0.0;
+    for (int bb = 0; bb < nb; bb++) {
+        double hb = ht[(size_t)bb * no + i];
+        const double *p = x->pre + (size_t)bb * ni;
+        for (int j = 0; j < ni; j++) u[j] += hb * p[j];
+    }
+}
+
 static void flp_update_d(const plast_local_d *x)
 {
     const plast_local *l = x->x;
@@ -225,12 +237,7 @@ static void flp_update_d(const plast_local_d *x)
     const double *P = plast_meta_d(x, ((const flp_handles *)l->h)->P);
     double scale = (l->teacher && !l->is_output) ? o->hidden_scale : 1.0;
     for (int i = 0; i < no; i++) {
-        for (int j = 0; j < ni; j++) u[j] = 0.0;
-        for (int bb = 0; bb < nb; bb++) {
-            double hb = ht[(size_t)bb * no + i];
-            const double *p = x->pre + (size_t)bb * ni;
-            for (int j = 0; j < ni; j++) u[j] += hb * p[j];
-        }
+        flp_urow_d(x, ht, i, u);
         double *w = x->W + (size_t)i * ni;
         for (int j = 0; j < ni; j++) w[j] += scale * P[flp_pidx(o, i, j, ni)] * (u[j] - d[i] * w[j]);
     }
@@ -251,12 +258,7 @@ static void flp_update_vjp_d(const plast_local_d *x)
     for (size_t i = 0; i < n; i++) htb[i] = 0.0;
     for (int i = 0; i < no; i++) db[i] = 0.0;
     for (int i = 0; i < no; i++) {
-        for (int j = 0; j < ni; j++) u[j] = 0.0;
-        for (int bb = 0; bb < nb; bb++) {
-            double hb = ht[(size_t)bb * no + i];
-            const double *p = x->pre + (size_t)bb * ni;
-            for (int j = 0; j < ni; j++) u[j] += hb * p[j];
-        }
+        flp_urow_d(x, ht, i, u);
         const double *w = x->W + (size_t)i * ni;
         double *wb = x->W_bar + (size_t)i * ni;
         /* u becomes U_bar of row i */

@@ -39,6 +39,8 @@ static const plast_opt campaign_table[] = {
      "adam: clip the meta-gradient's norm to this (0: no clipping)"},
     {"lr_decay", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, lr_decay), 1, 1e-6, 1, NULL, NULL,
      "adam: lr <- lr * lr_decay every step"},
+    {"truncate", PLAST_OPT_INT, offsetof(plast_campaign_opts, truncate), 0, 0, 100000000, NULL,
+     NULL, "adam: back-propagate through the last this many steps only (0: all; biased)"},
     {"group_lr", PLAST_OPT_STRING, offsetof(plast_campaign_opts, group_lr), 0, 0, 0, NULL, "",
      "adam: per-group factors of lr, \"group=factor,...\" (e.g. \"weights=0.1\")"},
     {"es_adam", PLAST_OPT_BOOL, offsetof(plast_campaign_opts, es_adam), 1, 0, 1, NULL, NULL,
@@ -624,6 +626,7 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
                     snprintf(err->where, sizeof err->where, "campaign.optimizer");
                 goto fail;
             }
+            plast_metagrad_truncate(w->mg, c->o.truncate);
             w->gs = malloc(w->L.net.p.n_floats * sizeof *w->gs);
             w->gm = malloc((w->L.meta.n_floats + 1) * sizeof *w->gm);
             if (!w->gs || !w->gm) goto oom;

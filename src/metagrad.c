@@ -27,6 +27,7 @@ struct plast_metagrad {
     plast_task_shape sh;
     plast_episode ep; /* the float workspace: each layer's plast_local and the rule's handles */
     int n_layers, k, bm, lowest;
+    int truncate;     /* backward over the last `truncate` steps only (0: all) */
     size_t n_state, n_meta, n_ckpt;
     long offW[ML], offb[ML], offB[ML], offc[ML]; /* into a state vector, -1: none */
     double *meta, *S, *ckpt, *seg, *Sbar, *Mbar;
@@ -142,6 +143,11 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         return NULL;
     }
     return g;
+}
+
+void plast_metagrad_truncate(plast_metagrad *g, int k)
+{
+    g->truncate = k > 0 ? k : 0;
 }
 
 size_t plast_metagrad_bytes(const plast_metagrad *g)
@@ -425,7 +431,8 @@ void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, 
     zero(g->Mbar, g->n_meta);
     *loss = query(g, g->S, g->Sbar, s);
     /* backward sweep: each segment recomputed from its checkpoint, then reversed */
-    for (int seg = (T - 1) / k; T > 0 && seg >= 0; seg--) {
+    int t_stop = g->truncate && g->truncate < T ? T - g->truncate : 0; /* first step reversed */
+    for (int seg = (T - 1) / k; T > 0 && seg >= 0 && (seg + 1) * k > t_stop; seg--) {
         int t0 = seg * k, t1 = t0 + k < T ? t0 + k : T;
         memcpy(g->seg, g->ckpt + (size_t)seg * n, n * sizeof *g->seg);
         for (int t = t0; t < t1 - 1; t++) {
@@ -433,7 +440,7 @@ void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, 
             memcpy(next, next - n, n * sizeof *next);
             step(g, next, s->x + (size_t)t * nb * ni, s->y + (size_t)t * nb * no, nb);
         }
-        for (int t = t1 - 1; t >= t0; t--)
+        for (int t = t1 - 1; t >= t0 && t >= t_stop; t--)
             step_vjp(g, g->seg + (size_t)(t - t0) * n, g->Sbar, s->x + (size_t)t * nb * ni,
                      s->y + (size_t)t * nb * no, nb);
     }

@@ -69,6 +69,21 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
     fprintf(stderr, "%-70.70s loss %.4g |g| %.3g: directions %.2g, coordinates %.2g\n",
             json + 9, loss, gmax, worst, cworst);
     CHECK(worst <= 1e-6 && cworst <= 1e-6);
+    /* truncation: at least T steps is no truncation (same bits); fewer is another gradient */
+    {
+        plast_metagrad *g2 = plast_metagrad_new(&L, &sh, 0, &err);
+        REQUIRE(g2);
+        double l2;
+        plast_metagrad_truncate(g2, sh.max_steps);
+        plast_metagrad_run(g2, &st, &l2, tp, tp + ns);
+        CHECK(!memcmp(tp, gs, n * sizeof *tp));
+        plast_metagrad_truncate(g2, 2);
+        plast_metagrad_run(g2, &st, &l2, tp, tp + ns);
+        int finite = 1;
+        for (size_t i = 0; i < n; i++) finite &= isfinite(tp[i]);
+        CHECK(l2 == loss && finite && memcmp(tp, gs, n * sizeof *tp) != 0);
+        plast_metagrad_delete(g2);
+    }
     /* checkpointing: every step, every 3 steps, never (one segment): the same bits */
     int ks[3] = {1, 3, sh.max_steps};
     for (int q = 0; q < 3; q++) {

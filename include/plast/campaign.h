@@ -49,6 +49,7 @@ typedef struct plast_campaign_opts {
     int tune_runs;
     int meta_loss; /* PLAST_META_SCORE or PLAST_META_LOSS */
     float clip, lr_decay;           /* adam */
+    int truncate;                   /* adam: truncated backward sweep (0: none) */
     char group_lr[PLAST_OPT_STRLEN]; /* adam: "group=factor,..." */
 } plast_campaign_opts;
 enum { PLAST_META_SCORE, PLAST_META_LOSS }; /* the score as a loss; the objective's query loss */

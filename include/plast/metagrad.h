@@ -26,6 +26,10 @@ typedef struct plast_metagrad plast_metagrad;
  * each run) on episodes of shape sh; ckpt_every 0: ceil(sqrt(max_steps)). */
 plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shape *sh,
                                    int ckpt_every, plast_err *err);
+/* Truncation (biased): the backward sweep covers only the last k steps (0: all); the
+ * state's gradient is then its adjoint k steps before the end, taken as if that state were
+ * the initial one, and the meta-parameters' gradient counts those k steps only. */
+void plast_metagrad_truncate(plast_metagrad *g, int k);
 void plast_metagrad_delete(plast_metagrad *g);
 
 /* One episode of s from L's current values: *loss, and the gradient of it with respect to

@@ -120,9 +120,11 @@ run "$BIN" meta-train "$CAMP" --seeds 3-1 --out "$T/swC"
 want_rc 64; want_err "not a list of seeds"; want_absent "$T/swC"
 
 # ---- reproduce: every committed reference says how it was made; a rerun reports differences ----
-CASE="every reference has a run.json with a plast command"
+CASE="every reference has a run.json (a suite: bench.json) with a plast command"
 for d in "$SRC"/results/reference/*/; do
-    if grep -q '"command": "plast \(meta-train\|bench\|analyze\|eval\) ' "$d/run.json" 2>/dev/null; then ok; else fail_case "$d lacks run.json or its command"; fi
+    rec=$d/run.json
+    [ -f "$rec" ] || rec=$d/bench.json
+    if grep -q '"command": "plast \(meta-train\|bench\|analyze\|eval\) ' "$rec" 2>/dev/null; then ok; else fail_case "$d lacks run.json (or bench.json) or its command"; fi
 done
 if command -v python3 >/dev/null 2>&1; then
     # A cheap reduced form of a reference: a tiny campaign made here, rerun as its run.json says.
@@ -137,6 +139,17 @@ if command -v python3 >/dev/null 2>&1; then
     want_rc 1; want_out "1 difference(s) in summary.json"; want_out "summary.json.best_validation: 12345 ->"
     CASE="reproduce a seed of a sweep"
     run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/swA/seed-2"
+    want_rc 0; want_out "identical"
+    CASE="reproduce a suite from its bench.json"
+    cat >"$T/rs.json" <<'EOS'
+{"name": "rs", "seed": 3, "runs": 3,
+ "base": {"net": {"hidden": [16]}, "rule": "sgd", "task": {"name": "sine", "n_functions": 2, "n_batches": 5, "batch": 8}},
+ "variants": [{"label": "continual", "set": ["task.order=continual"]}],
+ "methods": [{"label": "SGD", "set": ["rule.lr=0.01"]}]}
+EOS
+    run "$BIN" bench "$T/rs.json" --out "$T/rb" --quiet
+    want_rc 0; want_absent "$T/rb/run.json"
+    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/rb"
     want_rc 0; want_out "identical"
     CASE="reproduce without run.json"
     run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/e1"

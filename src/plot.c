@@ -212,11 +212,11 @@ static int w_heatmap(FILE *f, const void *ctx)
 
 static int save(const char *dir, const char *name, plast_writer w, const void *p, plast_err *err)
 {
-    char path[4400];
-    int rc = plast_path_join(path, sizeof path - 4, dir, name, err);
-    if (rc) return rc;
-    strcat(path, ".gp");
-    return plast_write_atomic(path, w, p, err);
+    char file[512], path[4400];
+    if (snprintf(file, sizeof file, "%s.gp", name) >= (int)sizeof file)
+        return plast_err_set(err, PLAST_E_USAGE, name, "plot name too long");
+    int rc = plast_path_join(path, sizeof path, dir, file, err);
+    return rc ? rc : plast_write_atomic(path, w, p, err);
 }
 
 int plast_plot_save_lines(const char *dir, const plast_plot_lines *p, plast_err *err)

@@ -23,7 +23,7 @@ int rename(const char *from, const char *to)
     static int (*real)(const char *, const char *);
     if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
     const char *match = getenv("PLAST_KILL_MATCH"), *at = getenv("PLAST_KILL_AT");
-    if (match && at && strstr(from, match) && ++seen == atoi(at)) {
+    if (match && at && strstr(from, match) && ++seen == strtol(at, NULL, 10)) {
         struct stat st;
         if (getenv("PLAST_KILL_HALF") && stat(from, &st) == 0) {
             if (truncate(from, st.st_size / 2)) _exit(99);

@@ -801,7 +801,7 @@ static void test_shared_unchanged(void)
         /* the message says how many the pool has: "... the train pool has N" */
         const char *p = strstr(err.msg, "pool has ");
         REQUIRE(p);
-        n_pool[rot] = atoi(p + 9);
+        n_pool[rot] = (int)strtol(p + 9, NULL, 10);
     }
     CHECK(n_pool[0] > 0 && n_pool[1] == 4 * n_pool[0]);
     fprintf(stderr, "shared subsets: meta-training pool %d classes, %d with rotations\n", n_pool[0],

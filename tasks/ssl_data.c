@@ -129,17 +129,20 @@ static int synthetic(const plast_ssl_src *s, uint64_t seed, int per_class, int s
     return PLAST_OK;
 }
 
-/* The drawings of src with item in [lo, hi) into d. */
-static int omni_split(const plast_dataset *src, int lo, int hi, plast_dataset *d, plast_err *err)
+/* The images of src whose key (its drawing number when by_item, else its index) lies in
+ * [lo, hi), into d. */
+static int subset(const plast_dataset *src, int by_item, int lo, int hi, plast_dataset *d,
+                  plast_err *err)
 {
+#define KEY(i) (by_item ? src->item[i] : (i))
     int n = 0;
-    for (int i = 0; i < src->n; i++) n += src->item[i] >= lo && src->item[i] < hi;
+    for (int i = 0; i < src->n; i++) n += KEY(i) >= lo && KEY(i) < hi;
     int rc = plast_dataset_alloc(d, n, src->h, src->w, src->n_classes, src->n_groups, err);
     if (rc) return rc;
     size_t px = (size_t)src->h * src->w;
     int k = 0;
     for (int i = 0; i < src->n; i++) {
-        if (src->item[i] < lo || src->item[i] >= hi) continue;
+        if (KEY(i) < lo || KEY(i) >= hi) continue;
         memcpy(d->x + (size_t)k * px, src->x + (size_t)i * px, px * sizeof(float));
         d->label[k] = src->label[i], d->group[k] = src->group[i], d->item[k] = src->item[i];
         k++;
@@ -147,6 +150,7 @@ static int omni_split(const plast_dataset *src, int lo, int hi, plast_dataset *d
     memcpy(d->class_name, src->class_name, sizeof d->class_name[0] * (size_t)src->n_classes);
     memcpy(d->group_name, src->group_name, sizeof d->group_name[0] * (size_t)src->n_groups);
     return PLAST_OK;
+#undef KEY
 }
 
 int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
@@ -184,13 +188,36 @@ int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
         int hit;
         rc = plast_omniglot_load(&all, src, n_src, 28, "results/cache", &hit, err);
         if (rc) return rc;
-        rc = omni_split(&all, 0, 15, train, err);
-        if (!rc && test) rc = omni_split(&all, 15, 20, test, err);
+        rc = subset(&all, 1, 0, 15, train, err);
+        if (!rc && test) rc = subset(&all, 1, 15, 20, test, err);
         plast_dataset_free(&all);
     }
     if (rc) {
         plast_dataset_free(train);
         if (test) plast_dataset_free(test);
     }
+    return rc;
+}
+
+int plast_ssl_load_split(const plast_ssl_src *s, uint64_t seed, int validation,
+                         plast_dataset *train, plast_dataset *test, plast_err *err)
+{
+    if (!validation) return plast_ssl_load(s, seed, train, test, err);
+    memset(train, 0, sizeof *train), memset(test, 0, sizeof *test);
+    if (s->source == PLAST_SSL_SYNTHETIC) {
+        int rc = synthetic(s, seed, 64, 0, train, err);
+        if (!rc) rc = synthetic(s, seed, 32, 2, test, err);
+        if (rc) plast_dataset_free(train), plast_dataset_free(test);
+        return rc;
+    }
+    plast_dataset all;
+    int rc = plast_ssl_load(s, seed, &all, NULL, err);
+    if (rc) return rc;
+    int by_item = s->source == PLAST_SSL_OMNIGLOT;
+    int cut = by_item ? 12 : all.n - all.n / 6, end = by_item ? 15 : all.n;
+    rc = subset(&all, by_item, 0, cut, train, err);
+    if (!rc) rc = subset(&all, by_item, cut, end, test, err);
+    plast_dataset_free(&all);
+    if (rc) plast_dataset_free(train), plast_dataset_free(test);
     return rc;
 }

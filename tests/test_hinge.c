@@ -5,6 +5,11 @@
  * - updated random feedback (urf): the angle between each layer's feedback R and its head's
  *   transpose H^T decreases over a short training on generated two-view pairs; with fixed
  *   random feedback (rf) R does not move.
+ * - hinge-dtp: one engine step on a tiny network (16 -> 6 relu -> 2, two pairs) equals the
+ *   equations of rules/hinge.c evaluated here in double (top target, difference correction
+ *   through the inverse, forward updates, the inverse's noise-free reconstruction step), and
+ *   moves every tensor; with the forward weights frozen (lr 0), training the inverse lowers
+ *   its reconstruction error on a fixed batch to less than half.
  * - bad input: a view shift larger than the image (task.shift), a hinge rule on a task that
  *   does not emit the views broadcast (rule.name), a probe of a layer that does not exist
  *   (probe.layers[0]). */
@@ -92,6 +97,175 @@ static void feedback_moves(int urf)
     plast_learner_free(&L);
 }
 
+/* A hinge-dtp learner and episode on synthetic views: side x side inputs, hidden, out. */
+typedef struct dtp_rig {
+    plast_config cfg;
+    plast_learner L;
+    plast_task_shape sh;
+    plast_episode ep;
+} dtp_rig;
+
+static void dtp_rig_init(dtp_rig *g, const char *rule, int side, int hidden, int out, int pairs)
+{
+    plast_err err;
+    char json[512];
+    snprintf(json, sizeof json, "{\"net\": {\"hidden\": [%d], \"act\": \"relu\"}, \"rule\": %s,"
+             " \"task\": {\"name\": \"views\", \"source\": \"synthetic\", \"side\": %d,"
+             " \"pairs\": %d, \"steps\": 300, \"shift\": 1, \"out\": %d}}", hidden, rule, side, pairs, out);
+    REQUIRE(plast_config_parse(&g->cfg, json, "test", NULL, 0, PLAST_TEST_REG(0), &err) == 0);
+    REQUIRE(plast_learner_from_config(&g->L, &g->cfg, NULL, NULL, &g->sh, &err) == 0);
+    plast_rng r;
+    plast_rng_seed(&r, 11, 1);
+    plast_learner_draw(&g->L, &r);
+    REQUIRE(plast_episode_init(&g->ep, &g->L, &g->sh, &err) == 0);
+    plast_episode_reset(&g->ep);
+}
+
+static void dtp_rig_free(dtp_rig *g)
+{
+    plast_episode_free(&g->ep);
+    plast_learner_free(&g->L);
+}
+
+static double relu_d(double a)
+{
+    return a > 0.0 ? a : 0.0;
+}
+
+static void dtp_by_hand(void)
+{
+    static dtp_rig g;
+    enum { NI = 16, NH = 6, NO = 2, B = 4 };
+    const double lr = 0.1, inv_lr = 0.2, top = 0.5;
+    dtp_rig_init(&g, "{\"name\": \"hinge-dtp\", \"lr\": 0.1, \"inv_lr\": 0.2, \"noise\": 0,"
+                     " \"top_step\": 0.5, \"m_pos\": 0.05, \"m_neg\": 3}", 4, NH, NO, B / 2);
+    const plast_pset *p0 = &g.L.net.p, *p1 = &g.ep.work.p;
+    const float *W0 = plast_pset_view(p0, "W", 0), *b0 = plast_pset_view(p0, "b", 0);
+    const float *W1 = plast_pset_view(p0, "W", 1), *b1 = plast_pset_view(p0, "b", 1);
+    const float *V = plast_pset_view(p0, "inv_V", 1), *c = plast_pset_view(p0, "inv_c", 1);
+    REQUIRE(W0 && b0 && W1 && b1 && V && c);
+    CHECK(plast_pset_view(p0, "inv_V", 0) == NULL); /* the first layer has nothing below */
+    float x[B * NI], y[B * NO] = {0}, one = 1.0f;
+    plast_rng r;
+    plast_rng_seed(&r, 5, 5);
+    for (int i = 0; i < B * NI; i++) x[i] = 2.0f * (float)plast_rng_uniform(&r) - 1.0f;
+    /* the reference, in double */
+    double a0[B][NH], h0[B][NH], h1[B][NO], d1[B][NO], d0[B][NH];
+    float h1f[B * NO], g1[B * NO];
+    for (int b = 0; b < B; b++) {
+        for (int j = 0; j < NH; j++) {
+            a0[b][j] = b0[j];
+            for (int i = 0; i < NI; i++) a0[b][j] += (double)W0[j * NI + i] * x[b * NI + i];
+            h0[b][j] = relu_d(a0[b][j]);
+        }
+        for (int k = 0; k < NO; k++) {
+            h1[b][k] = b1[k];
+            for (int j = 0; j < NH; j++) h1[b][k] += (double)W1[k * NH + j] * h0[b][j];
+            h1f[b * NO + k] = (float)h1[b][k];
+        }
+    }
+    plast_hinge_loss(h1f, B, NO, 0.05f, 3.0f, g1);
+    double eW0[NH * NI], eb0[NH], eW1[NO * NH], eb1[NO], eV[NH * NO], ec[NH];
+    for (int i = 0; i < NH * NI; i++) eW0[i] = W0[i];
+    for (int i = 0; i < NO * NH; i++) eW1[i] = W1[i];
+    for (int i = 0; i < NH * NO; i++) eV[i] = V[i];
+    for (int j = 0; j < NH; j++) eb0[j] = b0[j], ec[j] = c[j];
+    for (int k = 0; k < NO; k++) eb1[k] = b1[k];
+    for (int b = 0; b < B; b++) {
+        /* top target difference (identity output: delta = d); down through the inverse */
+        for (int k = 0; k < NO; k++) d1[b][k] = -top * g1[b * NO + k];
+        for (int j = 0; j < NH; j++) {
+            double ut = c[j], u = c[j];
+            for (int k = 0; k < NO; k++) {
+                ut += (double)V[j * NO + k] * (h1[b][k] + d1[b][k]);
+                u += (double)V[j * NO + k] * h1[b][k];
+            }
+            d0[b][j] = (relu_d(ut) - relu_d(u)) * (a0[b][j] > 0.0 ? 1.0 : 0.0);
+        }
+        /* the inverse, noise 0: y = h1, r = relu(V y + c), e = (r - h0) relu'(.) / B */
+        for (int j = 0; j < NH; j++) {
+            double u = c[j];
+            for (int k = 0; k < NO; k++) u += (double)V[j * NO + k] * h1[b][k];
+            double e = (relu_d(u) - h0[b][j]) * (u > 0.0 ? 1.0 : 0.0) / B;
+            for (int k = 0; k < NO; k++) eV[j * NO + k] -= inv_lr * e * h1[b][k];
+            ec[j] -= inv_lr * e;
+        }
+        for (int k = 0; k < NO; k++) {
+            for (int j = 0; j < NH; j++) eW1[k * NH + j] += lr * d1[b][k] * h0[b][j];
+            eb1[k] += lr * d1[b][k];
+        }
+        for (int j = 0; j < NH; j++) {
+            for (int i = 0; i < NI; i++) eW0[j * NI + i] += lr * d0[b][j] * x[b * NI + i];
+            eb0[j] += lr * d0[b][j];
+        }
+    }
+    plast_episode_step(&g.ep, x, y, B, &one);
+    const float *nW0 = plast_pset_view(p1, "W", 0), *nW1 = plast_pset_view(p1, "W", 1);
+    const float *nb0 = plast_pset_view(p1, "b", 0), *nb1 = plast_pset_view(p1, "b", 1);
+    const float *nV = plast_pset_view(p1, "inv_V", 1), *nc = plast_pset_view(p1, "inv_c", 1);
+    double err = 0.0, m0 = 0.0, m1 = 0.0, mv = 0.0;
+    for (int i = 0; i < NH * NI; i++) err = fmax(err, fabs(nW0[i] - eW0[i])), m0 = fmax(m0, fabs(eW0[i] - W0[i]));
+    for (int i = 0; i < NO * NH; i++) err = fmax(err, fabs(nW1[i] - eW1[i])), m1 = fmax(m1, fabs(eW1[i] - W1[i]));
+    for (int i = 0; i < NH * NO; i++) err = fmax(err, fabs(nV[i] - eV[i])), mv = fmax(mv, fabs(eV[i] - V[i]));
+    for (int j = 0; j < NH; j++) err = fmax(err, fmax(fabs(nb0[j] - eb0[j]), fabs(nc[j] - ec[j])));
+    for (int k = 0; k < NO; k++) err = fmax(err, fabs(nb1[k] - eb1[k]));
+    fprintf(stderr, "hinge-dtp step: largest change W0 %.2e W1 %.2e V %.2e; largest error %.2e\n", m0, m1, mv, err);
+    CHECK(err < 1e-5);
+    CHECK(m0 > 1e-4 && m1 > 1e-4 && mv > 1e-4); /* the step did something on every tensor */
+    dtp_rig_free(&g);
+}
+
+/* 1/(2B) sum_b |relu(V f(h_b) + c) - h_b|^2 with h = relu(W0 x + b0), f(h) = W1 h + b1. */
+static double reconstruction(const plast_pset *p, const float *x, int B, int ni, int nh, int no)
+{
+    const float *W0 = plast_pset_view(p, "W", 0), *b0 = plast_pset_view(p, "b", 0);
+    const float *W1 = plast_pset_view(p, "W", 1), *b1 = plast_pset_view(p, "b", 1);
+    const float *V = plast_pset_view(p, "inv_V", 1), *c = plast_pset_view(p, "inv_c", 1);
+    double R = 0.0, h[64], y[64];
+    for (int b = 0; b < B; b++) {
+        for (int j = 0; j < nh; j++) {
+            double a = b0[j];
+            for (int i = 0; i < ni; i++) a += (double)W0[j * ni + i] * x[b * ni + i];
+            h[j] = relu_d(a);
+        }
+        for (int k = 0; k < no; k++) {
+            y[k] = b1[k];
+            for (int j = 0; j < nh; j++) y[k] += (double)W1[k * nh + j] * h[j];
+        }
+        for (int j = 0; j < nh; j++) {
+            double u = c[j];
+            for (int k = 0; k < no; k++) u += (double)V[j * no + k] * y[k];
+            R += 0.5 * (relu_d(u) - h[j]) * (relu_d(u) - h[j]);
+        }
+    }
+    return R / B;
+}
+
+static void dtp_inverse_learns(void)
+{
+    static dtp_rig g;
+    dtp_rig_init(&g, "{\"name\": \"hinge-dtp\", \"lr\": 0, \"inv_lr\": 0.05, \"noise\": 0.1}", 8, 16, 8, 8);
+    plast_err err;
+    plast_stream st;
+    REQUIRE(plast_stream_init(&st, &g.sh, &err) == 0);
+    void *state = g.cfg.task->create(g.cfg.task_opts, 3, &err);
+    REQUIRE(state != NULL);
+    plast_rng r;
+    plast_rng_seed(&r, 3, 2);
+    g.cfg.task->draw(state, &r, &st);
+    double R0 = reconstruction(&g.ep.work.p, st.x, g.sh.batch, 64, 16, 8);
+    plast_episode_run(&g.ep, &st);
+    double R1 = reconstruction(&g.ep.work.p, st.x, g.sh.batch, 64, 16, 8);
+    fprintf(stderr, "hinge-dtp inverse: reconstruction error %.4f -> %.4f after %d steps\n", R0, R1, st.n_steps);
+    CHECK(R1 < 0.5 * R0);
+    /* lr 0: the forward weights did not move */
+    CHECK(!memcmp(plast_pset_view(&g.ep.work.p, "W", 0), plast_pset_view(&g.L.net.p, "W", 0),
+                  16 * 64 * sizeof(float)));
+    g.cfg.task->destroy(state);
+    plast_stream_free(&st);
+    dtp_rig_free(&g);
+}
+
 static void bad_input(void)
 {
     static plast_config cfg;
@@ -103,8 +277,8 @@ static void bad_input(void)
     REQUIRE(plast_config_parse(&cfg, views, "test", NULL, 0, PLAST_TEST_REG(0), &err) == 0);
     CHECK(plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) == PLAST_E_CONFIG);
     CHECK(!strcmp(err.where, "task.shift"));
-    const char *rules[3] = {"hinge", "hinge-rf", "hinge-bp"};
-    for (int i = 0; i < 3; i++) {
+    const char *rules[4] = {"hinge", "hinge-rf", "hinge-bp", "hinge-dtp"};
+    for (int i = 0; i < 4; i++) {
         char json[512];
         snprintf(json, sizeof json, "{\"net\": {\"hidden\": [8]}, \"rule\": \"%s\", \"task\":"
                  " {\"name\": \"saccade\", \"source\": \"synthetic\", \"patch\": 4}}", rules[i]);
@@ -148,6 +322,8 @@ int main(void)
     hand_made();
     feedback_moves(1);
     feedback_moves(0);
+    dtp_by_hand();
+    dtp_inverse_learns();
     bad_input();
     CHECK_DONE();
 }

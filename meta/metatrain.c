@@ -690,6 +690,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         rc = plast_campaign_final_eval(camp, &fin, err);
         have_fin = !rc;
     }
+    res->compared = have_fin;
     if (have_fin) {
         x.fin = &fin;
         rc = file_in(&x, "summary.json", w_summary, err);

@@ -12,11 +12,20 @@
  *   its reconstruction error on a fixed batch to less than half.
  * - bad input: a view shift larger than the image (task.shift), a hinge rule on a task that
  *   does not emit the views broadcast (rule.name), a probe of a layer that does not exist
- *   (probe.layers[0]). */
+ *   (probe.layers[0]); a probe suite with any of these fails before its output directory
+ *   exists; a probe meta-loss with meta-gradients (campaign.meta_loss).
+ * - a probe suite resumed with --resume keeps its finished cells (the same table.json), and
+ *   refuses the cells of another suite.
+ * - the textures source: every class has nearly the same mean image (the phase is uniform),
+ *   while images of one class differ a lot: what makes it a texture, not a template, task. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "files.h"
+#include "plast/campaign.h"
 #include "plast/config.h"
 #include "plast/episode.h"
 #include "plast/hinge.h"
@@ -316,6 +325,112 @@ static void bad_input(void)
     plast_learner_free(&L);
 }
 
+/* A 3-method suite on generated views; task adds to the base task, third is the third
+ * method's override. */
+static const char *suite_text(char *buf, size_t n, const char *task, const char *probe, int seeds,
+                              const char *third)
+{
+    snprintf(buf, n, "{\"name\": \"t\", \"seeds\": %d, \"probe\": {\"epochs\": 3%s},"
+             " \"base\": {\"net\": {\"hidden\": [8]}, \"rule\": \"hinge\", \"task\": {\"name\":"
+             " \"views\", \"source\": \"synthetic\", \"side\": 8, \"steps\": 5, \"out\": 4%s}},"
+             " \"methods\": [{\"name\": \"random\", \"train\": false}, {\"name\": \"lw\"},"
+             " {\"name\": \"third\", \"set\": [\"%s\"]}]}", seeds, probe, task, third);
+    return buf;
+}
+
+static void probe_suites(void)
+{
+    char base[] = "/tmp/plast-probe-XXXXXX";
+    REQUIRE(mkdtemp(base));
+    char path[256], out[256], text[1024], p2[300];
+    snprintf(path, sizeof path, "%s/suite.json", base);
+    snprintf(out, sizeof out, "%s/out", base);
+    static char table[1 << 14];
+    plast_err err;
+    /* bad input: nothing is made */
+    struct { const char *task, *probe, *third, *key; } bad[3] = {
+        {"", "", "rule=clapp", "rule.name"}, /* clapp reads saccade; views does not emit it */
+        {"", ", \"layers\": [7]", "rule.lr=0.01", "probe.layers[0]"},
+        {", \"shift\": 9", "", "rule.lr=0.01", "task.shift"}};
+    for (int i = 0; i < 3; i++) {
+        suite_text(text, sizeof text, bad[i].task, bad[i].probe, 1, bad[i].third);
+        file_put(path, text, strlen(text));
+        plast_probe_args a = {path, out, NULL, 0, "test", 0, 0};
+        CHECK(plast_probe_suite(&a, NULL, NULL, table, sizeof table, &err) == PLAST_E_CONFIG);
+        fprintf(stderr, "bad suite %d: %s: %s\n", i, err.where, err.msg);
+        CHECK(strstr(err.where, bad[i].key) != NULL);
+        CHECK(access(out, F_OK) != 0);
+    }
+    /* a suite, then the same resumed: every cell kept, the same table */
+    suite_text(text, sizeof text, "", "", 2, "rule.lr=0.01");
+    file_put(path, text, strlen(text));
+    plast_probe_args a = {path, out, NULL, 0, "test", 0, 0};
+    REQUIRE(plast_probe_suite(&a, NULL, NULL, table, sizeof table, &err) == PLAST_OK);
+    snprintf(p2, sizeof p2, "%s/table.json", out);
+    size_t n0, n1;
+    unsigned char *t0 = file_get(p2, &n0);
+    snprintf(p2, sizeof p2, "%s/probe.gp", out);
+    CHECK(access(p2, F_OK) == 0);
+    CHECK(plast_probe_suite(&a, NULL, NULL, table, sizeof table, &err) != PLAST_OK); /* exists */
+    fprintf(stderr, "existing directory: %s: %s\n", err.where, err.msg);
+    a.resume = 1;
+    REQUIRE(plast_probe_suite(&a, NULL, NULL, table, sizeof table, &err) == PLAST_OK);
+    snprintf(p2, sizeof p2, "%s/table.json", out);
+    unsigned char *t1 = file_get(p2, &n1);
+    CHECK(n0 == n1 && !memcmp(t0, t1, n0));
+    free(t0), free(t1);
+    /* another suite (3 seeds) does not take these cells */
+    suite_text(text, sizeof text, "", "", 3, "rule.lr=0.01");
+    file_put(path, text, strlen(text));
+    CHECK(plast_probe_suite(&a, NULL, NULL, table, sizeof table, &err) == PLAST_E_CONFIG);
+    CHECK(strstr(err.msg, "another suite") != NULL);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    REQUIRE(system(cmd) == 0);
+}
+
+static void probe_meta_loss_needs_es(void)
+{
+    static plast_config cfg;
+    plast_err err;
+    const char *json = "{\"net\": {\"hidden\": [8]}, \"rule\": \"hinge\", \"task\": {\"name\":"
+                       " \"views\", \"source\": \"synthetic\", \"side\": 8, \"steps\": 5},"
+                       " \"campaign\": {\"optimizer\": \"adam\", \"meta_loss\": \"probe\","
+                       " \"owns\": [\"lr\"]}}";
+    REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, PLAST_TEST_REG(1), &err) == 0);
+    CHECK(plast_campaign_new(&cfg, 1, NULL, &err) == NULL);
+    fprintf(stderr, "probe meta-loss with adam: %s: %s\n", err.where, err.msg);
+    CHECK(err.code == PLAST_E_CONFIG && !strcmp(err.where, "campaign.meta_loss"));
+}
+
+static void textures_differ_in_texture(void)
+{
+    plast_ssl_src src = {PLAST_SSL_TEXTURES, "", 4, 12};
+    plast_dataset tr;
+    plast_err err;
+    REQUIRE(plast_ssl_load(&src, 1, &tr, NULL, &err) == 0);
+    int px = 144, per = tr.n / 4;
+    /* the largest distance between two class means, against the mean distance of an image
+     * to its class mean (RMS per pixel) */
+    double mean[4][144] = {{0}}, within = 0.0, between = 0.0;
+    for (int i = 0; i < tr.n; i++)
+        for (int j = 0; j < px; j++) mean[tr.label[i]][j] += tr.x[(size_t)i * px + j] / per;
+    for (int i = 0; i < tr.n; i++) {
+        double d = 0.0;
+        for (int j = 0; j < px; j++) d += pow(tr.x[(size_t)i * px + j] - mean[tr.label[i]][j], 2);
+        within += sqrt(d / px) / tr.n;
+    }
+    for (int a = 0; a < 4; a++)
+        for (int b = a + 1; b < 4; b++) {
+            double d = 0.0;
+            for (int j = 0; j < px; j++) d += pow(mean[a][j] - mean[b][j], 2);
+            between = fmax(between, sqrt(d / px));
+        }
+    fprintf(stderr, "textures: class means differ by %.3f RMS, images from their mean by %.3f\n", between, within);
+    CHECK(within > 0.2 && between < 0.3 * within);
+    plast_dataset_free(&tr);
+}
+
 int main(void)
 {
     plast_linalg_init();
@@ -325,5 +440,8 @@ int main(void)
     dtp_by_hand();
     dtp_inverse_learns();
     bad_input();
+    probe_suites();
+    probe_meta_loss_needs_es();
+    textures_differ_in_texture();
     CHECK_DONE();
 }

@@ -296,6 +296,16 @@ int plast_probe_source(const plast_config *c, plast_ssl_src *s, plast_err *err)
     return PLAST_OK;
 }
 
+/* The tensors of the config's params file (run.params: a campaign's best.json) over the
+ * drawn ones. */
+static int load_params(const plast_config *cfg, plast_learner *L, plast_err *err)
+{
+    plast_pset *secs[2] = {&L->net.p, &L->meta};
+    const char *names[2] = {"net", "meta"};
+    return plast_params_read(cfg->run.params, cfg->rule->name, secs, names, 2, NULL,
+                             &cfg->run.params_layers, err);
+}
+
 /* Trains (unless !train) and probes one encoder. */
 static int one_run(const plast_config *cfg, int train, int chunks, int seed, const plast_dataset *tr,
                    const plast_dataset *te, const plast_probe_opts *po, float *acc, int *layer_of,
@@ -308,6 +318,10 @@ static int one_run(const plast_config *cfg, int train, int chunks, int seed, con
     plast_rng r;
     plast_rng_seed(&r, (uint64_t)seed, 1);
     plast_learner_draw(&L, &r);
+    if (cfg->run.params[0] && (rc = load_params(cfg, &L, err))) {
+        plast_learner_free(&L);
+        return rc;
+    }
     plast_episode ep;
     plast_stream st;
     void *state = NULL;
@@ -660,6 +674,7 @@ int plast_probe_suite(const plast_probe_args *a, plast_probe_note note, void *ct
         if (!rc) rc = plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, err);
         if (!rc) {
             rc = probe_layers(&L.net, &po, lo, &k, err);
+            if (!rc && cfg.run.params[0]) rc = load_params(&cfg, &L, err);
             if (!rc && m[i].train) {
                 plast_episode ep;
                 rc = plast_episode_init(&ep, &L, &sh, err);

@@ -11,7 +11,8 @@
  *
  * A probe suite (plast probe SUITE.json) trains one encoder per method and seed from a base
  * config (--set style overrides per method; "train": false is the untrained, random
- * encoder of the same architecture), probes it, and writes table.md, table.csv and
+ * encoder of the same architecture; a method's "params" file, e.g. a campaign's best.json,
+ * replaces the drawn tensors it names), probes it, and writes table.md, table.csv and
  * table.json: test accuracy per method and layer, mean over seeds with a 95% Student-t
  * interval (mean +- t_{0.975, n-1} sd / sqrt(n)), every per-seed value, and the provenance
  * line the caller gives (command, revision). */

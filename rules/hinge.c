@@ -312,14 +312,20 @@ static const plast_opt e2e_table[] = {
      "also update the biases"},
 };
 
+/* The shared rate lr and the margins of the end-to-end rules. */
+static int lr_and_margins(float lr, float m_pos, float m_neg, plast_pset *meta, plast_err *err)
+{
+    int rc = plast_pset_add(meta, "lr", "lr", -1, 1, 1, PLAST_INIT_CONSTANT, lr, 0, 0.0f,
+                            INFINITY, err);
+    return rc ? rc : add_margins(m_pos, m_neg, meta, err);
+}
+
 static int e2e_declare(const void *opts, const plast_net *net, plast_pset *state,
                        plast_pset *meta, plast_err *err)
 {
     const e2e_opts *o = opts;
     (void)net, (void)state;
-    int rc = plast_pset_add(meta, "lr", "lr", -1, 1, 1, PLAST_INIT_CONSTANT, o->lr, 0, 0.0f,
-                            INFINITY, err);
-    return rc ? rc : add_margins(o->m_pos, o->m_neg, meta, err);
+    return lr_and_margins(o->lr, o->m_pos, o->m_neg, meta, err);
 }
 
 typedef struct e2e_handles {
@@ -364,12 +370,17 @@ static void e2e_signal(const plast_local *x)
     }
 }
 
+/* dW = lr delta x^T (db = lr delta) from the delta signal() left. */
+static void delta_step(const plast_local *x, float lr, int biases)
+{
+    plast_kind_outer(&x->kind, x->delta, x->pre, x->batch, 0, x->kind.rows, lr, 1.0f, x->W, x->work);
+    if (biases) plast_kind_rowaxpy(&x->kind, x->delta, x->batch, lr, x->b);
+}
+
 static void e2e_update(const plast_local *x)
 {
     const e2e_opts *o = x->opts;
-    float lr = *((const e2e_handles *)x->h)->lr;
-    plast_kind_outer(&x->kind, x->delta, x->pre, x->batch, 0, x->kind.rows, lr, 1.0f, x->W, x->work);
-    if (o->biases) plast_kind_rowaxpy(&x->kind, x->delta, x->batch, lr, x->b);
+    delta_step(x, *((const e2e_handles *)x->h)->lr, o->biases);
 }
 
 #define E2E_COMMON                                                                           \
@@ -424,9 +435,7 @@ static int dtp_declare(const void *opts, const plast_net *net, plast_pset *state
                        plast_pset *meta, plast_err *err)
 {
     const dtp_opts *o = opts;
-    int rc = plast_pset_add(meta, "lr", "lr", -1, 1, 1, PLAST_INIT_CONSTANT, o->lr, 0, 0.0f,
-                            INFINITY, err);
-    if (!rc) rc = add_margins(o->m_pos, o->m_neg, meta, err);
+    int rc = lr_and_margins(o->lr, o->m_pos, o->m_neg, meta, err);
     if (!rc)
         rc = plast_pset_add(meta, "top_step", "dtp", -1, 1, 1, PLAST_INIT_CONSTANT, o->top_step, 0,
                             0.0f, INFINITY, err);
@@ -466,20 +475,17 @@ static int dtp_check(const void *opts, const plast_net *net, const plast_objecti
 }
 
 typedef struct dtp_handles {
-    const float *lr, *views, *m_pos, *m_neg, *top_step, *inv_lr, *noise;
+    e2e_handles e; /* lr, views, margins */
+    const float *top_step, *inv_lr, *noise;
     float *V, *c, *step; /* NULL on layer 0 */
 } dtp_handles;
 
 static int dtp_bind(const void *opts, const plast_binder *b, void *hv, plast_err *err)
 {
     dtp_handles *h = hv;
-    (void)opts;
-    h->views = plast_bind_broadcast(b, "views", err);
-    if (!h->views) return PLAST_E_CONFIG;
-    h->lr = plast_bind_meta(b, "lr", err);
-    h->m_pos = h->lr ? plast_bind_meta(b, "m_pos", err) : NULL;
-    h->m_neg = h->m_pos ? plast_bind_meta(b, "m_neg", err) : NULL;
-    h->top_step = h->m_neg ? plast_bind_meta(b, "top_step", err) : NULL;
+    int rc = e2e_bind(opts, b, &h->e, err);
+    if (rc) return rc;
+    h->top_step = plast_bind_meta(b, "top_step", err);
     h->inv_lr = h->top_step ? plast_bind_meta(b, "inv_lr", err) : NULL;
     h->noise = h->inv_lr ? plast_bind_meta(b, "inv_noise", err) : NULL;
     if (!h->noise) return PLAST_E_INTERNAL;
@@ -520,7 +526,7 @@ static void dtp_signal(const plast_local *x)
     float *d = x->scratch, *dv = d + (size_t)nb * n, *u = dv + (n > ni ? n : ni);
     float *v = u + (size_t)nb * ni, *ga = v + (size_t)nb * ni, *gb = ga + (size_t)nb * ni;
     if (x->is_output) {
-        plast_hinge_loss(x->post, nb, n, *h->m_pos, *h->m_neg, d);
+        plast_hinge_loss(x->post, nb, n, *h->e.m_pos, *h->e.m_neg, d);
         for (size_t i = 0; i < (size_t)nb * n; i++) d[i] *= -*h->top_step;
     } else {
         memcpy(d, x->fb, (size_t)nb * n * sizeof(float));
@@ -588,10 +594,8 @@ static void dtp_update(const plast_local *x)
 {
     const dtp_opts *o = x->opts;
     const dtp_handles *h = x->h;
-    float lr = *h->lr;
     if (h->V) plast_dtp_inverse_step(x);
-    plast_kind_outer(&x->kind, x->delta, x->pre, x->batch, 0, x->kind.rows, lr, 1.0f, x->W, x->work);
-    if (o->biases) plast_kind_rowaxpy(&x->kind, x->delta, x->batch, lr, x->b);
+    delta_step(x, *h->e.lr, o->biases);
 }
 
 const plast_rule plast_rule_hinge_dtp = {

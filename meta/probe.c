@@ -172,9 +172,9 @@ int plast_probe_encoder(const plast_net *net, const plast_dataset *train, const 
                         const plast_probe_opts *o, uint64_t seed, float *acc, int *layer_of,
                         int *n_probed, plast_err *err)
 {
-    int k, rc0 = probe_layers(net, o, layer_of, n_probed, err);
-    if (rc0) return rc0;
-    k = *n_probed;
+    int rc_layers = probe_layers(net, o, layer_of, n_probed, err);
+    if (rc_layers) return rc_layers;
+    int k = *n_probed;
     if (train->h * train->w < net->n_in || train->c != 1)
         return plast_err_set(err, PLAST_E_CONFIG, "probe",
                              "the network's %d inputs do not fit the %d x %d x %d images", net->n_in,
@@ -555,7 +555,7 @@ static int write_plot_csv(FILE *f, const void *ctx)
             double mean, lo, hi;
             int n;
             stats(s, mi, li, &mean, &lo, &hi, &n);
-            if (n > 0 && !(n > 1)) lo = hi = mean; /* one seed: no interval */
+            if (n == 1) lo = hi = mean; /* one seed: no interval */
             fprintf(f, "%.4f", s->layer_of[li] + 0.5 * (mi - 0.5 * (s->n_methods - 1)) / s->n_methods);
             for (int k = 0; k < s->n_methods; k++)
                 if (k == mi && n > 0) fprintf(f, ",%.5f,%.5f,%.5f", mean, lo, hi);

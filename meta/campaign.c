@@ -15,13 +15,14 @@
 #include "plast/metagrad.h"
 #include "plast/optim.h"
 #include "plast/pool.h"
+#include "plast/probe.h"
 #include "plast/run.h"
 
 /* ---------------- options ---------------- */
 
 static const char *const optimizers[] = {"openai-es", "cmaes", "sep-cmaes", "snes", "adam", NULL};
 /* enum order above matches plast_optim_kind */
-static const char *const meta_losses[] = {"score", "loss", NULL}; /* PLAST_META_* order */
+static const char *const meta_losses[] = {"score", "loss", "probe", NULL}; /* PLAST_META_* order */
 
 static const plast_opt campaign_table[] = {
     {"optimizer", PLAST_OPT_ENUM, offsetof(plast_campaign_opts, optimizer), 2, 0, 0, optimizers,
@@ -76,7 +77,15 @@ static const plast_opt campaign_table[] = {
     {"meta_loss", PLAST_OPT_ENUM, offsetof(plast_campaign_opts, meta_loss), PLAST_META_SCORE, 0, 0,
      meta_losses, NULL,
      "score: the final query score as a loss (MSE; 1 - accuracy); loss: the objective's "
-     "final query loss (1/2 squared error; cross-entropy: differentiable)"},
+     "final query loss (1/2 squared error; cross-entropy: differentiable); probe: 1 - the "
+     "linear-probe accuracy of the trained network's top weighted layer on a held-out part of "
+     "the training split (self-supervised image tasks; evolution strategies only)"},
+    {"probe_train", PLAST_OPT_INT, offsetof(plast_campaign_opts, probe_train), 5000, 10, 10000000,
+     NULL, NULL, "meta_loss probe: labelled images the probe is fitted on"},
+    {"probe_test", PLAST_OPT_INT, offsetof(plast_campaign_opts, probe_test), 2000, 10, 10000000,
+     NULL, NULL, "meta_loss probe: held-out images it is scored on"},
+    {"probe_epochs", PLAST_OPT_INT, offsetof(plast_campaign_opts, probe_epochs), 10, 1, 10000,
+     NULL, NULL, "meta_loss probe: the probe's training epochs"},
     {"fitness_cap", PLAST_OPT_FLOAT, offsetof(plast_campaign_opts, fitness_cap), 1e3, 1e-6, 1e30,
      NULL, NULL, "a meta-loss above this (or not finite: a diverged episode) counts as this"},
     {"ipop", PLAST_OPT_BOOL, offsetof(plast_campaign_opts, ipop), 0, 0, 1, NULL, NULL,
@@ -145,6 +154,9 @@ struct plast_campaign {
     int n_hist, cap_hist;
     double wall_base;   /* wall time of earlier sessions (restored) */
     struct timespec t0;
+    /* meta_loss probe: the two parts of the training split, the probe's settings */
+    plast_dataset probe_fit, probe_held;
+    plast_probe_opts probe;
 };
 
 static double now_s(void)
@@ -216,10 +228,26 @@ static void prepare(const plast_campaign *c, plast_learner *L, uint64_t gen, int
     }
 }
 
+/* 1 - the held-out linear-probe accuracy of the episode's trained network (meta_loss probe);
+ * NAN when it diverged. The probe's own seed is fixed: every candidate is scored alike. */
+static double probe_loss(const plast_campaign *c, const plast_episode *ep)
+{
+    const plast_net *net = &ep->work;
+    for (size_t i = 0; i < net->p.n_floats; i++)
+        if (!isfinite(net->p.data[i])) return NAN;
+    float acc[PLAST_PROBE_MAX_LAYERS];
+    int layer_of[PLAST_PROBE_MAX_LAYERS], k;
+    plast_err e;
+    if (plast_probe_encoder(net, &c->probe_fit, &c->probe_held, &c->probe, 1, acc, layer_of, &k, &e))
+        return NAN; /* checked at set-up: only out of memory */
+    return 1.0 - acc[0];
+}
+
 /* The meta-loss of one finished episode. */
 static double episode_loss(const plast_campaign *c, const plast_episode *ep)
 {
-    double v = c->o.meta_loss == PLAST_META_LOSS
+    double v = c->o.meta_loss == PLAST_META_PROBE ? probe_loss(c, ep)
+               : c->o.meta_loss == PLAST_META_LOSS
                    ? ep->out.final_loss
                    : plast_objective_score_loss(c->shape.objective, ep->out.final);
     return isfinite(v) && v < c->o.fitness_cap ? v : c->o.fitness_cap;
@@ -387,7 +415,37 @@ void plast_campaign_delete(plast_campaign *c)
     free(c->vals);
     free(c->best_theta);
     free(c->hist);
+    plast_dataset_free(&c->probe_fit);
+    plast_dataset_free(&c->probe_held);
     free(c);
+}
+
+/* meta_loss probe: the held-out split of the task's images, and a probe of the top weighted
+ * layer, checked against the network now. */
+static int probe_setup(plast_campaign *c, plast_err *err)
+{
+    if (c->gradient)
+        return plast_err_set(err, PLAST_E_CONFIG, "campaign.meta_loss",
+                             "the probe meta-loss has no gradient: use an evolution strategy");
+    plast_ssl_src src;
+    int rc = plast_probe_source(c->cfg, &src, err);
+    if (rc) {
+        snprintf(err->where, sizeof err->where, "campaign.meta_loss");
+        return rc;
+    }
+    if ((rc = plast_ssl_load_split(&src, 1, 1, &c->probe_fit, &c->probe_held, err))) return rc;
+    plast_opts_defaults(&plast_probe_opts_table, &c->probe);
+    const plast_net *net = &c->base.net;
+    int top = -1;
+    for (int l = 0; l < net->n_layers; l++)
+        if (net->layer[l].kind.rows) top = l;
+    c->probe.layers.n = 1;
+    c->probe.layers.v[0] = top;
+    c->probe.n_train = c->o.probe_train;
+    c->probe.n_test = c->o.probe_test;
+    c->probe.epochs = c->o.probe_epochs;
+    c->probe.split = 1;
+    return PLAST_OK;
 }
 
 /* A task state for one pool: the task's options with "pool" set (when it has one). */
@@ -572,6 +630,7 @@ plast_campaign *plast_campaign_new(const plast_config *cfg, int threads, const p
     oc.clip = c->o.clip;
     oc.lr_decay = c->o.lr_decay;
     c->gradient = oc.kind == PLAST_OPTIM_ADAM;
+    if (c->o.meta_loss == PLAST_META_PROBE && (rc = probe_setup(c, err))) goto fail;
     c->opt = plast_optim_new(&oc, NULL, err); /* z = 0 is the starting point */
     if (!c->opt) {
         rc = err ? err->code : PLAST_E_CONFIG;
@@ -1014,7 +1073,8 @@ done:
 void plast_campaign_meta_loss_name(const plast_campaign_opts *o, const plast_objective *obj,
                                    char *buf, size_t n)
 {
-    if (o->meta_loss == PLAST_META_LOSS) snprintf(buf, n, "query %s", obj->loss_name);
+    if (o->meta_loss == PLAST_META_PROBE) snprintf(buf, n, "1 - held-out linear-probe accuracy (top layer)");
+    else if (o->meta_loss == PLAST_META_LOSS) snprintf(buf, n, "query %s", obj->loss_name);
     else if (obj->higher_better) snprintf(buf, n, "1 - %s", obj->score_name);
     else snprintf(buf, n, "query %s", obj->score_name);
 }

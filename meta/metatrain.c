@@ -680,11 +680,17 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
             if (!rc) rc = save_metatrain_plot(&x, err);
         }
     }
-    if (!rc && writer) {
+    if (!rc && writer && co->meta_loss == PLAST_META_PROBE) {
+        /* a self-supervised rule has no episode score and no SGD counterpart: its gain is
+         * measured on the test split by `plast probe` with best.json (include/plast/probe.h) */
+        note(hooks, "no final evaluation for the probe meta-loss: compare best.json with its "
+                    "starting point by `plast probe` on the test split");
+    } else if (!rc && writer) {
         note(hooks, "final evaluation: meta-trained rule, its starting point, online SGD (lr tuned)");
         rc = plast_campaign_final_eval(camp, &fin, err);
         have_fin = !rc;
     }
+    res->compared = have_fin;
     if (have_fin) {
         x.fin = &fin;
         rc = file_in(&x, "summary.json", w_summary, err);

@@ -1,6 +1,7 @@
 /* probe.c — linear-probe evaluation and the probe suite (see include/plast/probe.h). */
 #include "plast/probe.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,12 @@
 #include "plast/layer.h"
 #include "plast/learner.h"
 #include "plast/linalg.h"
+#include "plast/plot.h"
 #include "plast/registry.h"
 #include "plast/run.h"
 #include "plast/ssl.h"
+
+static const char *const split_names[] = {"test", "validation", NULL};
 
 static const plast_opt probe_table[] = {
     {"layers", PLAST_OPT_INTS, offsetof(plast_probe_opts, layers), 0, -1, 1000, NULL, "",
@@ -28,6 +32,9 @@ static const plast_opt probe_table[] = {
      "probe learning rate (SGD, momentum 0.9, batch 128)"},
     {"l2", PLAST_OPT_FLOAT, offsetof(plast_probe_opts, l2), 1e-4, 0, 10, NULL, NULL,
      "probe L2 penalty"},
+    {"split", PLAST_OPT_ENUM, offsetof(plast_probe_opts, split), 0, 0, 0, split_names, NULL,
+     "test: fit on the training split, score on the test split; validation: fit on a part of "
+     "the training split, score on a held-out part of it (include/plast/ssl.h)"},
 };
 const plast_opt_table plast_probe_opts_table = {probe_table, sizeof probe_table / sizeof probe_table[0],
                                                 sizeof(plast_probe_opts)};
@@ -133,9 +140,9 @@ static float fit(const float *Ftr, const int *ytr, int ntr, const float *Fte, co
     return (float)right / (float)nte;
 }
 
-int plast_probe_encoder(const plast_net *net, const plast_dataset *train, const plast_dataset *test,
-                        const plast_probe_opts *o, uint64_t seed, float *acc, int *layer_of,
-                        int *n_probed, plast_err *err)
+/* The layers to probe: o->layers, each checked, or every weighted layer. */
+static int probe_layers(const plast_net *net, const plast_probe_opts *o, int *layer_of, int *n_probed,
+                        plast_err *err)
 {
     int k = 0;
     if (o->layers.n) {
@@ -154,10 +161,20 @@ int plast_probe_encoder(const plast_net *net, const plast_dataset *train, const 
             layer_of[k++] = l;
         }
     } else {
-        for (int l = 0; l < net->n_layers; l++)
+        for (int l = 0; l < net->n_layers && k < PLAST_PROBE_MAX_LAYERS; l++)
             if (net->layer[l].kind.rows) layer_of[k++] = l;
     }
     *n_probed = k;
+    return PLAST_OK;
+}
+
+int plast_probe_encoder(const plast_net *net, const plast_dataset *train, const plast_dataset *test,
+                        const plast_probe_opts *o, uint64_t seed, float *acc, int *layer_of,
+                        int *n_probed, plast_err *err)
+{
+    int rc_layers = probe_layers(net, o, layer_of, n_probed, err);
+    if (rc_layers) return rc_layers;
+    int k = *n_probed;
     if (train->h * train->w < net->n_in || train->c != 1)
         return plast_err_set(err, PLAST_E_CONFIG, "probe",
                              "the network's %d inputs do not fit the %d x %d x %d images", net->n_in,
@@ -198,7 +215,6 @@ int plast_probe_encoder(const plast_net *net, const plast_dataset *train, const 
 
 #define MAX_METHODS 16
 #define MAX_SEEDS 32
-#define MAX_PROBED 32
 
 typedef struct method {
     char name[64];
@@ -241,6 +257,15 @@ static int read_probe_opts(const plast_json *j, plast_probe_opts *o, plast_err *
         for (int i = 0; i < plast_probe_opts_table.n; i++)
             if (!strcmp(probe_table[i].key, k)) opt = &probe_table[i];
         if (!opt) return plast_err_set(err, PLAST_E_CONFIG, key, "unknown key");
+        if (opt->type == PLAST_OPT_ENUM) {
+            const char *str = plast_json_string(m);
+            int found = -1;
+            for (int i = 0; str && opt->choices[i]; i++)
+                if (!strcmp(opt->choices[i], str)) found = i;
+            if (found < 0) return plast_err_set(err, PLAST_E_CONFIG, key, "\"test\" or \"validation\"");
+            *(int *)((char *)o + opt->offset) = found;
+            continue;
+        }
         if (!plast_json_number(m, &v) || v < opt->lo || v > opt->hi ||
             (opt->type == PLAST_OPT_INT && v != floor(v)))
             return plast_err_set(err, PLAST_E_CONFIG, key, "a number in %g..%g", opt->lo, opt->hi);
@@ -252,7 +277,7 @@ static int read_probe_opts(const plast_json *j, plast_probe_opts *o, plast_err *
 
 /* The image source of a config's task, read through its option table (the SSL tasks
  * declare source, dir, classes and side with PLAST_SSL_SRC_OPTS). */
-static int source_of(const plast_config *c, plast_ssl_src *s, plast_err *err)
+int plast_probe_source(const plast_config *c, plast_ssl_src *s, plast_err *err)
 {
     const plast_opt_table *t = &c->task->opts;
     int found = 0;
@@ -271,6 +296,16 @@ static int source_of(const plast_config *c, plast_ssl_src *s, plast_err *err)
     return PLAST_OK;
 }
 
+/* The tensors of the config's params file (run.params: a campaign's best.json) over the
+ * drawn ones. */
+static int load_params(const plast_config *cfg, plast_learner *L, plast_err *err)
+{
+    plast_pset *secs[2] = {&L->net.p, &L->meta};
+    const char *names[2] = {"net", "meta"};
+    return plast_params_read(cfg->run.params, cfg->rule->name, secs, names, 2, NULL,
+                             &cfg->run.params_layers, err);
+}
+
 /* Trains (unless !train) and probes one encoder. */
 static int one_run(const plast_config *cfg, int train, int chunks, int seed, const plast_dataset *tr,
                    const plast_dataset *te, const plast_probe_opts *po, float *acc, int *layer_of,
@@ -283,6 +318,10 @@ static int one_run(const plast_config *cfg, int train, int chunks, int seed, con
     plast_rng r;
     plast_rng_seed(&r, (uint64_t)seed, 1);
     plast_learner_draw(&L, &r);
+    if (cfg->run.params[0] && (rc = load_params(cfg, &L, err))) {
+        plast_learner_free(&L);
+        return rc;
+    }
     plast_episode ep;
     plast_stream st;
     void *state = NULL;
@@ -323,7 +362,7 @@ typedef struct suite_out {
     int n_methods, n_seeds, n_probed, diverged[MAX_METHODS];
     const method *m;
     const int *layer_of;
-    float (*acc)[MAX_SEEDS][MAX_PROBED];
+    float (*acc)[MAX_SEEDS][PLAST_PROBE_MAX_LAYERS];
     char (*arch)[256];
 } suite_out;
 
@@ -424,25 +463,159 @@ static int write_md(FILE *f, const void *ctx)
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
-int plast_probe_suite(const char *path, const char *dir, const char *const *sets, int n_sets,
-                      const char *provenance, plast_probe_note note, void *ctx, char *table,
+/* ---------------------------------------------------------------- resumable cells */
+
+/* cells.csv: every finished (method, seed) cell, rewritten after each one, so that
+ * --resume skips them. The first line ties it to the suite (a hash of the suite text and the
+ * command's --set overrides): a changed suite is not resumed. */
+typedef struct cells {
+    uint64_t hash;
+    const suite_out *s;
+    const unsigned char (*done)[MAX_SEEDS];
+} cells;
+
+static int write_cells(FILE *f, const void *ctx)
+{
+    const cells *c = ctx;
+    const suite_out *s = c->s;
+    fprintf(f, "# plast probe cells, suite %016llx\nmethod,seed,diverged", (unsigned long long)c->hash);
+    for (int li = 0; li < s->n_probed; li++) fprintf(f, ",layer_%d", s->layer_of[li]);
+    fputc('\n', f);
+    for (int mi = 0; mi < s->n_methods; mi++)
+        for (int j = 0; j < s->n_seeds; j++) {
+            if (!c->done[mi][j]) continue;
+            fprintf(f, "%d,%d,%d", mi, j + 1, isfinite(s->acc[mi][j][0]) ? 0 : 1);
+            for (int li = 0; li < s->n_probed; li++) fprintf(f, ",%.9g", s->acc[mi][j][li]);
+            fputc('\n', f);
+        }
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+/* Reads the cells of an earlier session of the same suite into acc/done/diverged. A missing
+ * file is no cell; another suite's file is PLAST_E_CONFIG (start again with --force). */
+static int read_cells(const char *path, uint64_t hash, suite_out *s, unsigned char (*done)[MAX_SEEDS],
+                      plast_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return PLAST_OK;
+    char line[4096];
+    int rc = PLAST_OK, ln = 1;
+    char want[80];
+    snprintf(want, sizeof want, "# plast probe cells, suite %016llx\n", (unsigned long long)hash);
+    if (!fgets(line, sizeof line, f) || strcmp(line, want))
+        rc = plast_err_set(err, PLAST_E_CONFIG, path,
+                           "these cells belong to another suite (or other --set overrides): "
+                           "--force starts again");
+    else if (!fgets(line, sizeof line, f))
+        rc = plast_err_set(err, PLAST_E_DATA, path, "no header line");
+    while (!rc && fgets(line, sizeof line, f)) {
+        ln++;
+        char *p = line, *end;
+        long v[3];
+        for (int k = 0; k < 3 && !rc; k++) {
+            errno = 0;
+            v[k] = strtol(p, &end, 10);
+            if (end == p || *end != ',' || errno) rc = plast_err_set(err, PLAST_E_DATA, path, "line %d: not a cell", ln + 1);
+            p = end + 1;
+        }
+        if (rc) break;
+        int mi = (int)v[0], j = (int)v[1] - 1;
+        if (mi < 0 || mi >= s->n_methods || j < 0 || j >= s->n_seeds) {
+            rc = plast_err_set(err, PLAST_E_DATA, path, "line %d: no such method or seed", ln + 1);
+            break;
+        }
+        for (int li = 0; li < s->n_probed && !rc; li++) {
+            errno = 0;
+            double a = strtod(p, &end);
+            if (end == p || (*end != ',' && *end != '\n') || errno)
+                rc = plast_err_set(err, PLAST_E_DATA, path, "line %d: not a cell", ln + 1);
+            s->acc[mi][j][li] = (float)a;
+            p = end + 1;
+        }
+        if (rc) break;
+        done[mi][j] = 1;
+        s->diverged[mi] += v[2] != 0;
+    }
+    fclose(f);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the plot */
+
+/* probe.csv: per method its mean and CI per layer, each method at x = layer + a small offset
+ * so that the CI bars do not hide each other; 'nan' elsewhere. */
+static int write_plot_csv(FILE *f, const void *ctx)
+{
+    const suite_out *s = ctx;
+    fprintf(f, "layer");
+    for (int mi = 0; mi < s->n_methods; mi++) fprintf(f, ",mean_%d,lo_%d,hi_%d", mi, mi, mi);
+    fputc('\n', f);
+    for (int mi = 0; mi < s->n_methods; mi++)
+        for (int li = 0; li < s->n_probed; li++) {
+            double mean, lo, hi;
+            int n;
+            stats(s, mi, li, &mean, &lo, &hi, &n);
+            if (n == 1) lo = hi = mean; /* one seed: no interval */
+            fprintf(f, "%.4f", s->layer_of[li] + 0.5 * (mi - 0.5 * (s->n_methods - 1)) / s->n_methods);
+            for (int k = 0; k < s->n_methods; k++)
+                if (k == mi && n > 0) fprintf(f, ",%.5f,%.5f,%.5f", mean, lo, hi);
+                else fprintf(f, ",nan,nan,nan");
+            fputc('\n', f);
+        }
+    return ferror(f) ? PLAST_E_IO : PLAST_OK;
+}
+
+static int save_plot(const suite_out *s, const char *dir, plast_err *err)
+{
+    char p[4200], title[256];
+    int rc = plast_path_join(p, sizeof p, dir, "probe.csv", err);
+    if (!rc) rc = plast_write_atomic(p, write_plot_csv, s, err);
+    plast_plot_series ser[MAX_METHODS];
+    for (int mi = 0; mi < s->n_methods; mi++)
+        ser[mi] = (plast_plot_series){PLAST_PLOT_ERRORBARS, 2 + 3 * mi, 3 + 3 * mi, 4 + 3 * mi,
+                                      plast_plot_colour(mi), s->m[mi].name, 0, plast_plot_dash(mi)};
+    snprintf(title, sizeof title, "%s: linear-probe accuracy per layer (mean, 95%% CI over %d seeds)",
+             s->name, s->n_seeds);
+    plast_plot_lines pl = {
+        .name = "probe", .data = "probe.csv",
+        .about = "Linear-probe test accuracy of each layer's features, per method: mean over seeds "
+                 "with a 95% Student-t interval (methods side by side around each layer).",
+        .title = title, .xlabel = "layer", .ylabel = "linear-probe accuracy", .width = 900,
+        .height = 560, .key = PLAST_PLOT_KEY_BELOW, .integer_x = 1, .series = ser,
+        .n_series = s->n_methods,
+        .x_min = s->n_probed ? s->layer_of[0] - 0.5 : 0.0,
+        .x_max = s->n_probed ? s->layer_of[s->n_probed - 1] + 0.5 : 1.0};
+    if (!rc) rc = plast_plot_save_lines(dir, &pl, err);
+    int rendered;
+    if (!rc) rc = plast_plot_render(dir, "probe", &rendered, err);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the suite */
+
+int plast_probe_suite(const plast_probe_args *a, plast_probe_note note, void *ctx, char *table,
                       size_t n, plast_err *err)
 {
+    const char *path = a->path, *dir = a->dir;
+    const char *const *sets = a->sets;
+    int n_sets = a->n_sets;
     plast_json *root = NULL;
     int rc = plast_json_load(path, &root, err);
     if (rc) return rc;
     static method m[MAX_METHODS];
-    static float acc[MAX_METHODS][MAX_SEEDS][MAX_PROBED];
-    int layer_of[MAX_PROBED], n_probed = 0, n_methods = 0;
+    static float acc[MAX_METHODS][MAX_SEEDS][PLAST_PROBE_MAX_LAYERS];
+    static unsigned char done[MAX_METHODS][MAX_SEEDS];
+    int layer_of[PLAST_PROBE_MAX_LAYERS], n_probed = 0, n_methods = 0;
     double v;
     const plast_json *base = plast_json_get(root, "base"), *ms = plast_json_get(root, "methods");
     const char *name = plast_json_string(plast_json_get(root, "name"));
     int seeds = 5, chunks = 1;
     plast_probe_opts po;
-    char *text = NULL;
+    char *text = NULL, *all = NULL;
     static plast_config cfg;
     plast_dataset tr, te;
     memset(&tr, 0, sizeof tr), memset(&te, 0, sizeof te);
+    memset(done, 0, sizeof done);
     if (!plast_json_is_object(root) || !name)
         rc = plast_err_set(err, PLAST_E_CONFIG, "name", "a probe suite is an object with a name");
     else if (!plast_json_is_object(base))
@@ -490,9 +663,30 @@ int plast_probe_suite(const char *path, const char *dir, const char *const *sets
     plast_registry reg = plast_registry_builtin(0);
     if (!rc && !(text = plast_json_print(base)))
         rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory");
-    /* every method's config is checked before anything runs */
+    /* Every method's config and probed layers are checked before anything is made: its
+     * learner is built (the rule against the task's broadcasts, the network against the
+     * probe's layers). */
     for (int i = 0; !rc && i < n_methods; i++) {
         rc = plast_config_parse(&cfg, text, "base", m[i].sets, m[i].n_sets, &reg, err);
+        plast_learner L;
+        plast_task_shape sh;
+        int lo[PLAST_PROBE_MAX_LAYERS], k = 0;
+        if (!rc) rc = plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, err);
+        if (!rc) {
+            rc = probe_layers(&L.net, &po, lo, &k, err);
+            if (!rc && cfg.run.params[0]) rc = load_params(&cfg, &L, err);
+            if (!rc && m[i].train) {
+                plast_episode ep;
+                rc = plast_episode_init(&ep, &L, &sh, err);
+                if (!rc) plast_episode_free(&ep);
+            }
+            plast_learner_free(&L);
+        }
+        if (!rc && i && (k != n_probed || memcmp(lo, layer_of, (size_t)k * sizeof *lo)))
+            rc = plast_err_set(err, PLAST_E_CONFIG, "probe.layers",
+                               "the methods' networks differ in their weighted layers: give "
+                               "probe.layers");
+        if (!rc) n_probed = k, memcpy(layer_of, lo, (size_t)k * sizeof *lo);
         if (rc) {
             char w[sizeof err->where];
             snprintf(w, sizeof w, "methods[%d] (%.40s): %.180s", i, m[i].name, err->where);
@@ -501,42 +695,54 @@ int plast_probe_suite(const char *path, const char *dir, const char *const *sets
     }
     plast_ssl_src src;
     if (!rc) rc = plast_config_parse(&cfg, text, "base", sets, n_sets, &reg, err);
-    if (!rc) rc = source_of(&cfg, &src, err);
-    if (!rc) rc = plast_ssl_load(&src, 1, &tr, &te, err);
+    if (!rc) rc = plast_probe_source(&cfg, &src, err);
+    if (!rc) rc = plast_ssl_load_split(&src, 1, po.split, &tr, &te, err);
     static char arch[MAX_METHODS][256];
-    suite_out so = {name, provenance, n_methods, seeds, 0, {0}, m, layer_of, acc, arch};
+    suite_out so = {name, a->provenance, n_methods, seeds, n_probed, {0}, m, layer_of, acc, arch};
+    /* the suite's identity for resuming: its text and the command's overrides */
+    uint64_t hash = 0;
+    if (!rc && !(all = plast_json_print(root))) rc = plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory");
+    if (!rc) {
+        hash = plast_hash64(all, strlen(all));
+        for (int i = 0; i < n_sets; i++) hash ^= plast_hash64(sets[i], strlen(sets[i])) * (uint64_t)(2 * i + 3);
+    }
+    char p[4200], cp[4200];
+    if (!rc) rc = plast_path_join(cp, sizeof cp, dir, "cells.csv", err);
+    if (!rc) rc = a->resume ? plast_dir_prepare(dir, 1, err) : plast_dir_prepare(dir, a->force, err);
+    if (!rc && a->resume) rc = read_cells(cp, hash, &so, done, err);
+    cells cl = {hash, &so, (const unsigned char(*)[MAX_SEEDS])done};
     for (int i = 0; !rc && i < n_methods; i++)
         for (int s = 0; !rc && s < seeds; s++) {
+            if (done[i][s]) continue;
             rc = plast_config_parse(&cfg, text, "base", m[i].sets, m[i].n_sets, &reg, err);
             if (rc) break;
             int k;
             rc = one_run(&cfg, m[i].train, chunks, s + 1, &tr, &te, &po, acc[i][s], layer_of, &k, err);
             if (rc == PLAST_E_DATA && !strncmp(err->msg, "the encoder diverged", 20)) {
                 so.diverged[i]++;
-                for (int l = 0; l < MAX_PROBED; l++) acc[i][s][l] = NAN;
+                for (int l = 0; l < PLAST_PROBE_MAX_LAYERS; l++) acc[i][s][l] = NAN;
                 rc = PLAST_OK;
-                continue;
             }
             if (rc) break;
-            n_probed = k;
+            done[i][s] = 1;
+            rc = plast_write_replace(cp, write_cells, &cl, err);
             if (note) {
                 char msg[512];
                 int w = snprintf(msg, sizeof msg, "%s, seed %d:", m[i].name, s + 1);
-                for (int l = 0; l < k && w < (int)sizeof msg; l++)
+                for (int l = 0; l < n_probed && w < (int)sizeof msg; l++)
                     w += snprintf(msg + w, sizeof msg - (size_t)w, " L%d %.3f", layer_of[l], acc[i][s][l]);
                 note(ctx, msg);
             }
         }
-    so.n_probed = n_probed;
-    char p[4200];
     if (!rc) rc = plast_path_join(p, sizeof p, dir, "table.json", err);
     if (!rc) rc = plast_write_atomic(p, write_json, &so, err);
     if (!rc) rc = plast_path_join(p, sizeof p, dir, "table.csv", err);
     if (!rc) rc = plast_write_atomic(p, write_csv, &so, err);
     if (!rc) rc = plast_path_join(p, sizeof p, dir, "table.md", err);
     if (!rc) rc = plast_write_atomic(p, write_md, &so, err);
+    if (!rc) rc = save_plot(&so, dir, err);
     if (!rc && table) table_md(&so, table, n);
-    free(text);
+    free(text), free(all);
     plast_dataset_free(&tr), plast_dataset_free(&te);
     plast_json_delete(root);
     return rc;

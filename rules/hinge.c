@@ -20,8 +20,24 @@
  * it travels down through W^T (hinge-bp, backpropagation) or the untied random B_l of the
  * network (hinge-rf, fixed random feedback); dW = lr delta x^T on every layer.
  *
+ * `hinge-dtp` — end to end by difference target propagation (Lee, Zhang, Fischer & Bengio
+ * 2015; PROTOCOLS.md section 5) on dense networks. Top target h^_L = h_L - top_step dL/dh_L;
+ * below, h^_l = h_l + g_{l+1}(h^_{l+1}) - g_{l+1}(h_{l+1}) with the learned inverse
+ * g_{l+1}(h) = inv_act(V_{l+1} h + c_{l+1}) of layer l+1 (V [n_in][n_out], c [n_in]: layer
+ * l+1's own feedback synapses onto the layer below). Each layer's step sees only its own
+ * activity and its target difference fb_l = h^_l - h_l, which the layer above's signal()
+ * sends down (the engine's PLAST_PATH_TARGET); it sends g(h^_l) - g(h_l) on through its own
+ * inverse. Updates:
+ *   dW_l = lr (fb_l (.) f'(a_l)) h_{l-1}^T,  db_l = lr fb_l (.) f'(a_l)
+ *           (the top layer's step equals hinge-bp's at top_step 1)
+ *   inverse: with x~ = h_{l-1} + eps, eps ~ N(0, noise^2) per unit, y = f_l(x~) through the
+ *           layer's own W_l, r = g_l(y): the reconstruction loss
+ *           R_l = 1/(2B) sum_b |r - x~|^2 descends: dV_l = -inv_lr dR/dV, dc_l = -inv_lr dR/dc.
+ *           The noise is a fixed hash of (the layer's step count, layer, unit): a step stays
+ *           a pure function of the learner state.
+ *
  * Losses are means over the P pairs, so updates are gradient steps on them without a further
- * 1/batch. Difference target propagation is not here yet (see the README). */
+ * 1/batch. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -296,14 +312,20 @@ static const plast_opt e2e_table[] = {
      "also update the biases"},
 };
 
+/* The shared rate lr and the margins of the end-to-end rules. */
+static int lr_and_margins(float lr, float m_pos, float m_neg, plast_pset *meta, plast_err *err)
+{
+    int rc = plast_pset_add(meta, "lr", "lr", -1, 1, 1, PLAST_INIT_CONSTANT, lr, 0, 0.0f,
+                            INFINITY, err);
+    return rc ? rc : add_margins(m_pos, m_neg, meta, err);
+}
+
 static int e2e_declare(const void *opts, const plast_net *net, plast_pset *state,
                        plast_pset *meta, plast_err *err)
 {
     const e2e_opts *o = opts;
     (void)net, (void)state;
-    int rc = plast_pset_add(meta, "lr", "lr", -1, 1, 1, PLAST_INIT_CONSTANT, o->lr, 0, 0.0f,
-                            INFINITY, err);
-    return rc ? rc : add_margins(o->m_pos, o->m_neg, meta, err);
+    return lr_and_margins(o->lr, o->m_pos, o->m_neg, meta, err);
 }
 
 typedef struct e2e_handles {
@@ -348,12 +370,17 @@ static void e2e_signal(const plast_local *x)
     }
 }
 
+/* dW = lr delta x^T (db = lr delta) from the delta signal() left. */
+static void delta_step(const plast_local *x, float lr, int biases)
+{
+    plast_kind_outer(&x->kind, x->delta, x->pre, x->batch, 0, x->kind.rows, lr, 1.0f, x->W, x->work);
+    if (biases) plast_kind_rowaxpy(&x->kind, x->delta, x->batch, lr, x->b);
+}
+
 static void e2e_update(const plast_local *x)
 {
     const e2e_opts *o = x->opts;
-    float lr = *((const e2e_handles *)x->h)->lr;
-    plast_kind_outer(&x->kind, x->delta, x->pre, x->batch, 0, x->kind.rows, lr, 1.0f, x->W, x->work);
-    if (o->biases) plast_kind_rowaxpy(&x->kind, x->delta, x->batch, lr, x->b);
+    delta_step(x, *((const e2e_handles *)x->h)->lr, o->biases);
 }
 
 #define E2E_COMMON                                                                           \
@@ -377,4 +404,214 @@ const plast_rule plast_rule_hinge_rf = {
     .nonlocal = 0,
     .path = PLAST_PATH_CHAIN,
     E2E_COMMON,
+};
+
+/* ---------------------------------------------------------------- target propagation */
+
+typedef struct dtp_opts {
+    float lr, m_pos, m_neg, top_step, inv_lr, noise, inv_scale;
+    int inv_act, biases;
+} dtp_opts;
+
+static const plast_opt dtp_table[] = {
+    {"lr", PLAST_OPT_FLOAT, offsetof(dtp_opts, lr), 1e-3, 0, 1e3, NULL, NULL,
+     "learning rate of W (meta-parameter lr, shared)"},
+    MARGIN_OPTS(dtp_opts),
+    {"top_step", PLAST_OPT_FLOAT, offsetof(dtp_opts, top_step), 1.0, 0, 1e3, NULL, NULL,
+     "step of the top target h_L - top_step dL/dh_L (meta-parameter top_step)"},
+    {"inv_lr", PLAST_OPT_FLOAT, offsetof(dtp_opts, inv_lr), 1e-2, 0, 1e3, NULL, NULL,
+     "learning rate of the inverses (meta-parameter inv_lr)"},
+    {"noise", PLAST_OPT_FLOAT, offsetof(dtp_opts, noise), 0.1, 0, 1e3, NULL, NULL,
+     "std of the input noise the inverses train on (meta-parameter inv_noise)"},
+    {"inv_scale", PLAST_OPT_FLOAT, offsetof(dtp_opts, inv_scale), 1.0, 0, 1e3, NULL, NULL,
+     "the inverses' initial entries are N(0, inv_scale^2 / n_out)"},
+    {"inv_act", PLAST_OPT_ENUM, offsetof(dtp_opts, inv_act), PLAST_ACT_RELU, 0, 0, plast_act_names,
+     NULL, "activation of the inverses g(h) = inv_act(V h + c): that of the layer below"},
+    {"biases", PLAST_OPT_BOOL, offsetof(dtp_opts, biases), 1, 0, 1, NULL, NULL,
+     "also update the biases"},
+};
+
+static int dtp_declare(const void *opts, const plast_net *net, plast_pset *state,
+                       plast_pset *meta, plast_err *err)
+{
+    const dtp_opts *o = opts;
+    int rc = lr_and_margins(o->lr, o->m_pos, o->m_neg, meta, err);
+    if (!rc)
+        rc = plast_pset_add(meta, "top_step", "dtp", -1, 1, 1, PLAST_INIT_CONSTANT, o->top_step, 0,
+                            0.0f, INFINITY, err);
+    if (!rc)
+        rc = plast_pset_add(meta, "inv_lr", "lr", -1, 1, 1, PLAST_INIT_CONSTANT, o->inv_lr, 0,
+                            0.0f, INFINITY, err);
+    if (!rc)
+        rc = plast_pset_add(meta, "inv_noise", "dtp", -1, 1, 1, PLAST_INIT_CONSTANT, o->noise, 0,
+                            0.0f, INFINITY, err);
+    /* every layer above the first has an inverse onto the layer below (a frozen layer's
+     * passes targets down unchanged in time: it never trains) */
+    for (int l = 1; l < net->n_layers && !rc; l++) {
+        const plast_layer *ly = &net->layer[l];
+        rc = plast_pset_add(state, "inv_V", "inverse", l, ly->n_in, ly->n_out, PLAST_INIT_NORMAL,
+                            0.0f, o->inv_scale / sqrtf((float)ly->n_out), -INFINITY, INFINITY, err);
+        if (!rc)
+            rc = plast_pset_add(state, "inv_c", "inverse", l, ly->n_in, 1, PLAST_INIT_ZEROS, 0, 0,
+                                -INFINITY, INFINITY, err);
+        if (!rc)
+            rc = plast_pset_add(state, "step", "traces", l, 1, 1, PLAST_INIT_ZEROS, 0, 0,
+                                -INFINITY, INFINITY, err);
+    }
+    return rc;
+}
+
+static int dtp_check(const void *opts, const plast_net *net, const plast_objective *obj,
+                     plast_err *err)
+{
+    (void)opts, (void)obj;
+    for (int l = 0; l < net->n_layers; l++)
+        if (net->layer[l].kind.type != PLAST_LAYER_DENSE)
+            return plast_err_set(err, PLAST_E_CONFIG, "net",
+                                 "hinge-dtp runs on dense networks only (layer %d is %s): its "
+                                 "inverses invert dense layers", l,
+                                 plast_layer_names[net->layer[l].kind.type]);
+    return PLAST_OK;
+}
+
+typedef struct dtp_handles {
+    e2e_handles e; /* lr, views, margins */
+    const float *top_step, *inv_lr, *noise;
+    float *V, *c, *step; /* NULL on layer 0 */
+} dtp_handles;
+
+static int dtp_bind(const void *opts, const plast_binder *b, void *hv, plast_err *err)
+{
+    dtp_handles *h = hv;
+    int rc = e2e_bind(opts, b, &h->e, err);
+    if (rc) return rc;
+    h->top_step = plast_bind_meta(b, "top_step", err);
+    h->inv_lr = h->top_step ? plast_bind_meta(b, "inv_lr", err) : NULL;
+    h->noise = h->inv_lr ? plast_bind_meta(b, "inv_noise", err) : NULL;
+    if (!h->noise) return PLAST_E_INTERNAL;
+    if (b->layer == 0) return PLAST_OK;
+    h->V = plast_bind_state(b, "inv_V", err);
+    h->c = h->V ? plast_bind_state(b, "inv_c", err) : NULL;
+    h->step = h->c ? plast_bind_state(b, "step", err) : NULL;
+    return h->step ? PLAST_OK : PLAST_E_INTERNAL;
+}
+
+/* signal: d [batch][n_out], dv [max(n_in, n_out)], u, v [batch][n_in];
+ * update: xt, r [batch][n_in], y [batch][n_out] (u, v reused) */
+static size_t dtp_scratch(const void *opts, const plast_layer *ly, int batch_max)
+{
+    (void)opts;
+    size_t n = (size_t)ly->n_out, ni = (size_t)ly->n_in;
+    return (size_t)batch_max * (2 * n + 4 * ni) + (n > ni ? n : ni);
+}
+
+/* out [nb][n_in] = inv_act(h [nb][n_out] V^T + c), preact into a */
+static void inverse(const plast_local *x, const dtp_handles *h, const float *in, float *a, float *out)
+{
+    const dtp_opts *o = x->opts;
+    int nb = x->batch, ni = x->n_in, n = x->n_out;
+    plast_gemm(0, 1, nb, ni, n, 1.0f, in, n, h->V, n, 0.0f, a, ni);
+    for (int b = 0; b < nb; b++) {
+        plast_axpy(ni, 1.0f, h->c, a + (size_t)b * ni);
+        plast_act_apply((plast_act)o->inv_act, ni, a + (size_t)b * ni, out + (size_t)b * ni);
+    }
+}
+
+/* The layer's target difference d = h^ - h (output: -top_step dL/dh; else fb), its delta
+ * d (.) f'(a) for the update, and what goes down: g(h + d) - g(h). */
+static void dtp_signal(const plast_local *x)
+{
+    const dtp_handles *h = x->h;
+    int nb = x->batch, n = x->n_out, ni = x->n_in;
+    float *d = x->scratch, *dv = d + (size_t)nb * n, *u = dv + (n > ni ? n : ni);
+    float *v = u + (size_t)nb * ni, *ga = v + (size_t)nb * ni, *gb = ga + (size_t)nb * ni;
+    if (x->is_output) {
+        plast_hinge_loss(x->post, nb, n, *h->e.m_pos, *h->e.m_neg, d);
+        for (size_t i = 0; i < (size_t)nb * n; i++) d[i] *= -*h->top_step;
+    } else {
+        memcpy(d, x->fb, (size_t)nb * n * sizeof(float));
+    }
+    for (int b = 0; b < nb; b++) {
+        size_t at = (size_t)b * n;
+        plast_act_deriv(x->act, n, x->preact + at, x->post + at, dv);
+        for (int i = 0; i < n; i++) x->delta[at + i] = d[at + i] * dv[i];
+    }
+    if (!x->down) return;
+    /* down = g(h + d) - g(h); d becomes the target h^ */
+    for (size_t i = 0; i < (size_t)nb * n; i++) d[i] += x->post[i];
+    inverse(x, h, d, ga, u);
+    inverse(x, h, x->post, gb, v);
+    for (size_t i = 0; i < (size_t)nb * ni; i++) x->down[i] = u[i] - v[i];
+}
+
+/* A standard normal from a 64-bit key (Box-Muller on its two halves). */
+static float hash_normal(uint64_t key)
+{
+    uint64_t z = mix64(key);
+    double u1 = ((double)(z >> 40) + 0.5) / 16777216.0, u2 = (double)(z & 0xffffff) / 16777216.0;
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+/* One descent step on the inverse's reconstruction loss R (see the file comment); returns R
+ * before the step. scratch: xt, r [nb][n_in], a [nb][n_in], y [nb][n_out], dv. */
+double plast_dtp_inverse_step(const plast_local *x)
+{
+    const dtp_opts *o = x->opts;
+    const dtp_handles *h = x->h;
+    int nb = x->batch, n = x->n_out, ni = x->n_in;
+    float *y = x->scratch, *dv = y + (size_t)nb * n, *xt = dv + (n > ni ? n : ni);
+    float *r = xt + (size_t)nb * ni, *a = r + (size_t)nb * ni;
+    uint64_t t = (uint64_t)(*h->step)++;
+    float sd = *h->noise;
+    for (size_t i = 0; i < (size_t)nb * ni; i++)
+        xt[i] = x->pre[i] + sd * hash_normal((t << 24 ^ (uint64_t)x->layer << 56) + i);
+    /* y = f(W xt + b) through the layer's own weights */
+    plast_gemm(0, 1, nb, n, ni, 1.0f, xt, ni, x->W, ni, 0.0f, y, n);
+    for (int b = 0; b < nb; b++) {
+        float *yb = y + (size_t)b * n;
+        plast_axpy(n, 1.0f, x->b, yb);
+        plast_act_apply(x->act, n, yb, yb);
+    }
+    inverse(x, h, y, a, r);
+    /* e = (r - xt) (.) inv_act'(a) / B into a; R = 1/(2B) sum |r - xt|^2 */
+    double R = 0.0;
+    for (int b = 0; b < nb; b++) {
+        size_t at = (size_t)b * ni;
+        plast_act_deriv((plast_act)o->inv_act, ni, a + at, r + at, dv);
+        for (int i = 0; i < ni; i++) {
+            float e = r[at + i] - xt[at + i];
+            R += 0.5 * (double)e * e;
+            a[at + i] = e * dv[i] / (float)nb;
+        }
+    }
+    /* V [ni][n] -= inv_lr e^T y; c -= inv_lr sum_b e */
+    plast_gemm(1, 0, ni, n, nb, -*h->inv_lr, a, ni, y, n, 1.0f, h->V, n);
+    for (int b = 0; b < nb; b++) plast_axpy(ni, -*h->inv_lr, a + (size_t)b * ni, h->c);
+    return R / nb;
+}
+
+static void dtp_update(const plast_local *x)
+{
+    const dtp_opts *o = x->opts;
+    const dtp_handles *h = x->h;
+    if (h->V) plast_dtp_inverse_step(x);
+    delta_step(x, *h->e.lr, o->biases);
+}
+
+const plast_rule plast_rule_hinge_dtp = {
+    .name = "hinge-dtp",
+    .summary = "contrastive hinge end to end by difference target propagation (learned "
+               "inverses)",
+    .nonlocal = 0,
+    .path = PLAST_PATH_TARGET,
+    .sig = PLAST_SIG_ERROR,
+    .opts = {dtp_table, sizeof dtp_table / sizeof dtp_table[0], sizeof(dtp_opts)},
+    .reads = views_reads,
+    .declare = dtp_declare,
+    .check = dtp_check,
+    .handles_size = sizeof(dtp_handles),
+    .bind = dtp_bind,
+    .scratch_floats = dtp_scratch,
+    .signal = dtp_signal,
+    .update = dtp_update,
 };

@@ -5,12 +5,14 @@
 
 extern const plast_rule plast_rule_flp, plast_rule_hebb, plast_rule_sgd, plast_rule_fa,
     plast_rule_dfa, plast_rule_terms, plast_rule_ncm;
-extern const plast_rule plast_rule_clapp, plast_rule_hinge, plast_rule_hinge_bp, plast_rule_hinge_rf;
+extern const plast_rule plast_rule_clapp, plast_rule_hinge, plast_rule_hinge_bp, plast_rule_hinge_rf,
+    plast_rule_hinge_dtp;
 
 static const plast_rule *const all[] = {&plast_rule_flp, &plast_rule_hebb, &plast_rule_dfa,
                                         &plast_rule_fa, &plast_rule_terms, &plast_rule_ncm,
                                         &plast_rule_clapp,
                                         &plast_rule_hinge, &plast_rule_hinge_rf, &plast_rule_hinge_bp,
+                                        &plast_rule_hinge_dtp,
                                         &plast_rule_sgd};
 
 const plast_rule *const *plast_rule_all(int *n)

@@ -5,8 +5,9 @@
  *   2. the objective's loss, its gradient g and the broadcast signal s (the error -g, or
  *      the objective's teacher target: the one-hot class);
  *   3. top-down, each layer's feedback fb_l through the rule's path (B_l s + c_l, or
- *      B_l delta_{l+1} + c_l, or the non-local W_{l+1}^T delta_{l+1}), and for chain rules
- *      the delta the layer sends down, all before any weight changes;
+ *      B_l delta_{l+1} + c_l, or the non-local W_{l+1}^T delta_{l+1}, or the target
+ *      difference layer l+1's rule sent down through its own inverse), and for chain and
+ *      target rules what the layer sends down, all before any weight changes;
  *   4. the rule's update of every plastic layer from its plast_local only. */
 #include "plast/episode.h"
 
@@ -131,6 +132,7 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
         x->scratch = ep->scratch[l];
         x->work = ep->acts.work;
         x->delta = ep->delta[l];
+        x->down = l > 0 ? ep->fb[l - 1] : NULL;
         if (rule->bind && ly->kind.rows) {
             plast_binder b = {l, x->is_output, ly, &L->meta, &ep->work.p, ep->n_bcast, ep->bcast_name, ep->bcast, nb};
             if ((rc = rule->bind(L->rule_opts, &b, h, err))) {
@@ -222,6 +224,10 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
                     }
             }
             lc->fb = ep->fb[l];
+            break;
+        case PLAST_PATH_TARGET:
+            /* written by layer l+1's signal() a moment ago (this loop runs top-down) */
+            lc->fb = lc->is_output ? ep->s : ep->fb[l];
             break;
         case PLAST_PATH_CHAIN:
         case PLAST_PATH_TRANSPOSE:

@@ -206,7 +206,8 @@ static void signals(plast_metagrad *g, const double *S, const float *y, int nb, 
         size_t nn = (size_t)nb * n;
         double *fb = g->fb[l];
         switch (r->path) {
-        case PLAST_PATH_NONE: continue;
+        case PLAST_PATH_NONE:
+        case PLAST_PATH_TARGET: continue; /* TARGET rules have no backward (refused above) */
         case PLAST_PATH_DIRECT:
             if (!ly->n_fb) continue;
             /* fb [batch][n] = s [batch][n_out] B^T + c */

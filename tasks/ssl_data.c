@@ -10,7 +10,7 @@
 
 #include "plast/rng.h"
 
-const char *const plast_ssl_source_names[] = {"fmnist", "omniglot", "synthetic", NULL};
+const char *const plast_ssl_source_names[] = {"fmnist", "omniglot", "synthetic", "textures", NULL};
 
 static double none_loss(const float *out, const float *y, int n, float *g)
 {
@@ -73,7 +73,7 @@ static int fmnist_files(const plast_ssl_src *s, char f[4][PLAST_OPT_STRLEN + 64]
 int plast_ssl_shape(const plast_ssl_src *s, int *c, int *h, int *w, plast_err *err)
 {
     *c = 1;
-    if (s->source == PLAST_SSL_SYNTHETIC) {
+    if (s->source == PLAST_SSL_SYNTHETIC || s->source == PLAST_SSL_TEXTURES) {
         *h = *w = s->side;
         return PLAST_OK;
     }
@@ -129,17 +129,55 @@ static int synthetic(const plast_ssl_src *s, uint64_t seed, int per_class, int s
     return PLAST_OK;
 }
 
-/* The drawings of src with item in [lo, hi) into d. */
-static int omni_split(const plast_dataset *src, int lo, int hi, plast_dataset *d, plast_err *err)
+/* Class c is a grating of orientation pi c / C and period 4 pixels; an image is that grating
+ * at a random phase and a contrast in [0.5, 1], plus N(0, 0.1^2) noise, clipped to [0, 1].
+ * Every class's mean image is the same flat grey (the phase is uniform), so the classes differ
+ * in texture only: a linear read-out of pixels, or of features that keep the phase, is near
+ * chance, and features invariant to shifts (the views' augmentation) tell them apart. */
+static int textures(const plast_ssl_src *s, uint64_t seed, int per_class, int split,
+                    plast_dataset *d, plast_err *err)
 {
+    int C = s->classes, S = s->side;
+    int rc = plast_dataset_alloc(d, C * per_class, S, S, C, 1, err);
+    if (rc) return rc;
+    plast_rng r;
+    plast_rng_seed(&r, seed, 0x7e40 + (uint64_t)split);
+    const double pi = 3.14159265358979323846, k = 2.0 * pi / 4.0;
+    for (int c = 0; c < C; c++) {
+        snprintf(d->class_name[c], sizeof d->class_name[c], "%d", c);
+        double cy = sin(pi * c / C), cx = cos(pi * c / C);
+        for (int i = 0; i < per_class; i++) {
+            int at = c * per_class + i;
+            double phase = 2.0 * pi * plast_rng_uniform(&r), a = 0.5 + 0.5 * plast_rng_uniform(&r);
+            float *im = d->x + (size_t)at * S * S;
+            for (int y = 0; y < S; y++)
+                for (int x = 0; x < S; x++) {
+                    double v = 0.5 + 0.4 * a * sin(k * (x * cx + y * cy) + phase) +
+                               0.1 * plast_rng_normal(&r);
+                    im[y * S + x] = (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v);
+                }
+            d->label[at] = c;
+            d->item[at] = i;
+        }
+    }
+    snprintf(d->group_name[0], sizeof d->group_name[0], "all");
+    return PLAST_OK;
+}
+
+/* The images of src whose key (its drawing number when by_item, else its index) lies in
+ * [lo, hi), into d. */
+static int subset(const plast_dataset *src, int by_item, int lo, int hi, plast_dataset *d,
+                  plast_err *err)
+{
+#define KEY(i) (by_item ? src->item[i] : (i))
     int n = 0;
-    for (int i = 0; i < src->n; i++) n += src->item[i] >= lo && src->item[i] < hi;
+    for (int i = 0; i < src->n; i++) n += KEY(i) >= lo && KEY(i) < hi;
     int rc = plast_dataset_alloc(d, n, src->h, src->w, src->n_classes, src->n_groups, err);
     if (rc) return rc;
     size_t px = (size_t)src->h * src->w;
     int k = 0;
     for (int i = 0; i < src->n; i++) {
-        if (src->item[i] < lo || src->item[i] >= hi) continue;
+        if (KEY(i) < lo || KEY(i) >= hi) continue;
         memcpy(d->x + (size_t)k * px, src->x + (size_t)i * px, px * sizeof(float));
         d->label[k] = src->label[i], d->group[k] = src->group[i], d->item[k] = src->item[i];
         k++;
@@ -147,6 +185,7 @@ static int omni_split(const plast_dataset *src, int lo, int hi, plast_dataset *d
     memcpy(d->class_name, src->class_name, sizeof d->class_name[0] * (size_t)src->n_classes);
     memcpy(d->group_name, src->group_name, sizeof d->group_name[0] * (size_t)src->n_groups);
     return PLAST_OK;
+#undef KEY
 }
 
 int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
@@ -155,9 +194,11 @@ int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
     memset(train, 0, sizeof *train);
     if (test) memset(test, 0, sizeof *test);
     int rc;
-    if (s->source == PLAST_SSL_SYNTHETIC) {
-        rc = synthetic(s, seed, 64, 0, train, err);
-        if (!rc && test) rc = synthetic(s, seed, 32, 1, test, err);
+    if (s->source == PLAST_SSL_SYNTHETIC || s->source == PLAST_SSL_TEXTURES) {
+        int (*gen)(const plast_ssl_src *, uint64_t, int, int, plast_dataset *, plast_err *) =
+            s->source == PLAST_SSL_TEXTURES ? textures : synthetic;
+        rc = gen(s, seed, 64, 0, train, err);
+        if (!rc && test) rc = gen(s, seed, 32, 1, test, err);
     } else if (s->source == PLAST_SSL_FMNIST) {
         char f[4][PLAST_OPT_STRLEN + 64];
         rc = fmnist_files(s, f, err);
@@ -184,13 +225,38 @@ int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
         int hit;
         rc = plast_omniglot_load(&all, src, n_src, 28, "results/cache", &hit, err);
         if (rc) return rc;
-        rc = omni_split(&all, 0, 15, train, err);
-        if (!rc && test) rc = omni_split(&all, 15, 20, test, err);
+        rc = subset(&all, 1, 0, 15, train, err);
+        if (!rc && test) rc = subset(&all, 1, 15, 20, test, err);
         plast_dataset_free(&all);
     }
     if (rc) {
         plast_dataset_free(train);
         if (test) plast_dataset_free(test);
     }
+    return rc;
+}
+
+int plast_ssl_load_split(const plast_ssl_src *s, uint64_t seed, int validation,
+                         plast_dataset *train, plast_dataset *test, plast_err *err)
+{
+    if (!validation) return plast_ssl_load(s, seed, train, test, err);
+    memset(train, 0, sizeof *train), memset(test, 0, sizeof *test);
+    if (s->source == PLAST_SSL_SYNTHETIC || s->source == PLAST_SSL_TEXTURES) {
+        int (*gen)(const plast_ssl_src *, uint64_t, int, int, plast_dataset *, plast_err *) =
+            s->source == PLAST_SSL_TEXTURES ? textures : synthetic;
+        int rc = gen(s, seed, 64, 0, train, err);
+        if (!rc) rc = gen(s, seed, 32, 2, test, err);
+        if (rc) plast_dataset_free(train), plast_dataset_free(test);
+        return rc;
+    }
+    plast_dataset all;
+    int rc = plast_ssl_load(s, seed, &all, NULL, err);
+    if (rc) return rc;
+    int by_item = s->source == PLAST_SSL_OMNIGLOT;
+    int cut = by_item ? 12 : all.n - all.n / 6, end = by_item ? 15 : all.n;
+    rc = subset(&all, by_item, 0, cut, train, err);
+    if (!rc) rc = subset(&all, by_item, cut, end, test, err);
+    plast_dataset_free(&all);
+    if (rc) plast_dataset_free(train), plast_dataset_free(test);
     return rc;
 }

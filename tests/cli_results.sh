@@ -124,7 +124,7 @@ CASE="every reference has a run.json (a suite: bench.json) with a plast command"
 for d in "$SRC"/results/reference/*/; do
     rec=$d/run.json
     [ -f "$rec" ] || rec=$d/bench.json
-    if grep -q '"command": "plast \(meta-train\|bench\|analyze\|eval\) ' "$rec" 2>/dev/null; then ok; else fail_case "$d lacks run.json (or bench.json) or its command"; fi
+    if grep -q '"command": "plast \(meta-train\|bench\|analyze\|eval\|probe\) ' "$rec" 2>/dev/null; then ok; else fail_case "$d lacks run.json (or bench.json) or its command"; fi
 done
 if command -v python3 >/dev/null 2>&1; then
     # A cheap reduced form of a reference: a tiny campaign made here, rerun as its run.json says.

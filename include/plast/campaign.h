@@ -18,7 +18,10 @@
  * Fitness of a candidate: the mean meta-loss (the final query score as a loss: MSE, or
  * 1 - accuracy; or, by option, the objective's query loss, e.g. cross-entropy) over K
  * training episodes, the same K episodes for every candidate of a generation (common
- * random numbers), plus an optional L1 penalty. Every random number is keyed by (seed,
+ * random numbers), plus an optional L1 penalty. For self-supervised image tasks the
+ * meta-loss may instead be 1 - the linear-probe accuracy of the trained network's top layer
+ * on a held-out part of the training split (meta_loss "probe": the test split stays unseen;
+ * no final evaluation, `plast probe` with the params file measures the gain on it). Every random number is keyed by (seed,
  * generation, purpose, episode), so a generation is a pure function of the optimizer's
  * state: candidates may be evaluated on any thread or rank, and a checkpoint (optimizer
  * state, best parameters, history) resumes to the same numbers as never stopping. */
@@ -47,12 +50,15 @@ typedef struct plast_campaign_opts {
     float fitness_cap;
     int ipop;
     int tune_runs;
-    int meta_loss; /* PLAST_META_SCORE or PLAST_META_LOSS */
+    int meta_loss; /* PLAST_META_SCORE, PLAST_META_LOSS or PLAST_META_PROBE */
+    int probe_train, probe_test, probe_epochs; /* PLAST_META_PROBE: the probe's images, epochs */
     float clip, lr_decay;           /* adam */
     int truncate;                   /* adam: truncated backward sweep (0: none) */
     char group_lr[PLAST_OPT_STRLEN]; /* adam: "group=factor,..." */
 } plast_campaign_opts;
-enum { PLAST_META_SCORE, PLAST_META_LOSS }; /* the score as a loss; the objective's query loss */
+/* the score as a loss; the objective's query loss; 1 - the held-out linear-probe accuracy of
+ * the top weighted layer (include/plast/probe.h) after the episode */
+enum { PLAST_META_SCORE, PLAST_META_LOSS, PLAST_META_PROBE };
 extern const plast_opt_table plast_campaign_opts_table;
 
 typedef struct plast_gen_stats {

@@ -14,4 +14,11 @@
 
 double plast_hinge_loss(const float *e, int batch, int m, float m_pos, float m_neg, float *g);
 
+/* hinge-dtp's training step of layer x->layer's inverse (rules/hinge.c: its update() calls it
+ * before the forward update): one descent step on the reconstruction loss
+ * R = 1/(2B) sum_b |g(f(h + eps)) - (h + eps)|^2 of the layer's input h = x->pre; returns R
+ * before the step. x is a bound hinge-dtp layer above the first (it has an inverse). */
+struct plast_local;
+double plast_dtp_inverse_step(const struct plast_local *x);
+
 #endif

@@ -47,6 +47,7 @@ typedef struct plast_metatrain_hooks {
 typedef struct plast_metatrain_result {
     char dir[4096];
     char table[4096];        /* the final comparison as a Markdown table */
+    int compared;            /* a final evaluation ran (not for the probe meta-loss) */
     int beats_start;         /* best's CI lies entirely on the better side of start's */
     const char *stop_reason;
 } plast_metatrain_result;

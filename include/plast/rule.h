@@ -36,7 +36,11 @@ typedef enum {
     PLAST_PATH_NONE,      /* no feedback signal (fb = NULL) */
     PLAST_PATH_DIRECT,    /* fb_l = B_l s + c_l, every layer (net feedback DIRECT) */
     PLAST_PATH_CHAIN,     /* fb_l = B_l delta_{l+1} + c_l; output: fb = s (net feedback CHAIN) */
-    PLAST_PATH_TRANSPOSE  /* fb_l = W_{l+1}^T delta_{l+1}; output: fb = s. Non-local: sgd only */
+    PLAST_PATH_TRANSPOSE, /* fb_l = W_{l+1}^T delta_{l+1}; output: fb = s. Non-local: sgd only */
+    PLAST_PATH_TARGET     /* fb_l = what layer l+1's signal() wrote into its `down` (a target
+                           * difference through layer l+1's own inverse weights: difference
+                           * target propagation); output: fb = s. Dense networks only: the
+                           * rule's check() refuses weightless layers in between */
 } plast_path;
 
 /* What the broadcast signal s [batch][n_out] is. */
@@ -73,6 +77,8 @@ typedef struct plast_local {
     const float *pre_delta;  /* [batch][n_in] the pre-synaptic neurons' own delta (what signal()
                               * wrote for the layer below), during update() only; NULL when the
                               * layer below computes none (first or lowest plastic layer) */
+    float *down;             /* [batch][n_in] TARGET: signal() writes the layer below's feedback
+                              * (its fb at this step); NULL on the first layer */
 } plast_local;
 
 /* What bind() may look up for one layer, by name. */

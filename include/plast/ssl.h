@@ -12,6 +12,9 @@
  *   synthetic  generated for tests: `classes` prototypes of `side` x `side` made of three
  *              Gaussian blobs each, every image its prototype shifted by up to one pixel
  *              plus noise; 64 training and 32 test images per class, from the seed.
+ *   textures   generated for tests, harder: `classes` gratings of different orientations,
+ *              each image at a random phase and contrast plus noise (64 / 32 per class):
+ *              every class has the same mean image, so the classes differ in texture only.
  * The unsupervised objective scores nothing (loss 0, score 0): the rules of these tasks
  * compute their own losses from the activity, and the probe is the evaluation. */
 #ifndef PLAST_SSL_H
@@ -23,31 +26,39 @@
 #include "plast/objective.h"
 #include "plast/opts.h"
 
-enum { PLAST_SSL_FMNIST, PLAST_SSL_OMNIGLOT, PLAST_SSL_SYNTHETIC };
-extern const char *const plast_ssl_source_names[]; /* "fmnist", "omniglot", "synthetic" */
+enum { PLAST_SSL_FMNIST, PLAST_SSL_OMNIGLOT, PLAST_SSL_SYNTHETIC, PLAST_SSL_TEXTURES };
+extern const char *const plast_ssl_source_names[]; /* "fmnist", "omniglot", "synthetic", "textures" */
 
 typedef struct plast_ssl_src {
     int source;
     char dir[PLAST_OPT_STRLEN];
-    int classes, side; /* synthetic only */
+    int classes, side; /* synthetic and textures only */
 } plast_ssl_src;
 
 /* The option entries of a source, for a task's table: the struct at offset `base` of the
  * task's options. PLAST_SSL_SRC_OPTS(type, field) expands to four plast_opt entries. */
 #define PLAST_SSL_SRC_OPTS(T, F)                                                                    \
     {"source", PLAST_OPT_ENUM, offsetof(T, F.source), 0, 0, 0, plast_ssl_source_names, NULL,        \
-     "images: fmnist, omniglot (shared subsets) or synthetic (generated, for tests)"},              \
+     "images: fmnist, omniglot (shared subsets), synthetic or textures (generated, for tests)"},              \
     {"dir", PLAST_OPT_STRING, offsetof(T, F.dir), 0, 0, 0, NULL, "",                                \
      "data directory (default: $PLAST_DATA/..., then the system or shared copy)"},                 \
     {"classes", PLAST_OPT_INT, offsetof(T, F.classes), 4, 2, 64, NULL, NULL,                         \
-     "synthetic: number of classes"},                                                               \
-    {"side", PLAST_OPT_INT, offsetof(T, F.side), 12, 4, 64, NULL, NULL, "synthetic: image side"}
+     "synthetic, textures: number of classes"},                                                               \
+    {"side", PLAST_OPT_INT, offsetof(T, F.side), 12, 4, 64, NULL, NULL, "synthetic, textures: image side"}
 
 /* Image shape of a source without loading it (reads an IDX header). */
 int plast_ssl_shape(const plast_ssl_src *s, int *c, int *h, int *w, plast_err *err);
 /* Loads the training and test splits (test may be NULL); seed fixes the synthetic images. */
 int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
                    plast_dataset *test, plast_err *err);
+
+/* The probe's two splits: validation = 0, the training and test splits (plast_ssl_load);
+ * validation = 1, a part of the training split and a held-out part of it, for choosing
+ * settings without the test split: Fashion-MNIST its first 50000 / last 10000 training
+ * images, Omniglot drawings 0-11 / 12-14 of every character, synthetic 64 / 32 images per
+ * class drawn apart from both the training and the test images. */
+int plast_ssl_load_split(const plast_ssl_src *s, uint64_t seed, int validation,
+                         plast_dataset *train, plast_dataset *test, plast_err *err);
 
 extern const plast_objective plast_objective_unsupervised;
 

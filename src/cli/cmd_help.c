@@ -234,9 +234,14 @@ static void print_table(const plast_opt_table *t)
     }
 }
 
+/* In plast_path order (include/plast/rule.h): one name a path. */
 static const char *const path_names[] = {"none", "direct: B_l s + c_l",
                                          "chain: B_l delta_{l+1} + c_l",
-                                         "transpose: W_{l+1}^T delta_{l+1} (non-local)"};
+                                         "transpose: W_{l+1}^T delta_{l+1} (non-local)",
+                                         "target: g_{l+1}(h^_{l+1}) - g_{l+1}(h_{l+1}), the layer "
+                                         "above's inverse"};
+_Static_assert(sizeof path_names / sizeof path_names[0] == PLAST_PATH_TARGET + 1,
+               "a name for every feedback path");
 
 /* Tensors from..n-1 of a set, one line each. */
 static void print_tensors(const plast_pset *ps, int from)

@@ -106,6 +106,13 @@ int cli_metatrain(int argc, char **argv, const plast_comm *comm, const volatile 
     int rc = plast_metatrain(&a, interrupt, &hooks, &res, &err);
     if (comm->rank != 0) return rc;
     if (rc) return cli_fail(&err);
+    if (!res.compared) {
+        printf("stopped: %s; no final comparison (probe meta-loss: `plast probe` with "
+               "run.params=best.json measures the gain on the test split)\n",
+               res.stop_reason ? res.stop_reason : "?");
+        printf("run directory: %s (best.json, metrics.csv, metatrain.png)\n", res.dir);
+        return 0;
+    }
     printf("%s\nstopped: %s; the meta-trained rule %s its starting point (95%% intervals %s)\n",
            res.table, res.stop_reason ? res.stop_reason : "?",
            res.beats_start ? "beats" : "does NOT beat",

@@ -15,15 +15,16 @@ static void probe_note(void *ctx, const char *msg)
 int cli_probe(int argc, char **argv)
 {
     const char *path = NULL, *out = NULL;
-    int force = 0, quiet = 0;
+    int force = 0, quiet = 0, resume = 0;
     static cli_set_list sets;
     const cli_flag flags[] = {
         {"--out", CLI_STR, &out, 0, 0}, {"--force", CLI_SWITCH, &force, 0, 0},
         {"--quiet", CLI_SWITCH, &quiet, 0, 0}, {"--set", CLI_SET, &sets, 0, 0},
+        {"--resume", CLI_SWITCH, &resume, 0, 0},
     };
     if (cli_parse_flags(argc, argv, flags, sizeof flags / sizeof flags[0], &path)) return PLAST_E_USAGE;
     if (!path)
-        return cli_usage_error("%s", "usage: plast probe SUITE.json [--out DIR] [--set key=value ...] [--force] [--quiet]");
+        return cli_usage_error("%s", "usage: plast probe SUITE.json [--out DIR] [--set key=value ...] [--force | --resume] [--quiet]");
     char dir[4096], cmd[2048], prov[2400];
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     if (out) snprintf(dir, sizeof dir, "%s", out);
@@ -32,11 +33,12 @@ int cli_probe(int argc, char **argv)
     snprintf(prov, sizeof prov, "made by `%s` at plast %s git %s", cmd, PLAST_VERSION, PLAST_GIT);
     plast_err err;
     plast_err_clear(&err);
-    int rc = plast_dir_prepare(dir, force, &err);
+    if (force && resume) return cli_usage_error("%s", "--force and --resume exclude each other");
     static char table[1 << 15];
-    if (!rc) rc = plast_probe_suite(path, dir, sets.v, sets.n, prov, probe_note, &quiet, table, sizeof table, &err);
+    plast_probe_args a = {path, dir, sets.v, sets.n, prov, force, resume};
+    int rc = plast_probe_suite(&a, probe_note, &quiet, table, sizeof table, &err);
     if (rc) return cli_fail(&err);
     fputs(table, stdout);
-    printf("\nresults in %s (table.md, table.csv, table.json)\n", dir);
+    printf("\nresults in %s (table.md, table.csv, table.json, probe.png)\n", dir);
     return 0;
 }

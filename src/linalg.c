@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Below this many multiply-adds a BLAS call costs more than the work (batch-1 steps on
- * small networks): plast's own kernels run them (linalg_isa.h). */
+/* plast's own kernels (linalg_isa.h) run a product below this many multiply-adds, where a
+ * BLAS call costs more than the work (batch-1 steps on small networks), and a thin one,
+ * with a dimension of at most THIN_GEMM (matrix-vector work, a batch of one, an 11-wide
+ * input, a 3x3 kernel over one channel), where BLAS's packing costs more than it saves. */
 #define SMALL_GEMM 32768.0
+#define THIN_GEMM 16
 
 /* The kernels of linalg_isa.h, one table per SIMD path. */
 typedef struct isa_kernels {
@@ -144,7 +147,7 @@ void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double
 void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if ((double)M * N * K <= SMALL_GEMM)
+    if ((double)M * N * K <= SMALL_GEMM || M <= THIN_GEMM || N <= THIN_GEMM || K <= THIN_GEMM)
         kern->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         plast_gemm_blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -120,6 +120,41 @@ static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int
     }
 }
 
+/* Columns of B^T a thin NT product transposes at a time (ISA_TCOLS rows of B). */
+#define ISA_TCOLS 64
+
+/* C[i][j] += alpha dot8(K, A[i], B[j]) for a short K (K <= ISA_TK): B [N][ldb] is copied
+ * transposed, a block of ISA_TCOLS rows at a time, and the eight lanes of dot8 become eight
+ * vectors across j, so the result has dot8's bits with the work vectorised across outputs. */
+#define ISA_TK 64
+static void ISA(gemm_nt_short)(int M, int N, int K, float alpha, const float *A, int lda,
+                               const float *B, int ldb, float *C, int ldc)
+{
+    float bt[ISA_TK * ISA_TCOLS];
+    int full = K / 8 * 8;
+    for (int j0 = 0; j0 < N; j0 += ISA_TCOLS) {
+        int nj = N - j0 < ISA_TCOLS ? N - j0 : ISA_TCOLS;
+        for (int j = 0; j < nj; j++)
+            for (int k = 0; k < K; k++) bt[k * ISA_TCOLS + j] = B[(size_t)(j0 + j) * ldb + k];
+        for (int i = 0; i < M; i++) {
+            const float *a = A + (size_t)i * lda;
+            float *c = C + (size_t)i * ldc + j0;
+            int j = 0;
+            for (; j + 8 <= nj; j += 8) {
+                v8sf l[8] = {{0}}, s = {0};
+                for (int k = 0; k < full; k += 8)
+                    for (int q = 0; q < 8; q++) l[q] += a[k + q] * ISA(load8)(bt + (k + q) * ISA_TCOLS + j);
+                for (int k = full; k < K; k++) s += a[k] * ISA(load8)(bt + k * ISA_TCOLS + j);
+                v8sf t = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])) + s;
+                v8sf cv = ISA(load8)(c + j);
+                cv += alpha * t;
+                memcpy(c + j, &cv, sizeof cv);
+            }
+            for (; j < nj; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)(j0 + j) * ldb);
+        }
+    }
+}
+
 static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -129,10 +164,37 @@ static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const fl
             for (int j = 0; j < N; j++) c[j] = 0.0f;
         else if (beta != 1.0f)
             for (int j = 0; j < N; j++) c[j] *= beta;
+    }
+    if (tb && !ta && K <= ISA_TK && N >= 8 && M >= 8) { /* the copy pays off over 8 rows */
+        ISA(gemm_nt_short)(M, N, K, alpha, A, lda, B, ldb, C, ldc);
+        return;
+    }
+    if (ta && !tb) {
+        /* C[i][:] += alpha A[k][i] B[k][:]: whole vectors of columns row by row, then the
+         * last few columns eight rows at a time, across i (A[k][i..i+7] is contiguous) */
+        int nv = N / 8 * 8, i = 0;
+        for (int r = 0; r < M; r++) ISA(axpy_rows)(nv, K, alpha, A + r, lda, B, ldb, C + (size_t)r * ldc);
+        for (; nv < N && i + 8 <= M; i += 8)
+            for (int j = nv; j < N; j++) {
+                v8sf acc;
+                for (int r = 0; r < 8; r++) acc[r] = C[(size_t)(i + r) * ldc + j];
+                for (int k = 0; k < K; k++)
+                    acc += (alpha * ISA(load8)(A + (size_t)k * lda + i)) * B[(size_t)k * ldb + j];
+                for (int r = 0; r < 8; r++) C[(size_t)(i + r) * ldc + j] = acc[r];
+            }
+        for (; nv < N && i < M; i++)
+            for (int j = nv; j < N; j++) {
+                float cj = C[(size_t)i * ldc + j];
+                for (int k = 0; k < K; k++) cj += (alpha * A[(size_t)k * lda + i]) * B[(size_t)k * ldb + j];
+                C[(size_t)i * ldc + j] = cj;
+            }
+        return;
+    }
+    for (int i = 0; i < M; i++) {
+        float *restrict c = C + (size_t)i * ldc;
         if (!tb) {
             /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
-            if (ta) ISA(axpy_rows)(N, K, alpha, A + i, lda, B, ldb, c);
-            else ISA(axpy_rows)(N, K, alpha, A + (size_t)i * lda, 1, B, ldb, c);
+            ISA(axpy_rows)(N, K, alpha, A + (size_t)i * lda, 1, B, ldb, c);
         } else if (ta) {
             for (int j = 0; j < N; j++) c[j] += alpha * ISA(dot8)(K, A + i, lda, B + (size_t)j * ldb);
         } else {
@@ -148,20 +210,40 @@ static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const fl
     }
 }
 
-/* One vector (V: ISA_VEC or v8sf, LOAD its load) of row r of the Oja update below at
+/* One vector (V: ISA_VEC or v8sf, LOAD its load) of a row of the Oja update below at
  * column j: g from the nb rows of x, then w += p (g - d w). With one row (batch 1) g is
  * 0 + u x, the same bits as the general sum. */
 #define ISA_OJA_STEP(V, LOAD)                                                              \
     do {                                                                                   \
         V g = {0};                                                                         \
-        if (nb == 1) g += u0 * LOAD(x + j);                                                \
+        if (one) g += u0 * LOAD(x + j);                                                    \
         else                                                                               \
             for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * LOAD(x + (size_t)b * ldx + j); \
         V wv = LOAD(w + j);                                                                \
-        if (per_synapse) wv += scale * LOAD(p + j) * (g - dr * wv);                        \
+        if (syn) wv += scale * LOAD(p + j) * (g - dr * wv);                                \
         else wv += p_row * (g - dr * wv);                                                  \
         memcpy(w + j, &wv, sizeof wv);                                                     \
     } while (0)
+
+/* One row of the Oja update; one (nb == 1) and syn (per synapse) are constants where it is
+ * inlined, so each of the four loops is compiled without tests inside. */
+static inline __attribute__((always_inline)) void
+ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, float dr,
+             const float *restrict p, float p_row, float scale, float *restrict w, int one, int syn)
+{
+    float u0 = ur[0];
+    int j = 0;
+    for (; j + ISA_N <= n; j += ISA_N) ISA_OJA_STEP(ISA_VEC, ISA(load));
+#if ISA_WIDE
+    for (; j + 8 <= n; j += 8) ISA_OJA_STEP(v8sf, ISA(load8));
+#endif
+    for (; j < n; j++) {
+        float g = 0.0f;
+        for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * x[(size_t)b * ldx + j];
+        if (syn) w[j] += scale * p[j] * (g - dr * w[j]);
+        else w[j] += p_row * (g - dr * w[j]);
+    }
+}
 
 /* Rows r < nr of W [nr][n]: W[r][j] += p_rj (g_rj - d[r] W[r][j]), where
  * g_rj = sum_b u[b ldu + r] x[b ldx + j] (from 0, b in order) and p_rj = scale P[r n + j]
@@ -171,20 +253,15 @@ static void ISA(oja_rows)(int nr, int n, int nb, const float *u, int ldu, const 
                           const float *d, const float *P, int per_synapse, float scale, float *W)
 {
     for (int r = 0; r < nr; r++) {
-        float *restrict w = W + (size_t)r * n;
-        const float *restrict p = per_synapse ? P + (size_t)r * n : NULL;
-        const float *ur = u + r;
-        float u0 = ur[0], dr = d[r], p_row = per_synapse ? 0.0f : scale * P[r];
-        int j = 0;
-        for (; j + ISA_N <= n; j += ISA_N) ISA_OJA_STEP(ISA_VEC, ISA(load));
-#if ISA_WIDE
-        for (; j + 8 <= n; j += 8) ISA_OJA_STEP(v8sf, ISA(load8));
-#endif
-        for (; j < n; j++) {
-            float g = 0.0f;
-            for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * x[(size_t)b * ldx + j];
-            if (per_synapse) w[j] += scale * p[j] * (g - dr * w[j]);
-            else w[j] += p_row * (g - dr * w[j]);
+        float *w = W + (size_t)r * n;
+        if (per_synapse) {
+            const float *p = P + (size_t)r * n;
+            if (nb == 1) ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], p, 0.0f, scale, w, 1, 1);
+            else ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], p, 0.0f, scale, w, 0, 1);
+        } else {
+            float p_row = scale * P[r];
+            if (nb == 1) ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, p_row, scale, w, 1, 0);
+            else ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, p_row, scale, w, 0, 0);
         }
     }
 }
@@ -201,3 +278,5 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
 #undef ISA_N
 #undef ISA_WIDE
 #undef ISA_OJA_STEP
+#undef ISA_TCOLS
+#undef ISA_TK

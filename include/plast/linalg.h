@@ -25,6 +25,9 @@ plast_gemm_fn plast_gemm_ref;
 /* Always OpenBLAS sgemm, whatever the size (plast_gemm runs small products in plain
  * loops, where a BLAS call costs more than the work); for the benchmark's comparison. */
 plast_gemm_fn plast_gemm_blas;
+/* Always plast's own kernels on the selected SIMD path, whatever the size (plast_gemm uses
+ * them for small and thin products); for the tests. */
+plast_gemm_fn plast_gemm_simd;
 
 /* The same in double precision (cblas_dgemm), for exact meta-gradients. */
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,

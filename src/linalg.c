@@ -7,11 +7,12 @@
 #include <string.h>
 
 /* plast's own kernels (linalg_isa.h) run a product below this many multiply-adds, where a
- * BLAS call costs more than the work (batch-1 steps on small networks), and a thin one,
- * with a dimension of at most THIN_GEMM (matrix-vector work, a batch of one, an 11-wide
- * input, a 3x3 kernel over one channel), where BLAS's packing costs more than it saves. */
+ * BLAS call costs more than the work (batch-1 steps on small networks), and matrix-vector
+ * work of any size: at most THIN_GEMM rows of A (a batch of one to four) or a sum over at
+ * most THIN_GEMM terms (a rank-one update), where BLAS packs a whole matrix to use it once.
+ * Minibatch products stay with BLAS (their bits too). */
 #define SMALL_GEMM 32768.0
-#define THIN_GEMM 16
+#define THIN_GEMM 4
 
 /* The kernels of linalg_isa.h, one table per SIMD path. */
 typedef struct isa_kernels {
@@ -153,7 +154,7 @@ void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double
 void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if ((double)M * N * K <= SMALL_GEMM || M <= THIN_GEMM || N <= THIN_GEMM || K <= THIN_GEMM)
+    if ((double)M * N * K <= SMALL_GEMM || M <= THIN_GEMM || K <= THIN_GEMM)
         kern->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         plast_gemm_blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -100,9 +100,8 @@ static size_t flp_scratch(const void *opts, const plast_layer *ly, int batch_max
 {
     const flp_opts *o = opts;
     size_t n = (size_t)batch_max * ly->n_out + ly->kind.rows; /* h~ and sum_b h~^2 per row */
-    if ((o->granularity == FLP_SYNAPSE || o->granularity == FLP_NEURON) &&
-        ly->kind.type != PLAST_LAYER_DENSE)
-        n += (size_t)PLAST_OJA_ROWS * ly->kind.cols; /* a block of G (conv layers) */
+    if (o->granularity == FLP_SYNAPSE || o->granularity == FLP_NEURON)
+        n += (size_t)PLAST_OJA_ROWS * ly->kind.cols; /* a block of G (plast_kind_oja) */
     return n;
 }
 

@@ -6,13 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* plast's own kernels (linalg_isa.h) run a product below this many multiply-adds, where a
- * BLAS call costs more than the work (batch-1 steps on small networks), and matrix-vector
- * work of any size: at most THIN_GEMM rows of A (a batch of one to four) or a sum over at
- * most THIN_GEMM terms (a rank-one update), where BLAS packs a whole matrix to use it once.
- * Minibatch products stay with BLAS (their bits too). */
+/* plast's own kernels (linalg_isa.h) run a product of at most this many multiply-adds, where
+ * a BLAS call costs more than the work (batch-1 steps on small networks); larger products
+ * stay with BLAS, and with them the bits of every committed result. (Thin products of any
+ * size, e.g. batch-1 steps on 784-wide inputs, are faster in the kernels too, but routing
+ * them there changes the bits of results made through BLAS: left for when those are
+ * regenerated.) */
 #define SMALL_GEMM 32768.0
-#define THIN_GEMM 4
+
+int plast_gemm_is_small(int M, int N, int K)
+{
+    return (double)M * N * K <= SMALL_GEMM;
+}
 
 /* The kernels of linalg_isa.h, one table per SIMD path. */
 typedef struct isa_kernels {
@@ -154,7 +159,7 @@ void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double
 void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if ((double)M * N * K <= SMALL_GEMM || M <= THIN_GEMM || K <= THIN_GEMM)
+    if (plast_gemm_is_small(M, N, K))
         kern->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         plast_gemm_blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

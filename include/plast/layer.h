@@ -19,8 +19,9 @@
  *   patchdot: out[j]  = sum_{b,p} patch_p(x_b)[j] patch_p(y_b)[j]   (y NULL: sum of x)
  *   oja:      W[r][j] += p_rj (G[r][j] - d[r] W[r][j]) with G = outer(u, x) (alpha 1),
  *             p_rj = scale P[r][j] (per_synapse) or scale P[r]: the Oja/plasticity update,
- *             dense layers in one fused pass (plast_oja_rows, G never stored), conv layers
- *             through blocks of PLAST_OJA_ROWS rows of G in G [PLAST_OJA_ROWS][cols]
+ *             dense layers whose blocks of rows are small products in one fused pass
+ *             (plast_oja_rows, G never stored), others through blocks of PLAST_OJA_ROWS
+ *             rows of G in G [PLAST_OJA_ROWS][cols]
  * For a dense layer each is the very loop or gemm the rules used before, so results of
  * dense networks do not change. The same kernels are the backward pass with respect to the
  * parameters (outer = dL/dW, rowaxpy = dL/db) that meta-gradients need. */

@@ -26,8 +26,10 @@ plast_gemm_fn plast_gemm_ref;
  * loops, where a BLAS call costs more than the work); for the benchmark's comparison. */
 plast_gemm_fn plast_gemm_blas;
 /* Always plast's own kernels on the selected SIMD path, whatever the size (plast_gemm uses
- * them for small and thin products); for the tests. */
+ * them for small products); for the tests. */
 plast_gemm_fn plast_gemm_simd;
+/* Non-zero when plast_gemm runs an M x N x K product in plast's own kernels. */
+int plast_gemm_is_small(int M, int N, int K);
 
 /* The same in double precision (cblas_dgemm), for exact meta-gradients. */
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
@@ -61,7 +63,7 @@ void plast_axpy(int n, float alpha, const float *x, float *y);
  *   W[r][j] += p_rj (g_rj - d_r W[r][j]),  g_rj = sum_b u[b][r] x[b][j],
  *   p_rj = scale P[r][j] (or scale P[r]).
  * g is never stored whole: each block of it is applied while in cache. The same bits as
- * forming G with plast_gemm(1, 0, ..., beta 0) and applying it row by row. */
+ * forming G with plast_gemm_simd(1, 0, ..., beta 0) and applying it row by row. */
 void plast_oja_rows(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
                     const float *d, const float *P, int per_synapse, float scale, float *W);
 /* Sum over the rows of X[rows][cols] into out[cols] (out is overwritten). */

@@ -96,15 +96,12 @@ static int flp_bind(const void *opts, const plast_binder *b, void *hv, plast_err
     return h->P && h->beta ? PLAST_OK : PLAST_E_INTERNAL;
 }
 
-/* Rows of G = h~^T pre computed at a time (keeps G in cache). */
-#define FLP_ROWS 64
-
 static size_t flp_scratch(const void *opts, const plast_layer *ly, int batch_max)
 {
     const flp_opts *o = opts;
     size_t n = (size_t)batch_max * ly->n_out + ly->kind.rows; /* h~ and sum_b h~^2 per row */
     if (o->granularity == FLP_SYNAPSE || o->granularity == FLP_NEURON)
-        n += (size_t)FLP_ROWS * ly->kind.cols; /* a block of G */
+        n += (size_t)PLAST_OJA_ROWS * ly->kind.cols; /* a block of G (plast_kind_oja) */
     return n;
 }
 
@@ -149,24 +146,8 @@ static void flp_update(const plast_local *x)
         plast_kind_outer(k, ht, x->pre, nb, 0, rows, p, 1.0f, x->W, x->work);
         return;
     }
-    /* G = h~^T pre, then W += P (.) (G - d_i W), a block of rows at a time so that G stays
-     * in cache (the block's gemm is still large enough for BLAS). */
-    for (int r0 = 0; r0 < rows; r0 += FLP_ROWS) {
-        int nr = rows - r0 < FLP_ROWS ? rows - r0 : FLP_ROWS;
-        plast_kind_outer(k, ht, x->pre, nb, r0, nr, 1.0f, 0.0f, G, x->work);
-        for (int i = r0; i < r0 + nr; i++) {
-            float *restrict w = x->W + (size_t)i * ni;
-            const float *restrict g = G + (size_t)(i - r0) * ni;
-            float di = d[i];
-            if (o->granularity == FLP_NEURON) {
-                float p = scale * P[i];
-                for (int j = 0; j < ni; j++) w[j] += p * (g[j] - di * w[j]);
-            } else {
-                const float *restrict pr = P + (size_t)i * ni;
-                for (int j = 0; j < ni; j++) w[j] += scale * pr[j] * (g[j] - di * w[j]);
-            }
-        }
-    }
+    /* W += P (.) (h~^T pre - d_i W): fused on dense layers, through blocks of G on conv */
+    plast_kind_oja(k, ht, x->pre, nb, d, P, o->granularity == FLP_SYNAPSE, scale, x->W, G, x->work);
 }
 
 /* ---- exact meta-gradients (double): the same update and its VJP ----

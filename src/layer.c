@@ -214,6 +214,36 @@ void plast_kind_outer(const plast_kind *k, const float *u, const float *x, int n
     }
 }
 
+void plast_kind_oja(const plast_kind *k, const float *u, const float *x, int nb, const float *d,
+                    const float *P, int per_synapse, float scale, float *W, float *G, float *work)
+{
+    int rows = k->rows, ni = k->cols;
+    int block = rows < PLAST_OJA_ROWS ? rows : PLAST_OJA_ROWS;
+    /* Dense, where a block's product is one plast_gemm runs in its own kernels: fused (the
+     * same bits). Otherwise (conv, or blocks BLAS computes): G = the outer product, a block
+     * of rows at a time (G holds PLAST_OJA_ROWS rows), then the elementwise update. */
+    if (k->type == PLAST_LAYER_DENSE && plast_gemm_is_small(block, ni, nb)) {
+        plast_oja_rows(rows, ni, nb, u, k->rows, x, ni, d, P, per_synapse, scale, W);
+        return;
+    }
+    for (int r0 = 0; r0 < rows; r0 += PLAST_OJA_ROWS) {
+        int nr = rows - r0 < PLAST_OJA_ROWS ? rows - r0 : PLAST_OJA_ROWS;
+        plast_kind_outer(k, u, x, nb, r0, nr, 1.0f, 0.0f, G, work);
+        for (int i = r0; i < r0 + nr; i++) {
+            float *restrict w = W + (size_t)i * ni;
+            const float *restrict g = G + (size_t)(i - r0) * ni;
+            float di = d[i];
+            if (!per_synapse) {
+                float p = scale * P[i];
+                for (int j = 0; j < ni; j++) w[j] += p * (g[j] - di * w[j]);
+            } else {
+                const float *restrict pr = P + (size_t)i * ni;
+                for (int j = 0; j < ni; j++) w[j] += scale * pr[j] * (g[j] - di * w[j]);
+            }
+        }
+    }
+}
+
 void plast_kind_rowdot(const plast_kind *k, const float *u, const float *v, int nb, float *out)
 {
     int rows = k->rows, P = k->positions;

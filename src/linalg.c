@@ -4,10 +4,124 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* plast's own kernels (linalg_isa.h) run a product of at most this many multiply-adds, where
+ * a BLAS call costs more than the work (batch-1 steps on small networks); larger products
+ * stay with BLAS, and with them the bits of every committed result. (Thin products of any
+ * size, e.g. batch-1 steps on 784-wide inputs, are faster in the kernels too, but routing
+ * them there changes the bits of results made through BLAS: left for when those are
+ * regenerated.) */
+#define SMALL_GEMM 32768.0
+
+int plast_gemm_is_small(int M, int N, int K)
+{
+    return (double)M * N * K <= SMALL_GEMM;
+}
+
+/* The kernels of linalg_isa.h, one table per SIMD path. */
+typedef struct isa_kernels {
+    plast_gemm_fn *gemm;
+    void (*oja_rows)(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
+                     const float *d, const float *P, int per_synapse, float scale, float *W);
+    void (*axpy)(int n, float alpha, const float *x, float *y);
+} isa_kernels;
+
+/* GCC vector extensions: the compiler maps each to the registers of the path it builds. */
+typedef float v4sf __attribute__((vector_size(16)));
+typedef float v8sf __attribute__((vector_size(32)));
+typedef float v16sf __attribute__((vector_size(64)));
+typedef int v8si __attribute__((vector_size(32)));
+/* The default path passes v8sf between static functions in two SSE registers; no ABI
+ * boundary is crossed, so GCC's note about the AVX calling convention does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#define ISA(name) name##_default
+#define ISA_VEC v4sf
+#define ISA_VEC_BYTES 16
+#include "linalg_isa.h"
+#undef ISA
+#undef ISA_VEC
+#undef ISA_VEC_BYTES
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define ISA(name) name##_avx2
+#define ISA_VEC v8sf
+#define ISA_VEC_BYTES 32
+#include "linalg_isa.h"
+#undef ISA
+#undef ISA_VEC
+#undef ISA_VEC_BYTES
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx2")
+#define ISA(name) name##_avx512
+#define ISA_VEC v16sf
+#define ISA_VEC_BYTES 64
+#include "linalg_isa.h"
+#undef ISA
+#undef ISA_VEC
+#undef ISA_VEC_BYTES
+#pragma GCC pop_options
+static const isa_kernels *const isa_table[PLAST_ISA_N] = {&kernels_default, &kernels_avx2,
+                                                          &kernels_avx512};
+#else
+static const isa_kernels *const isa_table[PLAST_ISA_N] = {&kernels_default, NULL, NULL};
+#endif
+
+static const char *const isa_names[PLAST_ISA_N] = {"default", "avx2", "avx512"};
+static plast_isa isa_now = PLAST_ISA_DEFAULT;
+static const isa_kernels *kern = &kernels_default;
+
+const char *plast_isa_name(plast_isa isa)
+{
+    return isa >= 0 && isa < PLAST_ISA_N ? isa_names[isa] : "unknown";
+}
+
+int plast_isa_supported(plast_isa isa)
+{
+    if (isa < 0 || isa >= PLAST_ISA_N || !isa_table[isa]) return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (isa == PLAST_ISA_AVX2) return __builtin_cpu_supports("avx2");
+    if (isa == PLAST_ISA_AVX512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+#endif
+    return 1;
+}
+
+int plast_isa_select(plast_isa isa)
+{
+    if (!plast_isa_supported(isa)) return -1;
+    isa_now = isa;
+    kern = isa_table[isa];
+    return 0;
+}
+
+plast_isa plast_isa_current(void)
+{
+    return isa_now;
+}
+
+plast_isa plast_isa_best(void)
+{
+    plast_isa best = PLAST_ISA_DEFAULT;
+    for (int i = 0; i < PLAST_ISA_N; i++)
+        if (plast_isa_supported((plast_isa)i)) best = (plast_isa)i;
+    return best;
+}
 
 void plast_linalg_init(void)
 {
     openblas_set_num_threads(1);
+    /* The widest SIMD path the CPU has, unless PLAST_ISA names another (the benchmark
+     * compares them; every path gives the same bits). */
+    plast_isa isa = plast_isa_best();
+    const char *want = getenv("PLAST_ISA");
+    for (int i = 0; want && i < PLAST_ISA_N; i++)
+        if (!strcmp(want, isa_names[i]) && plast_isa_supported((plast_isa)i)) isa = (plast_isa)i;
+    plast_isa_select(isa);
 }
 
 void plast_linalg_blas_name(char *buf, size_t n)
@@ -16,51 +130,17 @@ void plast_linalg_blas_name(char *buf, size_t n)
     snprintf(buf, n, "%s", cfg ? cfg : "OpenBLAS");
 }
 
-/* Below this many multiply-adds a BLAS call costs more than the work (batch-1 steps on
- * small networks); the loops below vectorise without reassociating anything except the
- * dot product, which keeps eight fixed lanes, so results stay deterministic. */
-#define SMALL_GEMM 32768.0
-
-static float dot8(int K, const float *restrict a, int sa, const float *restrict b)
-{
-    float lane[8] = {0};
-    int k = 0;
-    if (sa == 1)
-        for (; k + 8 <= K; k += 8)
-            for (int q = 0; q < 8; q++) lane[q] += a[k + q] * b[k + q];
-    float s = 0.0f;
-    for (; k < K; k++) s += a[(size_t)k * sa] * b[k];
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])) + s;
-}
-
-static void small_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc)
-{
-    for (int i = 0; i < M; i++) {
-        float *restrict c = C + (size_t)i * ldc;
-        if (beta == 0.0f)
-            for (int j = 0; j < N; j++) c[j] = 0.0f;
-        else if (beta != 1.0f)
-            for (int j = 0; j < N; j++) c[j] *= beta;
-        if (!tb) {
-            /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
-            for (int k = 0; k < K; k++) {
-                float a = alpha * (ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]);
-                const float *restrict b = B + (size_t)k * ldb;
-                for (int j = 0; j < N; j++) c[j] += a * b[j];
-            }
-        } else {
-            const float *a = ta ? A + i : A + (size_t)i * lda;
-            for (int j = 0; j < N; j++) c[j] += alpha * dot8(K, a, ta ? lda : 1, B + (size_t)j * ldb);
-        }
-    }
-}
-
 void plast_gemm_blas(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc)
 {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void plast_gemm_simd(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc)
+{
+    kern->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
@@ -79,8 +159,8 @@ void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double
 void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if ((double)M * N * K <= SMALL_GEMM)
-        small_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (plast_gemm_is_small(M, N, K))
+        kern->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         plast_gemm_blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
@@ -133,7 +213,13 @@ int plast_symeig_vectors_d(int n, double *A, double *w, double *work)
 
 void plast_axpy(int n, float alpha, const float *x, float *y)
 {
-    for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+    kern->axpy(n, alpha, x, y);
+}
+
+void plast_oja_rows(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
+                    const float *d, const float *P, int per_synapse, float scale, float *W)
+{
+    kern->oja_rows(nr, n, nb, u, ldu, x, ldx, d, P, per_synapse, scale, W);
 }
 
 void plast_colsum(int rows, int cols, const float *X, float *out)

@@ -17,6 +17,11 @@
  *   rowdot:   out[r]  = sum_{b,p} u[b][r,p] v[b][r,p]      (v NULL: sum of u)
  *   rowaxpy:  out[r] += alpha sum_{b,p} u[b][r,p]          (bias updates)
  *   patchdot: out[j]  = sum_{b,p} patch_p(x_b)[j] patch_p(y_b)[j]   (y NULL: sum of x)
+ *   oja:      W[r][j] += p_rj (G[r][j] - d[r] W[r][j]) with G = outer(u, x) (alpha 1),
+ *             p_rj = scale P[r][j] (per_synapse) or scale P[r]: the Oja/plasticity update,
+ *             dense layers whose blocks of rows are small products in one fused pass
+ *             (plast_oja_rows, G never stored), others through blocks of PLAST_OJA_ROWS
+ *             rows of G in G [PLAST_OJA_ROWS][cols]
  * For a dense layer each is the very loop or gemm the rules used before, so results of
  * dense networks do not change. The same kernels are the backward pass with respect to the
  * parameters (outer = dL/dW, rowaxpy = dL/db) that meta-gradients need. */
@@ -44,6 +49,9 @@ void plast_kind_backward(const plast_kind *k, const float *W, const float *x, co
 /* The update kernels (above), on rows r0..r0+nr-1 for outer. */
 void plast_kind_outer(const plast_kind *k, const float *u, const float *x, int nb, int r0, int nr,
                       float alpha, float beta, float *G, float *work);
+#define PLAST_OJA_ROWS 64
+void plast_kind_oja(const plast_kind *k, const float *u, const float *x, int nb, const float *d,
+                    const float *P, int per_synapse, float scale, float *W, float *G, float *work);
 void plast_kind_rowdot(const plast_kind *k, const float *u, const float *v, int nb, float *out);
 void plast_kind_rowaxpy(const plast_kind *k, const float *u, int nb, float alpha, float *out);
 void plast_kind_patchdot(const plast_kind *k, const float *x, const float *y, int nb, float *out,

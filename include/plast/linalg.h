@@ -4,7 +4,13 @@
  * float32. plast_gemm calls OpenBLAS; plast_gemm_ref is a plain C loop with the same
  * contract, used by the tests as the reference (they agree to float rounding, see
  * tests/test_linalg.c). OpenBLAS is pinned to one thread: plast parallelises over
- * population members and runs itself, so results never depend on a thread count. */
+ * population members and runs itself, so results never depend on a thread count.
+ *
+ * Small products (batch-1 steps: matrix-vector work on weights that sit in cache) and the
+ * fused plasticity kernels run plast's own loops (src/linalg_isa.h), compiled for several
+ * SIMD paths in one binary and chosen at run time from what the CPU supports. Their sums
+ * run in an order fixed by the code, not the vector width, so every path gives the same
+ * bits; tests force each path (plast_isa_select) to prove it. */
 #ifndef PLAST_LINALG_H
 #define PLAST_LINALG_H
 
@@ -19,18 +25,47 @@ plast_gemm_fn plast_gemm_ref;
 /* Always OpenBLAS sgemm, whatever the size (plast_gemm runs small products in plain
  * loops, where a BLAS call costs more than the work); for the benchmark's comparison. */
 plast_gemm_fn plast_gemm_blas;
+/* Always plast's own kernels on the selected SIMD path, whatever the size (plast_gemm uses
+ * them for small products); for the tests. */
+plast_gemm_fn plast_gemm_simd;
+/* Non-zero when plast_gemm runs an M x N x K product in plast's own kernels. */
+int plast_gemm_is_small(int M, int N, int K);
 
 /* The same in double precision (cblas_dgemm), for exact meta-gradients. */
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
                  const double *B, int ldb, double beta, double *C, int ldc);
 
-/* Pins OpenBLAS to one thread; call once before any work (the program and tests do). */
+/* The SIMD paths of plast's own kernels. */
+typedef enum { PLAST_ISA_DEFAULT, PLAST_ISA_AVX2, PLAST_ISA_AVX512, PLAST_ISA_N } plast_isa;
+/* "default" (baseline x86-64, or the plain build elsewhere), "avx2", "avx512". */
+const char *plast_isa_name(plast_isa isa);
+/* Non-zero when this binary has the path and this CPU can run it. */
+int plast_isa_supported(plast_isa isa);
+/* The widest supported path. */
+plast_isa plast_isa_best(void);
+/* Runs the kernels on isa from now on (call before any worker thread starts); -1 when it
+ * is not supported (nothing changes). */
+int plast_isa_select(plast_isa isa);
+plast_isa plast_isa_current(void);
+
+/* Pins OpenBLAS to one thread and selects the widest SIMD path (or the one the environment
+ * variable PLAST_ISA names: default, avx2, avx512); call once before any work (the program
+ * and tests do). */
 void plast_linalg_init(void);
 /* A short description of the BLAS in use into buf[n], for run metadata ("OpenBLAS 0.3.21 ..."). */
 void plast_linalg_blas_name(char *buf, size_t n);
 
 /* y += alpha * x, n floats. */
 void plast_axpy(int n, float alpha, const float *x, float *y);
+/* The fused Oja/plasticity update of rows r < nr of W [nr][n] (row stride n), for
+ * u [nb][ldu] (post side, column r), x [nb][ldx] (pre side), d [nr], P [nr][n] (per_synapse)
+ * or [nr]:
+ *   W[r][j] += p_rj (g_rj - d_r W[r][j]),  g_rj = sum_b u[b][r] x[b][j],
+ *   p_rj = scale P[r][j] (or scale P[r]).
+ * g is never stored whole: each block of it is applied while in cache. The same bits as
+ * forming G with plast_gemm_simd(1, 0, ..., beta 0) and applying it row by row. */
+void plast_oja_rows(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
+                    const float *d, const float *P, int per_synapse, float scale, float *W);
 /* Sum over the rows of X[rows][cols] into out[cols] (out is overwritten). */
 void plast_colsum(int rows, int cols, const float *X, float *out);
 /* Eigenvalues (ascending) of the symmetric n x n matrix A (row-major, double; destroyed),

@@ -1,0 +1,282 @@
+/* linalg_isa.h — the small-product and plasticity kernels, compiled once per SIMD path.
+ *
+ * src/linalg.c includes this file once for each path (AVX-512, AVX2, baseline x86-64),
+ * under "#pragma GCC target", with ISA(name) giving each copy its own name and ISA_VEC the
+ * vector type of its elementwise loops; plast_isa_select (linalg.h) chooses a copy at run
+ * time. The kernels are written with GCC's vector extensions (the compiler maps a vector to
+ * one register or to several narrower ones) for batch-1 and small-batch work on weights
+ * that sit in cache: matrix-vector products, outer products and the fused Oja update.
+ *
+ * Every sum runs in an order fixed by the code, never by the vector width: a sum over k
+ * accumulates sequentially per output (the vectors run across outputs), and a dot product
+ * keeps eight fixed lanes, a fixed reduction tree and a sequential tail (dot8). The build
+ * has no -ffast-math and C11 mode contracts nothing into FMAs (-ffp-contract=off), so every
+ * copy gives the same bits, and the same bits as the scalar loops these kernels replaced.
+ *
+ * Shapes: row-major float32; gemm has the contract of plast_gemm_fn (linalg.h). */
+
+/* ISA_VEC's lanes; ISA_WIDE: wider than v8sf, so a row's remainder may still hold one v8sf. */
+#define ISA_N ((int)(sizeof(ISA_VEC) / sizeof(float)))
+#define ISA_WIDE (ISA_VEC_BYTES > 32)
+
+static inline ISA_VEC ISA(load)(const float *p)
+{
+    ISA_VEC v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void ISA(store)(float *p, ISA_VEC v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v8sf ISA(load8)(const float *p)
+{
+    v8sf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* sum_k a[k sa] b[k]: eight lanes over whole groups of eight (when sa = 1), then the rest
+ * in order, then the lanes' tree plus the rest. */
+static inline float ISA(dot8)(int K, const float *restrict a, int sa, const float *restrict b)
+{
+    v8sf lane = {0};
+    int k = 0;
+    if (sa == 1)
+        for (; k + 8 <= K; k += 8) lane += ISA(load8)(a + k) * ISA(load8)(b + k);
+    float s = 0.0f;
+    for (; k < K; k++) s += a[(size_t)k * sa] * b[k];
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])) + s;
+}
+
+/* out[r] = dot8(K, a, 1, b + r ldb) for r < 4: the same lanes and tree, one load of a for
+ * four rows, the four trees reduced side by side by shuffles. */
+static inline v4sf ISA(dot8x4)(int K, const float *restrict a, const float *restrict b, int ldb)
+{
+    const float *b0 = b, *b1 = b + ldb, *b2 = b + 2 * (size_t)ldb, *b3 = b + 3 * (size_t)ldb;
+    v8sf l0 = {0}, l1 = {0}, l2 = {0}, l3 = {0};
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        v8sf av = ISA(load8)(a + k);
+        l0 += av * ISA(load8)(b0 + k);
+        l1 += av * ISA(load8)(b1 + k);
+        l2 += av * ISA(load8)(b2 + k);
+        l3 += av * ISA(load8)(b3 + k);
+    }
+    v4sf s = {0};
+    for (; k < K; k++) {
+        v4sf bk = {b0[k], b1[k], b2[k], b3[k]};
+        s += a[k] * bk;
+    }
+    /* t01 = [r0 (0+1), r1 (0+1), r0 (2+3), r1 (2+3), r0 (4+5), r1 (4+5), r0 (6+7), r1 (6+7)] */
+    const v8si ev = {0, 8, 2, 10, 4, 12, 6, 14}, od = {1, 9, 3, 11, 5, 13, 7, 15};
+    v8sf t01 = __builtin_shuffle(l0, l1, ev) + __builtin_shuffle(l0, l1, od);
+    v8sf t23 = __builtin_shuffle(l2, l3, ev) + __builtin_shuffle(l2, l3, od);
+    /* u = [r0..r3 ((0+1)+(2+3)), r0..r3 ((4+5)+(6+7))] */
+    const v8si lo = {0, 1, 8, 9, 4, 5, 12, 13}, hi = {2, 3, 10, 11, 6, 7, 14, 15};
+    v8sf u = __builtin_shuffle(t01, t23, lo) + __builtin_shuffle(t01, t23, hi);
+    v4sf u_lo = {u[0], u[1], u[2], u[3]}, u_hi = {u[4], u[5], u[6], u[7]};
+    return (u_lo + u_hi) + s;
+}
+
+/* c[0..n) += sum_k (alpha a[k sa]) B[k][0..n), k in order: blocks of four vectors held in
+ * registers while k runs, then single vectors, then the last columns one by one. */
+static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int sa,
+                                  const float *restrict B, int ldb, float *restrict c)
+{
+    int j = 0;
+    for (; j + 4 * ISA_N <= n; j += 4 * ISA_N) {
+        ISA_VEC c0 = ISA(load)(c + j), c1 = ISA(load)(c + j + ISA_N);
+        ISA_VEC c2 = ISA(load)(c + j + 2 * ISA_N), c3 = ISA(load)(c + j + 3 * ISA_N);
+        for (int k = 0; k < K; k++) {
+            float ak = alpha * a[(size_t)k * sa];
+            const float *bk = B + (size_t)k * ldb + j;
+            c0 += ak * ISA(load)(bk);
+            c1 += ak * ISA(load)(bk + ISA_N);
+            c2 += ak * ISA(load)(bk + 2 * ISA_N);
+            c3 += ak * ISA(load)(bk + 3 * ISA_N);
+        }
+        ISA(store)(c + j, c0), ISA(store)(c + j + ISA_N, c1);
+        ISA(store)(c + j + 2 * ISA_N, c2), ISA(store)(c + j + 3 * ISA_N, c3);
+    }
+    for (; j + ISA_N <= n; j += ISA_N) {
+        ISA_VEC c0 = ISA(load)(c + j);
+        for (int k = 0; k < K; k++) c0 += (alpha * a[(size_t)k * sa]) * ISA(load)(B + (size_t)k * ldb + j);
+        ISA(store)(c + j, c0);
+    }
+#if ISA_WIDE
+    for (; j + 8 <= n; j += 8) {
+        v8sf c0 = ISA(load8)(c + j);
+        for (int k = 0; k < K; k++) c0 += (alpha * a[(size_t)k * sa]) * ISA(load8)(B + (size_t)k * ldb + j);
+        memcpy(c + j, &c0, sizeof c0);
+    }
+#endif
+    for (; j < n; j++) {
+        float cj = c[j];
+        for (int k = 0; k < K; k++) cj += (alpha * a[(size_t)k * sa]) * B[(size_t)k * ldb + j];
+        c[j] = cj;
+    }
+}
+
+/* Columns of B^T a thin NT product transposes at a time (ISA_TCOLS rows of B). */
+#define ISA_TCOLS 64
+
+/* C[i][j] += alpha dot8(K, A[i], B[j]) for a short K (K <= ISA_TK): B [N][ldb] is copied
+ * transposed, a block of ISA_TCOLS rows at a time, and the eight lanes of dot8 become eight
+ * vectors across j, so the result has dot8's bits with the work vectorised across outputs. */
+#define ISA_TK 64
+static void ISA(gemm_nt_short)(int M, int N, int K, float alpha, const float *A, int lda,
+                               const float *B, int ldb, float *C, int ldc)
+{
+    float bt[ISA_TK * ISA_TCOLS];
+    int full = K / 8 * 8;
+    for (int j0 = 0; j0 < N; j0 += ISA_TCOLS) {
+        int nj = N - j0 < ISA_TCOLS ? N - j0 : ISA_TCOLS;
+        for (int j = 0; j < nj; j++)
+            for (int k = 0; k < K; k++) bt[k * ISA_TCOLS + j] = B[(size_t)(j0 + j) * ldb + k];
+        for (int i = 0; i < M; i++) {
+            const float *a = A + (size_t)i * lda;
+            float *c = C + (size_t)i * ldc + j0;
+            int j = 0;
+            for (; j + 8 <= nj; j += 8) {
+                v8sf l[8] = {{0}}, s = {0};
+                for (int k = 0; k < full; k += 8)
+                    for (int q = 0; q < 8; q++) l[q] += a[k + q] * ISA(load8)(bt + (k + q) * ISA_TCOLS + j);
+                for (int k = full; k < K; k++) s += a[k] * ISA(load8)(bt + k * ISA_TCOLS + j);
+                v8sf t = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])) + s;
+                v8sf cv = ISA(load8)(c + j);
+                cv += alpha * t;
+                memcpy(c + j, &cv, sizeof cv);
+            }
+            for (; j < nj; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)(j0 + j) * ldb);
+        }
+    }
+}
+
+static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        float *restrict c = C + (size_t)i * ldc;
+        if (beta == 0.0f)
+            for (int j = 0; j < N; j++) c[j] = 0.0f;
+        else if (beta != 1.0f)
+            for (int j = 0; j < N; j++) c[j] *= beta;
+    }
+    if (tb && !ta && K <= ISA_TK && N >= 8 && M >= 8) { /* the copy pays off over 8 rows */
+        ISA(gemm_nt_short)(M, N, K, alpha, A, lda, B, ldb, C, ldc);
+        return;
+    }
+    if (ta && !tb) {
+        /* C[i][:] += alpha A[k][i] B[k][:]: whole vectors of columns row by row, then the
+         * last few columns eight rows at a time, across i (A[k][i..i+7] is contiguous) */
+        int nv = N / 8 * 8, i = 0;
+        for (int r = 0; r < M; r++) ISA(axpy_rows)(nv, K, alpha, A + r, lda, B, ldb, C + (size_t)r * ldc);
+        for (; nv < N && i + 8 <= M; i += 8)
+            for (int j = nv; j < N; j++) {
+                v8sf acc;
+                for (int r = 0; r < 8; r++) acc[r] = C[(size_t)(i + r) * ldc + j];
+                for (int k = 0; k < K; k++)
+                    acc += (alpha * ISA(load8)(A + (size_t)k * lda + i)) * B[(size_t)k * ldb + j];
+                for (int r = 0; r < 8; r++) C[(size_t)(i + r) * ldc + j] = acc[r];
+            }
+        for (; nv < N && i < M; i++)
+            for (int j = nv; j < N; j++) {
+                float cj = C[(size_t)i * ldc + j];
+                for (int k = 0; k < K; k++) cj += (alpha * A[(size_t)k * lda + i]) * B[(size_t)k * ldb + j];
+                C[(size_t)i * ldc + j] = cj;
+            }
+        return;
+    }
+    for (int i = 0; i < M; i++) {
+        float *restrict c = C + (size_t)i * ldc;
+        if (!tb) {
+            /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
+            ISA(axpy_rows)(N, K, alpha, A + (size_t)i * lda, 1, B, ldb, c);
+        } else if (ta) {
+            for (int j = 0; j < N; j++) c[j] += alpha * ISA(dot8)(K, A + i, lda, B + (size_t)j * ldb);
+        } else {
+            /* C[i][j] += alpha dot8(A[i], B[j]): four rows of B at a time */
+            const float *a = A + (size_t)i * lda;
+            int j = 0;
+            for (; j + 4 <= N; j += 4) {
+                v4sf t = ISA(dot8x4)(K, a, B + (size_t)j * ldb, ldb);
+                for (int r = 0; r < 4; r++) c[j + r] += alpha * t[r];
+            }
+            for (; j < N; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)j * ldb);
+        }
+    }
+}
+
+/* One vector (V: ISA_VEC or v8sf, LOAD its load) of a row of the Oja update below at
+ * column j: g from the nb rows of x, then w += p (g - d w). With one row (batch 1) g is
+ * 0 + u x, the same bits as the general sum. */
+#define ISA_OJA_STEP(V, LOAD)                                                              \
+    do {                                                                                   \
+        V g = {0};                                                                         \
+        if (one) g += u0 * LOAD(x + j);                                                    \
+        else                                                                               \
+            for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * LOAD(x + (size_t)b * ldx + j); \
+        V wv = LOAD(w + j);                                                                \
+        if (syn) wv += scale * LOAD(p + j) * (g - dr * wv);                                \
+        else wv += p_row * (g - dr * wv);                                                  \
+        memcpy(w + j, &wv, sizeof wv);                                                     \
+    } while (0)
+
+/* One row of the Oja update; one (nb == 1) and syn (per synapse) are constants where it is
+ * inlined, so each of the four loops is compiled without tests inside. */
+static inline __attribute__((always_inline)) void
+ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, float dr,
+             const float *restrict p, float p_row, float scale, float *restrict w, int one, int syn)
+{
+    float u0 = ur[0];
+    int j = 0;
+    for (; j + ISA_N <= n; j += ISA_N) ISA_OJA_STEP(ISA_VEC, ISA(load));
+#if ISA_WIDE
+    for (; j + 8 <= n; j += 8) ISA_OJA_STEP(v8sf, ISA(load8));
+#endif
+    for (; j < n; j++) {
+        float g = 0.0f;
+        for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * x[(size_t)b * ldx + j];
+        if (syn) w[j] += scale * p[j] * (g - dr * w[j]);
+        else w[j] += p_row * (g - dr * w[j]);
+    }
+}
+
+/* Rows r < nr of W [nr][n]: W[r][j] += p_rj (g_rj - d[r] W[r][j]), where
+ * g_rj = sum_b u[b ldu + r] x[b ldx + j] (from 0, b in order) and p_rj = scale P[r n + j]
+ * (per_synapse) or scale P[r]. G is never stored: each vector of g is formed in a register
+ * and applied at once; the rows of x it comes from stay in L1 across the rows of W. */
+static void ISA(oja_rows)(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
+                          const float *d, const float *P, int per_synapse, float scale, float *W)
+{
+    for (int r = 0; r < nr; r++) {
+        float *w = W + (size_t)r * n;
+        if (per_synapse) {
+            const float *p = P + (size_t)r * n;
+            if (nb == 1) ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], p, 0.0f, scale, w, 1, 1);
+            else ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], p, 0.0f, scale, w, 0, 1);
+        } else {
+            float p_row = scale * P[r];
+            if (nb == 1) ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, p_row, scale, w, 1, 0);
+            else ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, p_row, scale, w, 0, 0);
+        }
+    }
+}
+
+static void ISA(axpy)(int n, float alpha, const float *restrict x, float *restrict y)
+{
+    int i = 0;
+    for (; i + ISA_N <= n; i += ISA_N) ISA(store)(y + i, ISA(load)(y + i) + alpha * ISA(load)(x + i));
+    for (; i < n; i++) y[i] += alpha * x[i];
+}
+
+static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
+
+#undef ISA_N
+#undef ISA_WIDE
+#undef ISA_OJA_STEP
+#undef ISA_TCOLS
+#undef ISA_TK

@@ -1,0 +1,201 @@
+/* test_kernels.c — plast's own SIMD kernels (src/linalg_isa.h) on every path this machine
+ * supports, forced one after another with plast_isa_select:
+ *   - gemm, all four transposes, on odd sizes (widths 1, 7, 33, 300; batches 1, 5, 32),
+ *     against the plain C reference (double accumulation) within
+ *     |kernel - ref| <= 1e-5 (1 + |alpha| sum_k |a_ik b_kj|) + 1e-6 |beta c|,
+ *     a bound on float32 accumulation error for K up to a few hundred;
+ *   - the fused Oja update (plast_oja_rows, per synapse and per row, Oja and Hebb forms)
+ *     against a double reference of W + p (u^T x - d W) within 1e-5 (1 + |W| + |p| sum |u x|);
+ *   - every path gives the same bits as the baseline x86-64 path (the kernels sum in an
+ *     order fixed by the code, not the vector width), for the kernels and for whole
+ *     episodes of FLP, SGD, DFA and Hebb steps (batch 1 and 5).
+ * The baseline path always exists, so each check runs at least once. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "plast/config.h"
+#include "plast/episode.h"
+#include "plast/linalg.h"
+#include "plast/registry.h"
+
+static void fill(plast_rng *r, float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)plast_rng_normal(r);
+}
+
+static const int widths[4] = {1, 7, 33, 300};
+static const int batches[3] = {1, 5, 32};
+
+/* gemm of every shape and transpose on the selected path into out (concatenated), each
+ * checked against the reference. Returns the floats written. */
+static size_t gemm_all(const float *A, const float *B, const float *C0, float *Cr, float *out)
+{
+    size_t at = 0;
+    for (int bi = 0; bi < 3; bi++)
+        for (int ni = 0; ni < 4; ni++)
+            for (int ki = 0; ki < 4; ki++)
+                for (int t = 0; t < 4; t++) {
+                    int M = batches[bi], N = widths[ni], K = widths[ki], ta = t & 1, tb = t >> 1;
+                    float alpha = t == 3 ? -0.7f : 1.0f, beta = (float)(t % 3) * 0.5f; /* 0, 0.5, 1 */
+                    int lda = ta ? M : K, ldb = tb ? K : N;
+                    float *C = out + at;
+                    memcpy(C, C0, sizeof(float) * M * N);
+                    memcpy(Cr, C0, sizeof(float) * M * N);
+                    plast_gemm_simd(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
+                    plast_gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cr, N);
+                    int bad = 0;
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < N; j++) {
+                            double mag = 0.0;
+                            for (int k = 0; k < K; k++)
+                                mag += fabs((double)(ta ? A[k * lda + i] : A[i * lda + k]) *
+                                            (tb ? B[j * ldb + k] : B[k * ldb + j]));
+                            double tol = 1e-5 * (1.0 + fabs(alpha) * mag) + 1e-6 * fabs(beta * C0[i * N + j]);
+                            bad += !(fabs((double)C[i * N + j] - Cr[i * N + j]) <= tol);
+                        }
+                    if (bad)
+                        fprintf(stderr, "gemm %s ta %d tb %d M %d N %d K %d: %d outputs off\n",
+                                plast_isa_name(plast_isa_current()), ta, tb, M, N, K, bad);
+                    CHECK(bad == 0);
+                    at += (size_t)M * N;
+                }
+    return at;
+}
+
+/* plast_oja_rows on every shape, per synapse and per row, Oja (d from u) and Hebb (d = 0),
+ * into out (the updated W's), each checked against the double reference. */
+static size_t oja_all(const float *W0, const float *P, const float *U,
+                      const float *X, float *out)
+{
+    size_t at = 0;
+    double moved = 0.0;
+    for (int bi = 0; bi < 3; bi++)
+        for (int ri = 0; ri < 4; ri++)
+            for (int ci = 0; ci < 4; ci++)
+                for (int v = 0; v < 4; v++) {
+                    int nb = batches[bi], nr = widths[ri], n = widths[ci], syn = v & 1, oja = v >> 1;
+                    float scale = 0.03f, d[300];
+                    for (int i = 0; i < nr; i++) {
+                        d[i] = 0.0f;
+                        if (oja)
+                            for (int b = 0; b < nb; b++) d[i] += U[b * nr + i] * U[b * nr + i];
+                    }
+                    float *W = out + at;
+                    memcpy(W, W0, sizeof(float) * nr * n);
+                    plast_oja_rows(nr, n, nb, U, nr, X, n, d, P, syn, scale, W);
+                    int bad = 0;
+                    for (int i = 0; i < nr; i++)
+                        for (int j = 0; j < n; j++) {
+                            double g = 0.0, mag = 0.0;
+                            for (int b = 0; b < nb; b++) {
+                                g += (double)U[b * nr + i] * X[b * n + j];
+                                mag += fabs((double)U[b * nr + i] * X[b * n + j]);
+                            }
+                            double p = (double)scale * (syn ? P[i * n + j] : P[i]);
+                            double w0 = W0[i * n + j], want = w0 + p * (g - d[i] * w0);
+                            double tol = 1e-5 * (1.0 + fabs(w0) + fabs(p) * (mag + fabs(d[i] * w0)));
+                            bad += !(fabs(W[i * n + j] - want) <= tol);
+                            moved += fabs(W[i * n + j] - w0);
+                        }
+                    if (bad)
+                        fprintf(stderr, "oja %s nb %d rows %d n %d syn %d oja %d: %d weights off\n",
+                                plast_isa_name(plast_isa_current()), nb, nr, n, syn, oja, bad);
+                    CHECK(bad == 0);
+                    at += (size_t)nr * n;
+                }
+    CHECK(moved > 1.0); /* the updates are not trivially zero */
+    return at;
+}
+
+/* 300 steps of rule on 11-40-40-40-1 with the sine task at batch nb; the learner state
+ * after them into state (n floats). */
+static size_t episode_state(const char *rule, int nb, float *state, size_t cap)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"net\": {\"hidden\": [40, 40, 40]}, \"rule\": {\"name\": \"%s\"%s},"
+             " \"task\": {\"name\": \"sine\", \"batch\": %d}}", rule,
+             !strcmp(rule, "flp") ? ", \"p_init\": 1e-5" : !strcmp(rule, "hebb") ? ", \"eta_init\": 1e-5" : "",
+             nb);
+    static plast_config cfg;
+    plast_task_shape sh;
+    plast_learner L;
+    plast_episode ep;
+    plast_stream st;
+    plast_err err;
+    plast_registry reg = plast_registry_builtin(0);
+    REQUIRE(plast_config_parse(&cfg, json, "test", NULL, 0, &reg, &err) == PLAST_OK);
+    REQUIRE(plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) == PLAST_OK);
+    REQUIRE(plast_episode_init(&ep, &L, &sh, &err) == PLAST_OK);
+    REQUIRE(plast_stream_init(&st, &sh, &err) == PLAST_OK);
+    void *task = cfg.task->create(cfg.task_opts, 1, &err);
+    REQUIRE(task);
+    plast_rng r;
+    plast_rng_seed(&r, 3, 4);
+    plast_learner_draw(&L, &r);
+    cfg.task->draw(task, &r, &st);
+    plast_episode_reset(&ep);
+    for (int t = 0; t < 300; t++) {
+        int k = t % st.n_steps;
+        plast_episode_step(&ep, st.x + (size_t)k * nb * sh.n_in, st.y + (size_t)k * nb * sh.n_out, nb, NULL);
+    }
+    size_t n = ep.work.p.n_floats;
+    REQUIRE(n <= cap);
+    memcpy(state, ep.work.p.data, n * sizeof(float));
+    double change = 0.0;
+    for (size_t i = 0; i < n; i++) change += fabs((double)state[i] - L.net.p.data[i]);
+    if (!(change > 1e-3 && change < 1e6)) fprintf(stderr, "%s batch %d: the state moved by %g\n", rule, nb, change);
+    CHECK(change > 1e-3 && change < 1e6); /* the rule learned something, and stayed finite */
+    cfg.task->destroy(task);
+    plast_stream_free(&st);
+    plast_episode_free(&ep);
+    plast_learner_free(&L);
+    return n;
+}
+
+int main(void)
+{
+    plast_linalg_init();
+    plast_rng r;
+    plast_rng_seed(&r, 7, 8);
+    size_t big = 300 * 300 + 16;
+    float *A = malloc(sizeof(float) * big), *B = malloc(sizeof(float) * big);
+    float *C0 = malloc(sizeof(float) * big), *Cr = malloc(sizeof(float) * big);
+    float *P = malloc(sizeof(float) * big), *W0 = malloc(sizeof(float) * big);
+    size_t n_out = 4 * 1000000;
+    float *base = malloc(sizeof(float) * n_out), *now = malloc(sizeof(float) * n_out);
+    REQUIRE(A && B && C0 && Cr && P && W0 && base && now);
+    fill(&r, A, big), fill(&r, B, big), fill(&r, C0, big), fill(&r, W0, big);
+    for (size_t i = 0; i < big; i++) P[i] = (float)plast_rng_uniform_d(&r);
+
+    int paths = 0;
+    plast_isa best = plast_isa_current();
+    /* the baseline path first: every other path must give its bits */
+    for (int i = 0; i < PLAST_ISA_N; i++) {
+        if (!plast_isa_supported((plast_isa)i)) continue;
+        REQUIRE(plast_isa_select((plast_isa)i) == 0);
+        CHECK(plast_isa_current() == (plast_isa)i);
+        paths++;
+        float *out = i == PLAST_ISA_DEFAULT ? base : now;
+        size_t m = gemm_all(A, B, C0, Cr, out);
+        m += oja_all(W0, P, A, B, out + m);
+        const char *rules[4] = {"flp", "sgd", "dfa", "hebb"};
+        for (int k = 0; k < 4; k++)
+            for (int nb = 1; nb <= 5; nb += 4) m += episode_state(rules[k], nb, out + m, n_out - m);
+        REQUIRE(m <= n_out);
+        if (i != PLAST_ISA_DEFAULT) {
+            int same = memcmp(base, now, m * sizeof(float)) == 0;
+            if (!same) fprintf(stderr, "path %s does not give the baseline's bits\n", plast_isa_name((plast_isa)i));
+            CHECK(same);
+        }
+    }
+    CHECK(paths >= 1);
+    CHECK(plast_isa_select(PLAST_ISA_N) == -1); /* no such path: refused */
+    plast_isa_select(best);
+    printf("SIMD paths tested: %d (chosen: %s)\n", paths, plast_isa_name(best));
+    free(A), free(B), free(C0), free(Cr), free(P), free(W0), free(base), free(now);
+    CHECK_DONE();
+}

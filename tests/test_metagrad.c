@@ -5,8 +5,10 @@
  * head's own backward), on regression and classification episodes: the gradient of the
  * final query loss with respect to the whole learner (initial state and meta-parameters)
  * equals central differences of the same double episode along random directions and at
- * sampled coordinates (relative error <= 1e-6), and is not zero. Checkpointing every step,
- * every few steps or never gives the same bits. A rule without a backward is refused.
+ * sampled coordinates (relative error <= 1e-6), and is not zero for any layer's weights;
+ * the same on every layer kind (conv, max and average pool, flatten) and for OML on a conv
+ * representation. Storing one, two, three or every state gives the same bits. A rule
+ * without a backward is refused.
  * A short Adam campaign on meta-gradients lowers the validation meta-loss, and gives the
  * same bits on 1 and 2 threads and across a checkpoint and resume. */
 #include <math.h>
@@ -47,13 +49,28 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
     double gmax = 0.0;
     for (size_t i = 0; i < n; i++) gmax = fmax(gmax, fabs(gs[i]));
     CHECK(isfinite(loss) && gmax > 0.0);
-    /* same loss from the forward sweep alone */
+    /* every layer with weights (conv ones included) gets a gradient */
+    for (int l = 0; l < L.net.n_layers; l++) {
+        const plast_pspec *q = plast_pset_find(&L.net.p, "W", l);
+        if (!q) continue;
+        double m = 0.0;
+        for (size_t i = 0; i < (size_t)q->rows * q->cols; i++) m = fmax(m, fabs(gs[q->offset + i]));
+        CHECK(m > 0.0);
+    }
+    /* same loss from the forward sweep alone, and (to float rounding) from the float
+     * episode: the double engine is the same learner */
     CHECK(fabs(plast_metagrad_loss(g, &st, th, th + ns) - loss) <= 1e-12 * fabs(loss));
+    plast_episode ep;
+    REQUIRE(plast_episode_init(&ep, &L, &sh, &err) == PLAST_OK);
+    plast_episode_run(&ep, &st);
+    CHECK(fabs(ep.out.final_loss - loss) <= 1e-4 * fabs(loss));
+    plast_episode_free(&ep);
     double worst = 0.0;
-    /* along random directions */
+    /* along random unit directions (the differences' steps stay 1e-5 long) */
     for (int q = 0; q < 3; q++) {
-        double gv = 0.0;
-        for (size_t i = 0; i < n; i++) v[i] = plast_rng_normal(&r), gv += gs[i] * v[i];
+        double gv = 0.0, vv = 0.0;
+        for (size_t i = 0; i < n; i++) v[i] = plast_rng_normal(&r), vv += v[i] * v[i];
+        for (size_t i = 0; i < n; i++) v[i] /= sqrt(vv), gv += gs[i] * v[i];
         double fd = plast_metagrad_fd(g, &st, th, v, tp);
         worst = fmax(worst, fabs(fd - gv) / fmax(fabs(gv), 1e-12));
     }
@@ -67,7 +84,7 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
         cworst = fmax(cworst, fabs(fd - gs[i]) / fmax(fabs(gs[i]), 1e-3 * gmax));
     }
     fprintf(stderr, "%-70.70s loss %.4g |g| %.3g: directions %.2g, coordinates %.2g\n",
-            json + 9, loss, gmax, worst, cworst);
+            strstr(json, "\"rule\""), loss, gmax, worst, cworst);
     CHECK(worst <= 1e-6 && cworst <= 1e-6);
     /* truncation: at least T steps is no truncation (same bits); fewer is another gradient */
     {
@@ -84,9 +101,10 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
         CHECK(l2 == loss && finite && memcmp(tp, gs, n * sizeof *tp) != 0);
         plast_metagrad_delete(g2);
     }
-    /* checkpointing: every step, every 3 steps, never (one segment): the same bits */
-    int ks[3] = {1, 3, sh.max_steps};
-    for (int q = 0; q < 3; q++) {
+    /* stored states: one (every state recomputed from the first), two, three (binomial
+     * placement), every state: the same bits as the default */
+    int ks[4] = {1, 2, 3, sh.max_steps};
+    for (int q = 0; q < 4; q++) {
         plast_metagrad *g2 = plast_metagrad_new(&L, &sh, ks[q], &err);
         REQUIRE(g2);
         double l2;
@@ -185,7 +203,7 @@ int main(void)
         "{\"name\": \"fa\", \"lr\": 0.05}",
         "{\"name\": \"sgd\", \"lr\": 0.05}",
     };
-    char json[1024];
+    char json[2048];
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         snprintf(json, sizeof json, sine, rules[i]);
         check_config(json, NULL, 0);
@@ -196,6 +214,29 @@ int main(void)
     const char *oml[1] = {"net.frozen=[0, 1]"};
     snprintf(json, sizeof json, sine, rules[6]);
     check_config(json, oml, 1);
+    /* every layer kind on 5x5 images: a padded conv, a strided max pool, flatten, dense; and
+     * a conv, an average pool, a conv above it (chains through a kernel and a pool) */
+    const char *image = "{\"net\": {\"layers\": %s, \"act\": \"tanh\"%s}, \"rule\": %s,"
+                        " \"task\": {\"name\": \"gauss\", \"dim\": 25, \"side\": 5, \"n_classes\": 3,"
+                        " \"n_train\": 2, \"n_query\": 2, \"batch\": 2}}";
+    const char *stacks[2] = {
+        "[{\"type\": \"conv\", \"channels\": 2, \"pad\": 1}, {\"type\": \"pool\", \"op\": \"max\", \"kernel\": 3, \"stride\": 2},"
+        " {\"type\": \"flatten\"}, {\"type\": \"dense\", \"width\": 4}]",
+        "[{\"type\": \"conv\", \"channels\": 2, \"kernel\": 2}, {\"type\": \"pool\", \"op\": \"avg\"},"
+        " {\"type\": \"conv\", \"channels\": 3, \"kernel\": 2}, {\"type\": \"flatten\"}]",
+    };
+    const char *conv_rules[] = {rules[0], rules[2], rules[4], rules[5], rules[6]};
+    for (size_t i = 0; i < sizeof conv_rules / sizeof conv_rules[0]; i++)
+        for (int k = 0; k < 2; k++) {
+            /* flp per neuron (rules[2]) with one feedback row per channel */
+            snprintf(json, sizeof json, image, stacks[k], i == 1 ? ", \"feedback_per_channel\": true" : "",
+                     conv_rules[i]);
+            check_config(json, NULL, 0);
+        }
+    /* OML on a conv representation: the conv layer frozen, the sgd head second order */
+    const char *oml_conv[1] = {"net.frozen=[0]"};
+    snprintf(json, sizeof json, image, stacks[0], "", rules[6]);
+    check_config(json, oml_conv, 1);
     /* a rule without a backward */
     static plast_config cfg;
     plast_err err;

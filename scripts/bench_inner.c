@@ -17,8 +17,6 @@
 #include "plast/episode.h"
 #include "plast/layer.h"
 #include "plast/linalg.h"
-#include "plast/metagrad.h"
-#include "plast/pool.h"
 
 static double now(void)
 {
@@ -293,64 +291,6 @@ static void omniglot_loads(void)
     if (system(rm)) return;
 }
 
-/* Meta-gradients: one gradient episode (forward sweep, checkpoints, backward sweep) against
- * the float episode alone, the workspace's peak memory with sqrt(T) checkpoints and with every
- * state kept, and gradient episodes per second on 1 and 2 threads. */
-typedef struct mg_job {
-    plast_learner *L;
-    plast_task_shape sh;
-    plast_metagrad *g[2];
-    plast_stream *st;
-    double *gs[2], *gm[2];
-} mg_job;
-
-static void mg_item(void *ctx, int thread, int item)
-{
-    mg_job *j = ctx;
-    double loss;
-    (void)item;
-    plast_metagrad_run(j->g[thread], j->st, &loss, j->gs[thread], j->gm[thread]);
-}
-
-static void metagrad_rates(const char *label, const char *net)
-{
-    char json[1024];
-    snprintf(json, sizeof json,
-             "{\"net\": %s, \"rule\": {\"name\": \"flp\", \"granularity\": \"synapse\", \"p_init\": 1e-4},"
-             " \"task\": {\"name\": \"sine\"}}", net);
-    static bench_setup b;
-    setup_init(&b, json);
-    plast_task_shape sh = b.sh;
-    plast_err err;
-    mg_job j = {.L = &b.L, .sh = sh, .st = &b.st};
-    for (int t = 0; t < 2; t++) {
-        j.g[t] = plast_metagrad_new(&b.L, &sh, 0, &err);
-        j.gs[t] = malloc(b.L.net.p.n_floats * sizeof(double));
-        j.gm[t] = malloc((b.L.meta.n_floats + 1) * sizeof(double));
-    }
-    plast_metagrad *all = plast_metagrad_new(&b.L, &sh, 1, &err); /* a checkpoint every step */
-    double t0 = now();
-    plast_episode_run(&b.ep, &b.st);
-    double fwd = now() - t0;
-    t0 = now();
-    mg_item(&j, 0, 0);
-    double grad = now() - t0;
-    double rate[2];
-    for (int T = 1; T <= 2; T++) {
-        plast_pool_job pj = {.n_items = 4 * T, .rank = 0, .n_ranks = 1, .run = mg_item, .ctx = &j};
-        t0 = now();
-        plast_pool_run(&pj, T);
-        rate[T - 1] = 4 * T / (now() - t0);
-    }
-    printf("| %s | %d | %.3f | %.3f | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", label, b.st.n_steps,
-           fwd, grad, grad / fwd, plast_metagrad_bytes(j.g[0]) / 1048576.0,
-           all ? plast_metagrad_bytes(all) / 1048576.0 : NAN, rate[0], rate[1],
-           rate[1] / (2 * rate[0]));
-    plast_metagrad_delete(all);
-    for (int t = 0; t < 2; t++) plast_metagrad_delete(j.g[t]), free(j.gs[t]), free(j.gm[t]);
-    setup_free(&b);
-}
-
 int main(void)
 {
     plast_linalg_init();
@@ -402,14 +342,6 @@ int main(void)
                r.samples_per_s, r.gflops, r.sgemm_gflops, r.gflops / r.sgemm_gflops);
     }
 
-    printf("\nmeta-gradients (FLP per synapse, sine, batch 32; double precision, sqrt(T) checkpoints)\n\n"
-           "| network | steps | float episode (s) | gradient episode (s) | ratio | memory (MiB) |"
-           " every state kept (MiB) | gradient episodes/s, 1 thread | 2 threads | parallel efficiency |\n"
-           "|---|---|---|---|---|---|---|---|---|---|\n");
-    metagrad_rates("11-100-1", "{\"hidden\": [100]}");
-    metagrad_rates("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}");
-    printf("\ntargets: gradient episode <= 4x the float episode; reference memory <= 256 MiB "
-           "(every state kept: ~2 GiB); parallel efficiency >= 0.9\n");
     omniglot_loads();
     return 0;
 }

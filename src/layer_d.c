@@ -79,6 +79,20 @@ static void pool_item(const plast_kind *k, const double *ref, const double *x, d
             }
 }
 
+/* A pool or flatten layer, batch item by item: y += alpha K x (transpose 0, x [nb][n_in])
+ * or y += alpha K^T x (transpose 1, x [nb][n_out]). */
+static void route(const plast_kind *k, const double *ref, const double *x, int nb, double alpha,
+                  int transpose, double *y)
+{
+    size_t ni = n_in_of(k), no = n_out_of(k), nx = transpose ? no : ni, ny = transpose ? ni : no;
+    for (int i = 0; i < nb; i++) {
+        if (k->type == PLAST_LAYER_FLATTEN)
+            for (size_t j = 0; j < ni; j++) y[(size_t)i * ny + j] += alpha * x[(size_t)i * nx + j];
+        else
+            pool_item(k, ref + (size_t)i * ni, x + (size_t)i * nx, alpha, transpose, y + (size_t)i * ny);
+    }
+}
+
 void plast_kind_linear_d(const plast_kind *k, const double *W, int r0, int nr, const double *ref,
                          const double *x, int nb, double alpha, double *y, double *work)
 {
@@ -98,11 +112,8 @@ void plast_kind_linear_d(const plast_kind *k, const double *W, int r0, int nr, c
         return;
     }
     case PLAST_LAYER_POOL:
-        for (int i = 0; i < nb; i++)
-            pool_item(k, ref + (size_t)i * ni, x + (size_t)i * ni, alpha, 0, y + (size_t)i * no);
-        return;
     case PLAST_LAYER_FLATTEN:
-        for (size_t i = 0; i < (size_t)nb * ni; i++) y[i] += alpha * x[i];
+        route(k, ref, x, nb, alpha, 0, y);
         return;
     }
 }
@@ -127,11 +138,8 @@ void plast_kind_backward_d(const plast_kind *k, const double *W, int r0, int nr,
         return;
     }
     case PLAST_LAYER_POOL:
-        for (int i = 0; i < nb; i++)
-            pool_item(k, ref + (size_t)i * ni, d + (size_t)i * no, alpha, 1, g + (size_t)i * ni);
-        return;
     case PLAST_LAYER_FLATTEN:
-        for (size_t i = 0; i < (size_t)nb * ni; i++) g[i] += alpha * d[i];
+        route(k, ref, d, nb, alpha, 1, g);
         return;
     }
 }

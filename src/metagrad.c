@@ -38,7 +38,7 @@ struct plast_metagrad {
     int t_stop;       /* first step reversed in this run */
     size_t n_state, n_meta, n_var;
     int n_ranges;
-    var_range range[2 * ML + 64];
+    var_range range[PLAST_MAX_PSPECS]; /* at most one per tensor */
     long offW[ML], offb[ML], offB[ML], offc[ML]; /* into a state vector, -1: none */
     const plast_stream *st;
     double *meta, *S, *slot, *Sbar, *Mbar;
@@ -79,7 +79,7 @@ static long off_of(const plast_pset *p, const char *name, int l)
 /* The ranges of the state a step may change, merged where contiguous: W and b of every
  * plastic layer and every tensor the rule declared. The rest (frozen layers, B, c) stays
  * as the learner's, so a stored state holds the ranges only. */
-static int var_ranges(plast_metagrad *g)
+static void var_ranges(plast_metagrad *g)
 {
     const plast_net *net = &g->L->net;
     g->n_ranges = 0;
@@ -92,15 +92,10 @@ static int var_ranges(plast_metagrad *g)
             continue;
         size_t n = (size_t)q->rows * q->cols;
         var_range *last = g->n_ranges ? &g->range[g->n_ranges - 1] : NULL;
-        if (last && last->off + last->n == q->offset) {
-            last->n += n;
-        } else {
-            if (g->n_ranges == (int)(sizeof g->range / sizeof g->range[0])) return -1;
-            g->range[g->n_ranges++] = (var_range){q->offset, n};
-        }
+        if (last && last->off + last->n == q->offset) last->n += n;
+        else g->range[g->n_ranges++] = (var_range){q->offset, n};
         g->n_var += n;
     }
-    return 0;
 }
 
 static void pack(const plast_metagrad *g, const double *S, double *v)
@@ -166,7 +161,8 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         g->offB[l] = off_of(&net->p, "B", l);
         g->offc[l] = off_of(&net->p, "c", l);
     }
-    int ok = var_ranges(g) == 0, no = net->n_out;
+    var_ranges(g);
+    int ok = 1, no = net->n_out;
     size_t bm = (size_t)g->bm, nb = (size_t)sh->batch, n_work = 0, n_scratch = 0, n_chan = 0;
     for (int l = 0; l < nl; l++) {
         const plast_layer *ly = &net->layer[l];

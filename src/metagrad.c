@@ -114,6 +114,16 @@ static void unpack(const plast_metagrad *g, const double *v, double *S)
     }
 }
 
+/* The fewest stored states with which no step is computed more than twice (the forward
+ * sweep and one recomputation): n with C(n+2, 2) - 1 = (n+2)(n+1)/2 - 1 >= T, about
+ * sqrt(2T) (27 at T = 400). */
+static int default_slots(int T)
+{
+    int n = 1;
+    while ((long long)(n + 2) * (n + 1) / 2 - 1 < T) n++;
+    return n;
+}
+
 plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shape *sh,
                                    int n_slots, plast_err *err)
 {
@@ -148,7 +158,7 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         g->bytes += 2 * (size_t)g->ep.acts.batch_max * net->layer[l].n_out * sizeof(float);
     g->n_layers = nl;
     g->lowest = g->ep.lowest;
-    g->n_slots = n_slots > 0 ? n_slots : (int)ceil(sqrt((double)T)) + 1;
+    g->n_slots = n_slots > 0 ? n_slots : default_slots(T);
     if (g->n_slots > T) g->n_slots = T > 0 ? T : 1;
     long n_query = (long)sh->n_seg * sh->n_query;
     g->bm = n_query < 32 ? (int)n_query : 32; /* query points per pass */

@@ -20,8 +20,9 @@
  * learner's) and recomputes the others from them in the backward sweep, placing them by
  * binomial checkpointing (revolve) so that as few steps as possible are recomputed; with
  * s slots and T <= C(s+r, s) - 1 steps no step is computed more than r times (r = 2: every
- * step once more than the forward sweep). The default, ceil(sqrt(T)) + 1 slots, keeps
- * memory growing like sqrt(T). The result does not depend on the slots, bit for bit.
+ * step once more than the forward sweep). The default is the fewest slots with r = 2,
+ * about sqrt(2T) (27 at T = 400): memory grows like sqrt(T), and the backward sweep
+ * recomputes each step at most once. The result does not depend on the slots, bit for bit.
  * A rule without a backward (hebb, terms, ncm, ...) is refused with a message saying so. */
 #ifndef PLAST_METAGRAD_H
 #define PLAST_METAGRAD_H
@@ -31,7 +32,7 @@
 typedef struct plast_metagrad plast_metagrad;
 
 /* A workspace for the learner L (its shapes, rule and options; its values are read at
- * each run) on episodes of shape sh, storing n_slots states (0: ceil(sqrt(max_steps)) + 1;
+ * each run) on episodes of shape sh, storing n_slots states (0: the default above;
  * max_steps or more: every state, nothing recomputed). */
 plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shape *sh,
                                    int n_slots, plast_err *err);

@@ -36,6 +36,7 @@ struct plast_metagrad {
     int n_slots;      /* stored states (slot 0: the initial one) */
     int truncate;     /* backward over the last `truncate` steps only (0: all) */
     int t_stop;       /* first step reversed in this run */
+    long n_advanced;  /* steps advanced (forward sweep and replays) in the last run */
     size_t n_state, n_meta, n_var;
     int n_ranges;
     var_range range[PLAST_MAX_PSPECS]; /* at most one per tensor */
@@ -114,9 +115,8 @@ static void unpack(const plast_metagrad *g, const double *v, double *S)
     }
 }
 
-/* The fewest stored states with which no step is computed more than twice (the forward
- * sweep and one recomputation): n with C(n+2, 2) - 1 = (n+2)(n+1)/2 - 1 >= T, about
- * sqrt(2T) (27 at T = 400). */
+/* The fewest stored states with which no step is replayed more than once after the forward
+ * sweep: n with C(n+2, 2) - 1 = (n+2)(n+1)/2 - 1 >= T, about sqrt(2T) (27 at T = 400). */
 static int default_slots(int T)
 {
     int n = 1;
@@ -216,6 +216,11 @@ void plast_metagrad_truncate(plast_metagrad *g, int k)
 size_t plast_metagrad_bytes(const plast_metagrad *g)
 {
     return g->bytes;
+}
+
+long plast_metagrad_steps(const plast_metagrad *g)
+{
+    return g->n_advanced;
 }
 
 /* ---------------- forward ---------------- */
@@ -532,9 +537,11 @@ double plast_metagrad_loss(plast_metagrad *g, const plast_stream *s, const doubl
  * slots again). The split follows the binomial bound (Griewank & Walther, "Algorithm 799:
  * revolve"): with s free slots, a span where the work state must first reach the end (the
  * forward sweep: `sweep`) holds up to C(s+r+1, s+1) - 1 steps, and one whose end adjoint is
- * known (`later`) C(s+r+1, s+1), when no step is advanced more than r times in all; m
- * minimises the steps advanced. Every reversed step sees the same state bits whatever the
- * number of slots, so the gradient does not depend on it. */
+ * known (`later`) C(s+r+1, s+1), when no step is advanced more than r times in all. The
+ * first part is m = C(s+r-1, s+1) clipped to what both parts can hold, which advanced as
+ * few steps as an exhaustive search over every m (checked for spans up to 400 steps and 28
+ * slots). Every reversed step sees the same state bits whatever the number of slots, so the
+ * gradient does not depend on it. */
 
 /* C(a, b), saturated at 2^40 (far above any episode's length). */
 static long long binom(int a, int b)
@@ -578,6 +585,7 @@ static double *slot_at(plast_metagrad *g, int i)
 static void advance(plast_metagrad *g, int t0, int n)
 {
     for (int t = t0; t < t0 + n; t++) step(g, g->S, g->st, t);
+    g->n_advanced += n;
 }
 
 /* Reverses steps t0..t0+n-1 (those from t_stop on); S_{t0} is in slot at, s slots free
@@ -628,6 +636,7 @@ void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, 
     zero(g->Mbar, g->n_meta);
     g->st = s;
     g->t_stop = g->truncate && g->truncate < T ? T - g->truncate : 0;
+    g->n_advanced = 0;
     pack(g, g->S, slot_at(g, 0));
     *loss = sweep(g, 0, T, 0, g->n_slots - 1);
     memcpy(g_state, g->Sbar, g->n_state * sizeof *g_state);

@@ -8,7 +8,8 @@
  * sampled coordinates (relative error <= 1e-6), and is not zero for any layer's weights;
  * the same on every layer kind (conv, max and average pool, flatten) and for OML on a conv
  * representation. Storing one, two, three or every state gives the same bits. A rule
- * without a backward is refused.
+ * without a backward is refused. On a 400-step episode the checkpoint schedule replays as
+ * few steps as an exhaustive search finds.
  * A short Adam campaign on meta-gradients lowers the validation meta-loss, and gives the
  * same bits on 1 and 2 threads and across a checkpoint and resume. */
 #include <math.h>
@@ -103,17 +104,61 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
     }
     /* stored states: one (every state recomputed from the first), two, three (binomial
      * placement), every state: the same bits as the default */
-    int ks[4] = {1, 2, 3, sh.max_steps};
+    int ks[4] = {1, 2, 3, sh.max_steps}, T = st.n_steps;
     for (int q = 0; q < 4; q++) {
         plast_metagrad *g2 = plast_metagrad_new(&L, &sh, ks[q], &err);
         REQUIRE(g2);
         double l2;
         plast_metagrad_run(g2, &st, &l2, tp, tp + ns);
         CHECK(l2 == loss && !memcmp(tp, gs, n * sizeof *tp));
+        /* steps advanced: one slot replays from the start, T(T+1)/2 in all; every state
+         * kept, none replayed */
+        long want = ks[q] == 1 ? (long)T * (T + 1) / 2 : ks[q] >= T ? T : -1;
+        CHECK(want < 0 || plast_metagrad_steps(g2) == want);
         plast_metagrad_delete(g2);
     }
+    CHECK(plast_metagrad_steps(g) <= 2L * T); /* the default: each step replayed at most once */
     free(gs), free(th), free(tp), free(v);
     plast_metagrad_delete(g);
+    plast_stream_free(&st);
+    cfg.task->destroy(state);
+    plast_learner_free(&L);
+}
+
+/* The schedule on a 400-step episode (a tiny network): the steps advanced with 27, 21 and
+ * 5 stored states are the minimum an exhaustive search over every placement finds (773,
+ * 927, 1944; 27 is the default: no step replayed twice), and the gradient is the same. */
+static void schedule(void)
+{
+    static plast_config cfg;
+    plast_err err;
+    REQUIRE(plast_config_parse(&cfg, "{\"net\": {\"hidden\": [2]}, \"rule\": \"sgd\","
+                               " \"task\": {\"name\": \"sine\", \"batch\": 1}}", "t", NULL, 0,
+                               PLAST_TEST_REG(0), &err) == PLAST_OK);
+    plast_learner L;
+    plast_task_shape sh;
+    REQUIRE(plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) == PLAST_OK);
+    plast_rng r;
+    plast_rng_seed(&r, 5, 1);
+    plast_learner_draw(&L, &r);
+    void *state = cfg.task->create(cfg.task_opts, 1, &err);
+    plast_stream st;
+    REQUIRE(state && plast_stream_init(&st, &sh, &err) == PLAST_OK);
+    cfg.task->draw(state, &r, &st);
+    REQUIRE(st.n_steps == 400);
+    size_t n = L.net.p.n_floats + L.meta.n_floats;
+    double *ga = malloc(n * sizeof *ga), *gb = malloc(n * sizeof *gb), la, lb;
+    const int slots[3] = {0, 21, 5};
+    const long want[3] = {773, 927, 1944};
+    for (int q = 0; q < 3; q++) {
+        plast_metagrad *g = plast_metagrad_new(&L, &sh, slots[q], &err);
+        REQUIRE(g);
+        plast_metagrad_run(g, &st, q ? &lb : &la, q ? gb : ga, (q ? gb : ga) + L.net.p.n_floats);
+        CHECK(plast_metagrad_steps(g) == want[q]);
+        CHECK(!q || (la == lb && !memcmp(ga, gb, n * sizeof *ga)));
+        plast_metagrad_delete(g);
+    }
+    free(ga), free(gb);
     plast_stream_free(&st);
     cfg.task->destroy(state);
     plast_learner_free(&L);
@@ -248,6 +293,7 @@ int main(void)
     CHECK(plast_metagrad_new(&L, &sh, 0, &err) == NULL && err.code == PLAST_E_CONFIG &&
           strstr(err.msg, "no backward"));
     plast_learner_free(&L);
+    schedule();
     adam_campaigns();
     CHECK_DONE();
 }

@@ -15,14 +15,14 @@
  * the double kernels of include/plast/layer_d.h; a max pool's choice of window maximum is
  * piecewise constant (its derivative is taken where the choice does not change).
  *
- * Memory: a run stores states in n_slots slots (the parts of the state a step changes: W
- * and b of the plastic layers, a rule's plastic tensors; B, c and frozen layers stay the
- * learner's) and recomputes the others from them in the backward sweep, placing them by
- * binomial checkpointing (revolve) so that as few steps as possible are recomputed; with
- * s slots and T <= C(s+r, s) - 1 steps no step is computed more than r times (r = 2: every
- * step once more than the forward sweep). The default is the fewest slots with r = 2,
- * about sqrt(2T) (27 at T = 400): memory grows like sqrt(T), and the backward sweep
- * recomputes each step at most once. The result does not depend on the slots, bit for bit.
+ * Memory: a run stores n_slots states (only the parts a step changes: W and b of the
+ * plastic layers, a rule's plastic tensors; B, c and frozen layers stay the learner's) and
+ * recomputes the others from them in the backward sweep, placed by binomial checkpointing
+ * (revolve) so that as few steps as possible are replayed; with n slots and
+ * T <= C(n+r, n) - 1 steps no step is replayed more than r - 1 times after the forward sweep
+ * (a step's VJP recomputes that step's forward pass itself). The default is the fewest slots
+ * with r = 2, about sqrt(2T) (27 at T = 400): memory grows like sqrt(T), and each step is
+ * replayed at most once. The result does not depend on the slots, bit for bit.
  * A rule without a backward (hebb, terms, ncm, ...) is refused with a message saying so. */
 #ifndef PLAST_METAGRAD_H
 #define PLAST_METAGRAD_H
@@ -68,5 +68,7 @@ double plast_metagrad_check(plast_metagrad *g, const plast_stream *s, int n_dirs
 /* Bytes the workspace holds (peak memory of a gradient episode, apart from the stream and
  * the caller's gradient vectors). */
 size_t plast_metagrad_bytes(const plast_metagrad *g);
+/* Steps advanced by the last plast_metagrad_run: the forward sweep's T and every replay. */
+long plast_metagrad_steps(const plast_metagrad *g);
 
 #endif

@@ -44,7 +44,7 @@ struct plast_metagrad {
     const plast_stream *st;
     double *meta, *S, *slot, *Sbar, *Mbar;
     double *x, *s, *sbar, *g, *gbar, *tmp, *chan, *work, *scratch;
-    double *a[ML], *h[ML], *fb[ML], *dl[ML];
+    double *a[ML], *h[ML], *fb[ML], *dl[ML]; /* dl: chain and transposed paths only */
     double *abar[ML], *hbar[ML], *fbbar[ML], *dlbar[ML];
     size_t bytes;
 };
@@ -174,6 +174,7 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
     var_ranges(g);
     int ok = 1, no = net->n_out;
     size_t bm = (size_t)g->bm, nb = (size_t)sh->batch, n_work = 0, n_scratch = 0, n_chan = 0;
+    int chain = r->path == PLAST_PATH_CHAIN || r->path == PLAST_PATH_TRANSPOSE; /* deltas travel */
     for (int l = 0; l < nl; l++) {
         const plast_layer *ly = &net->layer[l];
         size_t w = plast_kind_work_doubles(&ly->kind), c = nb * (size_t)ly->fb_rows;
@@ -197,8 +198,8 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         size_t n = (size_t)net->layer[l].n_out;
         g->a[l] = dalloc(g, bm * n, &ok), g->h[l] = dalloc(g, bm * n, &ok);
         g->abar[l] = dalloc(g, bm * n, &ok), g->hbar[l] = dalloc(g, bm * n, &ok);
-        g->fb[l] = dalloc(g, nb * n, &ok), g->dl[l] = dalloc(g, nb * n, &ok);
-        g->fbbar[l] = dalloc(g, nb * n, &ok), g->dlbar[l] = dalloc(g, nb * n, &ok);
+        g->fb[l] = dalloc(g, nb * n, &ok), g->fbbar[l] = dalloc(g, nb * n, &ok);
+        g->dl[l] = dalloc(g, chain ? nb * n : 0, &ok), g->dlbar[l] = dalloc(g, chain ? nb * n : 0, &ok);
     }
     if (!ok) {
         plast_metagrad_delete(g);
@@ -452,7 +453,8 @@ static void step_vjp(plast_metagrad *g, double *S, double *Sbar, const plast_str
     signals(g, S, y, nb);
     for (int l = 0; l < L; l++) {
         size_t n = (size_t)nb * net->layer[l].n_out;
-        zero(g->abar[l], n), zero(g->hbar[l], n), zero(g->fbbar[l], n), zero(g->dlbar[l], n);
+        zero(g->abar[l], n), zero(g->hbar[l], n), zero(g->fbbar[l], n);
+        if (r->path == PLAST_PATH_CHAIN || r->path == PLAST_PATH_TRANSPOSE) zero(g->dlbar[l], n);
     }
     zero(g->sbar, (size_t)nb * no);
     /* 1. the updates: W_bar, b_bar of the new state become those of the old (direct path);

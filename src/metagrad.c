@@ -42,7 +42,8 @@ struct plast_metagrad {
     var_range range[PLAST_MAX_PSPECS]; /* at most one per tensor */
     long offW[ML], offb[ML], offB[ML], offc[ML]; /* into a state vector, -1: none */
     const plast_stream *st;
-    double *meta, *S, *slot, *Sbar, *Mbar;
+    double *meta, *S, *slot;
+    double *Sbar, *Mbar;  /* the adjoints: the caller's g_state and g_meta during a run */
     double *x, *s, *sbar, *g, *gbar, *tmp, *chan, *work, *scratch;
     double *a[ML], *h[ML], *fb[ML], *dl[ML]; /* dl: chain and transposed paths only */
     double *abar[ML], *hbar[ML], *fbbar[ML], *dlbar[ML];
@@ -53,7 +54,7 @@ void plast_metagrad_delete(plast_metagrad *g)
 {
     if (!g) return;
     plast_episode_free(&g->ep);
-    free(g->meta), free(g->S), free(g->slot), free(g->Sbar), free(g->Mbar);
+    free(g->meta), free(g->S), free(g->slot);
     free(g->x), free(g->s), free(g->sbar), free(g->g), free(g->gbar), free(g->tmp);
     free(g->chan), free(g->work), free(g->scratch);
     for (int l = 0; l < g->n_layers; l++) {
@@ -187,8 +188,6 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
     g->meta = dalloc(g, g->n_meta, &ok);
     g->S = dalloc(g, g->n_state, &ok);
     g->slot = dalloc(g, (size_t)g->n_slots * g->n_var, &ok);
-    g->Sbar = dalloc(g, g->n_state, &ok);
-    g->Mbar = dalloc(g, g->n_meta, &ok);
     g->x = dalloc(g, bm * net->n_in, &ok);
     g->s = dalloc(g, nb * no, &ok), g->sbar = dalloc(g, nb * no, &ok);
     g->g = dalloc(g, bm * no, &ok), g->gbar = dalloc(g, nb * no, &ok), g->tmp = dalloc(g, nb * no, &ok);
@@ -635,14 +634,14 @@ void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, 
     int T = s->n_steps;
     for (size_t i = 0; i < g->n_state; i++) g->S[i] = L->net.p.data[i];
     for (size_t i = 0; i < g->n_meta; i++) g->meta[i] = L->meta.data[i];
+    g->Sbar = g_state, g->Mbar = g_meta; /* accumulated in place */
     zero(g->Mbar, g->n_meta);
     g->st = s;
     g->t_stop = g->truncate && g->truncate < T ? T - g->truncate : 0;
     g->n_advanced = 0;
     pack(g, g->S, slot_at(g, 0));
     *loss = sweep(g, 0, T, 0, g->n_slots - 1);
-    memcpy(g_state, g->Sbar, g->n_state * sizeof *g_state);
-    memcpy(g_meta, g->Mbar, g->n_meta * sizeof *g_meta);
+    g->Sbar = g->Mbar = NULL;
 }
 
 double plast_metagrad_fd(plast_metagrad *g, const plast_stream *s, const double *th,

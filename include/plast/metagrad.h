@@ -43,7 +43,8 @@ void plast_metagrad_truncate(plast_metagrad *g, int k);
 void plast_metagrad_delete(plast_metagrad *g);
 
 /* One episode of s from L's current values: *loss, and the gradient of it with respect to
- * L->net.p (g_state [n_floats]) and L->meta (g_meta [n_floats]), overwritten. */
+ * L->net.p (g_state [n_floats]) and L->meta (g_meta [n_floats]), overwritten (the backward
+ * sweep accumulates in them: no copy of its own). */
 void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, double *g_state,
                         double *g_meta);
 

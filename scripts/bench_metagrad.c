@@ -182,7 +182,7 @@ static void row(const char *label, const char *net, int reps, int per_thread)
     plast_err err;
     plast_metagrad *all = plast_metagrad_new(&b.S.L, &b.S.shape, b.S.shape.max_steps, &err); /* every state */
     if (!all) die(&err);
-    double all_mib = plast_metagrad_bytes(all) / 1048576.0, grad_all = time_gradient(&b, all, 1);
+    double all_mib = plast_metagrad_bytes(all) / 1048576.0, grad_all = time_gradient(&b, all, reps);
     plast_metagrad_delete(all);
     printf("| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %.2f | %.1f | %.0f | %.0f | %.3f | %.3f | %.2f | %.2f |\n",
            label, fwd_d, fwd_f, grad, grad / fwd_d, grad / fwd_f, grad_all / fwd_d,
@@ -202,7 +202,7 @@ int main(void)
            " 2 threads | parallel efficiency, clock | by CPU time |\n"
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     row("11-100-1", "{\"hidden\": [100]}", 5, 8);
-    row("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}", 1, 1);
+    row("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}", 2, 1);
     printf("\nworkspace: the engine's count (stored states, adjoints, activations, its float episode), "
            "default checkpointing (27 stored states at T = 400); max RSS: the whole process "
            "after the checkpointed 1-thread runs\n"

@@ -23,36 +23,60 @@
 #include "plast/linalg.h"
 #include "plast/registry.h"
 
-static void check_config(const char *json, const char *const *sets, int n_sets)
-{
-    static plast_config cfg;
-    plast_err err;
-    REQUIRE(plast_config_parse(&cfg, json, "test", sets, n_sets, PLAST_TEST_REG(0), &err) == PLAST_OK);
+/* A config's learner, drawn, and one episode of its task. */
+typedef struct episode_case {
+    plast_config cfg;
     plast_learner L;
     plast_task_shape sh;
-    REQUIRE(plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) == PLAST_OK);
-    plast_rng r;
-    plast_rng_seed(&r, 11, 3);
-    plast_learner_draw(&L, &r);
-    void *state = cfg.task->create(cfg.task_opts, 1, &err);
+    void *state;
     plast_stream st;
-    REQUIRE(state && plast_stream_init(&st, &sh, &err) == PLAST_OK);
-    cfg.task->draw(state, &r, &st);
-    plast_metagrad *g = plast_metagrad_new(&L, &sh, 0, &err);
+    plast_rng r;
+} episode_case;
+
+static void case_init(episode_case *c, const char *json, const char *const *sets, int n_sets,
+                      uint64_t seed)
+{
+    plast_err err;
+    REQUIRE(plast_config_parse(&c->cfg, json, "test", sets, n_sets, PLAST_TEST_REG(0), &err) == PLAST_OK);
+    REQUIRE(plast_learner_from_config(&c->L, &c->cfg, NULL, NULL, &c->sh, &err) == PLAST_OK);
+    plast_rng_seed(&c->r, seed, 3);
+    plast_learner_draw(&c->L, &c->r);
+    c->state = c->cfg.task->create(c->cfg.task_opts, 1, &err);
+    REQUIRE(c->state && plast_stream_init(&c->st, &c->sh, &err) == PLAST_OK);
+    c->cfg.task->draw(c->state, &c->r, &c->st);
+}
+
+static void case_free(episode_case *c)
+{
+    plast_stream_free(&c->st);
+    c->cfg.task->destroy(c->state);
+    plast_learner_free(&c->L);
+}
+
+static void check_config(const char *json, const char *const *sets, int n_sets)
+{
+    static episode_case c; /* large: the config's option blocks */
+    case_init(&c, json, sets, n_sets, 11);
+    plast_learner *L = &c.L;
+    const plast_task_shape sh = c.sh;
+    const plast_stream *st = &c.st;
+    plast_rng *r = &c.r;
+    plast_err err;
+    plast_metagrad *g = plast_metagrad_new(L, &sh, 0, &err);
     if (!g) fprintf(stderr, "%s: %s\n", err.where, err.msg);
     REQUIRE(g);
-    size_t ns = L.net.p.n_floats, nm = L.meta.n_floats, n = ns + nm;
+    size_t ns = L->net.p.n_floats, nm = L->meta.n_floats, n = ns + nm;
     double *gs = malloc(n * sizeof *gs), *th = malloc(n * sizeof *th), *tp = malloc(n * sizeof *tp);
     double *v = malloc(n * sizeof *v), loss;
-    plast_metagrad_run(g, &st, &loss, gs, gs + ns);
-    for (size_t i = 0; i < ns; i++) th[i] = L.net.p.data[i];
-    for (size_t i = 0; i < nm; i++) th[ns + i] = L.meta.data[i];
+    plast_metagrad_run(g, st, &loss, gs, gs + ns);
+    for (size_t i = 0; i < ns; i++) th[i] = L->net.p.data[i];
+    for (size_t i = 0; i < nm; i++) th[ns + i] = L->meta.data[i];
     double gmax = 0.0;
     for (size_t i = 0; i < n; i++) gmax = fmax(gmax, fabs(gs[i]));
     CHECK(isfinite(loss) && gmax > 0.0);
     /* every layer with weights (conv ones included) gets a gradient */
-    for (int l = 0; l < L.net.n_layers; l++) {
-        const plast_pspec *q = plast_pset_find(&L.net.p, "W", l);
+    for (int l = 0; l < L->net.n_layers; l++) {
+        const plast_pspec *q = plast_pset_find(&L->net.p, "W", l);
         if (!q) continue;
         double m = 0.0;
         for (size_t i = 0; i < (size_t)q->rows * q->cols; i++) m = fmax(m, fabs(gs[q->offset + i]));
@@ -60,28 +84,28 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
     }
     /* same loss from the forward sweep alone, and (to float rounding) from the float
      * episode: the double engine is the same learner */
-    CHECK(fabs(plast_metagrad_loss(g, &st, th, th + ns) - loss) <= 1e-12 * fabs(loss));
+    CHECK(fabs(plast_metagrad_loss(g, st, th, th + ns) - loss) <= 1e-12 * fabs(loss));
     plast_episode ep;
-    REQUIRE(plast_episode_init(&ep, &L, &sh, &err) == PLAST_OK);
-    plast_episode_run(&ep, &st);
+    REQUIRE(plast_episode_init(&ep, L, &sh, &err) == PLAST_OK);
+    plast_episode_run(&ep, st);
     CHECK(fabs(ep.out.final_loss - loss) <= 1e-4 * fabs(loss));
     plast_episode_free(&ep);
     double worst = 0.0;
     /* along random unit directions (the differences' steps stay 1e-5 long) */
     for (int q = 0; q < 3; q++) {
         double gv = 0.0, vv = 0.0;
-        for (size_t i = 0; i < n; i++) v[i] = plast_rng_normal(&r), vv += v[i] * v[i];
+        for (size_t i = 0; i < n; i++) v[i] = plast_rng_normal(r), vv += v[i] * v[i];
         for (size_t i = 0; i < n; i++) v[i] /= sqrt(vv), gv += gs[i] * v[i];
-        double fd = plast_metagrad_fd(g, &st, th, v, tp);
+        double fd = plast_metagrad_fd(g, st, th, v, tp);
         worst = fmax(worst, fabs(fd - gv) / fmax(fabs(gv), 1e-12));
     }
     /* at sampled coordinates: of the state and of the meta-parameters */
     double cworst = 0.0;
     for (int q = 0; q < 12; q++) {
-        size_t i = q < 6 || !nm ? plast_rng_below(&r, (uint32_t)ns) : ns + plast_rng_below(&r, (uint32_t)nm);
+        size_t i = q < 6 || !nm ? plast_rng_below(r, (uint32_t)ns) : ns + plast_rng_below(r, (uint32_t)nm);
         memset(v, 0, n * sizeof *v);
         v[i] = 1.0;
-        double fd = plast_metagrad_fd(g, &st, th, v, tp);
+        double fd = plast_metagrad_fd(g, st, th, v, tp);
         cworst = fmax(cworst, fabs(fd - gs[i]) / fmax(fabs(gs[i]), 1e-3 * gmax));
     }
     fprintf(stderr, "%-70.70s loss %.4g |g| %.3g: directions %.2g, coordinates %.2g\n",
@@ -89,14 +113,14 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
     CHECK(worst <= 1e-6 && cworst <= 1e-6);
     /* truncation: at least T steps is no truncation (same bits); fewer is another gradient */
     {
-        plast_metagrad *g2 = plast_metagrad_new(&L, &sh, 0, &err);
+        plast_metagrad *g2 = plast_metagrad_new(L, &sh, 0, &err);
         REQUIRE(g2);
         double l2;
         plast_metagrad_truncate(g2, sh.max_steps);
-        plast_metagrad_run(g2, &st, &l2, tp, tp + ns);
+        plast_metagrad_run(g2, st, &l2, tp, tp + ns);
         CHECK(!memcmp(tp, gs, n * sizeof *tp));
         plast_metagrad_truncate(g2, 2);
-        plast_metagrad_run(g2, &st, &l2, tp, tp + ns);
+        plast_metagrad_run(g2, st, &l2, tp, tp + ns);
         int finite = 1;
         for (size_t i = 0; i < n; i++) finite &= isfinite(tp[i]);
         CHECK(l2 == loss && finite && memcmp(tp, gs, n * sizeof *tp) != 0);
@@ -104,12 +128,12 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
     }
     /* stored states: one (every state recomputed from the first), two, three (binomial
      * placement), every state: the same bits as the default */
-    int ks[4] = {1, 2, 3, sh.max_steps}, T = st.n_steps;
+    int ks[4] = {1, 2, 3, sh.max_steps}, T = st->n_steps;
     for (int q = 0; q < 4; q++) {
-        plast_metagrad *g2 = plast_metagrad_new(&L, &sh, ks[q], &err);
+        plast_metagrad *g2 = plast_metagrad_new(L, &sh, ks[q], &err);
         REQUIRE(g2);
         double l2;
-        plast_metagrad_run(g2, &st, &l2, tp, tp + ns);
+        plast_metagrad_run(g2, st, &l2, tp, tp + ns);
         CHECK(l2 == loss && !memcmp(tp, gs, n * sizeof *tp));
         /* steps advanced: one slot replays from the start, T(T+1)/2 in all; every state
          * kept, none replayed */
@@ -120,9 +144,7 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
     CHECK(plast_metagrad_steps(g) <= 2L * T); /* the default: each step replayed at most once */
     free(gs), free(th), free(tp), free(v);
     plast_metagrad_delete(g);
-    plast_stream_free(&st);
-    cfg.task->destroy(state);
-    plast_learner_free(&L);
+    case_free(&c);
 }
 
 /* The schedule on a 400-step episode (a tiny network): the steps advanced with 27, 21 and
@@ -130,38 +152,26 @@ static void check_config(const char *json, const char *const *sets, int n_sets)
  * 927, 1944; 27 is the default: no step replayed twice), and the gradient is the same. */
 static void schedule(void)
 {
-    static plast_config cfg;
+    static episode_case c;
+    case_init(&c, "{\"net\": {\"hidden\": [2]}, \"rule\": \"sgd\", \"task\": {\"name\": \"sine\", \"batch\": 1}}",
+              NULL, 0, 5);
+    const plast_learner *Lp = &c.L;
     plast_err err;
-    REQUIRE(plast_config_parse(&cfg, "{\"net\": {\"hidden\": [2]}, \"rule\": \"sgd\","
-                               " \"task\": {\"name\": \"sine\", \"batch\": 1}}", "t", NULL, 0,
-                               PLAST_TEST_REG(0), &err) == PLAST_OK);
-    plast_learner L;
-    plast_task_shape sh;
-    REQUIRE(plast_learner_from_config(&L, &cfg, NULL, NULL, &sh, &err) == PLAST_OK);
-    plast_rng r;
-    plast_rng_seed(&r, 5, 1);
-    plast_learner_draw(&L, &r);
-    void *state = cfg.task->create(cfg.task_opts, 1, &err);
-    plast_stream st;
-    REQUIRE(state && plast_stream_init(&st, &sh, &err) == PLAST_OK);
-    cfg.task->draw(state, &r, &st);
-    REQUIRE(st.n_steps == 400);
-    size_t n = L.net.p.n_floats + L.meta.n_floats;
+    REQUIRE(c.st.n_steps == 400);
+    size_t n = Lp->net.p.n_floats + Lp->meta.n_floats;
     double *ga = malloc(n * sizeof *ga), *gb = malloc(n * sizeof *gb), la, lb;
     const int slots[3] = {0, 21, 5};
     const long want[3] = {773, 927, 1944};
     for (int q = 0; q < 3; q++) {
-        plast_metagrad *g = plast_metagrad_new(&L, &sh, slots[q], &err);
+        plast_metagrad *g = plast_metagrad_new(Lp, &c.sh, slots[q], &err);
         REQUIRE(g);
-        plast_metagrad_run(g, &st, q ? &lb : &la, q ? gb : ga, (q ? gb : ga) + L.net.p.n_floats);
+        plast_metagrad_run(g, &c.st, q ? &lb : &la, q ? gb : ga, (q ? gb : ga) + Lp->net.p.n_floats);
         CHECK(plast_metagrad_steps(g) == want[q]);
         CHECK(!q || (la == lb && !memcmp(ga, gb, n * sizeof *ga)));
         plast_metagrad_delete(g);
     }
     free(ga), free(gb);
-    plast_stream_free(&st);
-    cfg.task->destroy(state);
-    plast_learner_free(&L);
+    case_free(&c);
 }
 
 static const char *adam_cfg =

@@ -27,7 +27,7 @@ static const char *const meta_losses[] = {"score", "loss", "probe", NULL}; /* PL
 static const plast_opt campaign_table[] = {
     {"optimizer", PLAST_OPT_ENUM, offsetof(plast_campaign_opts, optimizer), 2, 0, 0, optimizers,
      NULL, "outer-loop optimizer (cmaes only for small dimensions; adam: exact meta-gradients, "
-     "dense networks and rules with a backward)"},
+     "rules with a backward: flp, dfa, fa, sgd)"},
     {"generations", PLAST_OPT_INT, offsetof(plast_campaign_opts, generations), 50, 1, 100000000,
      NULL, NULL, "generations to run"},
     {"popsize", PLAST_OPT_INT, offsetof(plast_campaign_opts, popsize), 0, 0, 1000000, NULL, NULL,

@@ -11,8 +11,10 @@
  * OML-style campaigns can tune it. */
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "plast/layer.h"
+#include "plast/layer_d.h"
 #include "plast/rule.h"
 
 typedef struct delta_opts {
@@ -98,67 +100,62 @@ static void dfa_update(const plast_local *x)
     apply(x, delta);
 }
 
-/* ---- exact meta-gradients (double): the same update and its VJP ---- */
+/* ---- exact meta-gradients (double): the same update and its VJP, on any layer kind ----
+ * W' = W + k outer(delta, pre), b' = b + k sum_{b,p} delta, delta = g (.) f'(a), k = lr / batch,
+ * g the signal the layer's delta is made of (s at the output, its feedback elsewhere). */
 
 static size_t delta_scratch_d(const void *opts, const plast_layer *ly, int batch_max)
 {
     (void)opts;
-    return (size_t)batch_max * ly->n_out; /* delta, then its adjoint */
+    return 2 * (size_t)batch_max * ly->n_out; /* delta, and the adjoint of the update */
 }
 
-/* The signal the layer's delta is made of: s at the output, its feedback elsewhere. */
 static const double *signal_of(const plast_local_d *x)
 {
     return x->x->is_output ? x->s : x->fb;
 }
 
+/* delta [batch][n_out] into the scratch; returns k. */
+static double delta_d(const plast_local_d *x)
+{
+    const plast_local *l = x->x;
+    const double *g = signal_of(x);
+    for (size_t i = 0; i < (size_t)x->batch * l->n_out; i++)
+        x->scratch[i] = g[i] * plast_act_d1(l->act, x->preact[i]);
+    return *plast_meta_d(x, ((const delta_handles *)l->h)->lr) / x->batch;
+}
+
 static void delta_update_d(const plast_local_d *x)
 {
     const plast_local *l = x->x;
-    const delta_opts *o = l->opts;
-    int nb = x->batch, no = l->n_out, ni = l->n_in;
-    double k = *plast_meta_d(x, ((const delta_handles *)l->h)->lr) / nb;
-    const double *g = signal_of(x);
-    double *d = x->scratch;
-    for (size_t i = 0; i < (size_t)nb * no; i++) d[i] = g[i] * plast_act_d1(l->act, x->preact[i]);
-    for (int bb = 0; bb < nb; bb++)
-        for (int i = 0; i < no; i++) {
-            double di = k * d[(size_t)bb * no + i];
-            double *w = x->W + (size_t)i * ni;
-            const double *p = x->pre + (size_t)bb * ni;
-            for (int j = 0; j < ni; j++) w[j] += di * p[j];
-            if (o->biases) x->b[i] += di;
-        }
+    const plast_kind *k = &l->kind;
+    double kk = delta_d(x);
+    plast_kind_outer_d(k, x->scratch, x->pre, x->batch, 0, k->rows, kk, 1.0, x->W, x->work);
+    if (((const delta_opts *)l->opts)->biases)
+        plast_kind_rowdot_d(k, x->scratch, NULL, x->batch, kk, x->b);
 }
 
-/* W' = W + k delta^T pre, b' = b + k sum_b delta, delta = g (.) f'(a), k = lr / batch. */
 static void delta_update_vjp_d(const plast_local_d *x)
 {
     const plast_local *l = x->x;
-    const delta_opts *o = l->opts;
-    int nb = x->batch, no = l->n_out, ni = l->n_in;
-    const float *lr_h = ((const delta_handles *)l->h)->lr;
-    double k = *plast_meta_d(x, lr_h) / nb, kbar = 0.0;
-    const double *g = signal_of(x);
-    double *gbar = l->is_output ? x->s_bar : x->fb_bar;
-    double *dbar = x->scratch;
-    for (int bb = 0; bb < nb; bb++)
-        for (int i = 0; i < no; i++) {
-            size_t at = (size_t)bb * no + i;
-            double a = x->preact[at], f1 = plast_act_d1(l->act, a), d = g[at] * f1;
-            const double *wb = x->W_bar + (size_t)i * ni, *p = x->pre + (size_t)bb * ni;
-            double db = o->biases ? x->b_bar[i] : 0.0;
-            for (int j = 0; j < ni; j++) db += wb[j] * p[j];
-            kbar += db * d;
-            dbar[at] = k * db;
-            if (x->pre_bar) {
-                double *pb = x->pre_bar + (size_t)bb * ni;
-                for (int j = 0; j < ni; j++) pb[j] += k * wb[j] * d;
-            }
-            if (gbar) gbar[at] += dbar[at] * f1;
-            x->preact_bar[at] += dbar[at] * g[at] * plast_act_d2(l->act, a);
-        }
-    *plast_meta_bar(x, lr_h) += kbar / nb;
+    const plast_kind *k = &l->kind;
+    int nb = x->batch;
+    size_t n = (size_t)nb * l->n_out;
+    double kk = delta_d(x), kbar = 0.0;
+    const double *g = signal_of(x), *d = x->scratch;
+    double *gbar = l->is_output ? x->s_bar : x->fb_bar, *e = x->scratch + n;
+    /* e = the update's adjoint per delta entry, over k: W_bar applied to pre, plus b_bar */
+    memset(e, 0, n * sizeof *e);
+    plast_kind_linear_d(k, x->W_bar, 0, k->rows, NULL, x->pre, nb, 1.0, e, x->work);
+    if (((const delta_opts *)l->opts)->biases) plast_kind_rowbcast_d(k, x->b_bar, nb, 1.0, e);
+    if (x->pre_bar) plast_kind_backward_d(k, x->W_bar, 0, k->rows, NULL, d, nb, kk, x->pre_bar, x->work);
+    for (size_t i = 0; i < n; i++) {
+        double a = x->preact[i], db = kk * e[i];
+        kbar += e[i] * d[i];
+        if (gbar) gbar[i] += db * plast_act_d1(l->act, a);
+        x->preact_bar[i] += db * g[i] * plast_act_d2(l->act, a);
+    }
+    *plast_meta_bar(x, ((const delta_handles *)l->h)->lr) += kbar / nb;
 }
 
 #define DELTA_COMMON                                                                   \

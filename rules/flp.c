@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "plast/layer.h"
+#include "plast/layer_d.h"
 #include "plast/rule.h"
 
 typedef enum { FLP_OJA, FLP_HEBB } flp_form;
@@ -150,15 +151,18 @@ static void flp_update(const plast_local *x)
     plast_kind_oja(k, ht, x->pre, nb, d, P, o->granularity == FLP_SYNAPSE, scale, x->W, G, x->work);
 }
 
-/* ---- exact meta-gradients (double): the same update and its VJP ----
- * With U = h~^T pre and d_i = sum_b h~_bi^2 (Oja) or 0 (Hebb), p_ij = scale P_ij:
- *   W'_ij = W_ij + p_ij (U_ij - d_i W_ij). */
+/* ---- exact meta-gradients (double): the same update and its VJP, on any layer kind ----
+ * With U = outer(h~, pre) (h~^T pre on a dense layer) and d_i = sum_{b,p} h~_{b,i,p}^2 (Oja)
+ * or 0 (Hebb), p_ij = scale P_ij:
+ *   W'_ij = W_ij + p_ij (U_ij - d_i W_ij),
+ * a block of PLAST_OJA_ROWS rows of U at a time, as in the float step. */
 
 static size_t flp_scratch_d(const void *opts, const plast_layer *ly, int batch_max)
 {
     (void)opts;
-    /* h~ and its adjoint [batch][n_out], d and its adjoint [n_out], a row of U [n_in] */
-    return 2 * (size_t)batch_max * ly->n_out + 2 * (size_t)ly->n_out + ly->n_in;
+    /* h~ and its adjoint [batch][n_out], d and its adjoint [rows], a block of U [PLAST_OJA_ROWS][cols] */
+    return 2 * (size_t)batch_max * ly->n_out + 2 * (size_t)ly->kind.rows +
+           (size_t)PLAST_OJA_ROWS * ly->kind.cols;
 }
 
 static int flp_teacher_out(const plast_local *l)
@@ -166,14 +170,14 @@ static int flp_teacher_out(const plast_local *l)
     return l->is_output && l->teacher;
 }
 
-/* h~ [batch][n_out] and d [n_out]; the plasticity coefficient of (i, j) through pidx. */
+/* h~ [batch][n_out] and d [rows]. */
 static void flp_targets_d(const plast_local_d *x, double *ht, double *d)
 {
     const plast_local *l = x->x;
     const flp_opts *o = l->opts;
     double beta = *plast_meta_d(x, ((const flp_handles *)l->h)->beta);
-    int nb = x->batch, no = l->n_out;
-    for (size_t i = 0; i < (size_t)nb * no; i++) {
+    size_t n = (size_t)x->batch * l->n_out;
+    for (size_t i = 0; i < n; i++) {
         if (flp_teacher_out(l)) {
             ht[i] = x->s[i];
             continue;
@@ -183,44 +187,37 @@ static void flp_targets_d(const plast_local_d *x, double *ht, double *d)
         if (o->gate && !(x->post[i] > 0.0)) f = 0.0;
         ht[i] = beta * f + (1.0 - beta) * x->post[i];
     }
-    for (int i = 0; i < no; i++) d[i] = 0.0;
-    if (o->form == FLP_OJA)
-        for (int bb = 0; bb < nb; bb++)
-            for (int i = 0; i < no; i++) d[i] += ht[(size_t)bb * no + i] * ht[(size_t)bb * no + i];
+    for (int i = 0; i < l->kind.rows; i++) d[i] = 0.0;
+    if (o->form == FLP_OJA) plast_kind_rowdot_d(&l->kind, ht, ht, x->batch, 1.0, d);
 }
 
-static size_t flp_pidx(const flp_opts *o, int i, int j, int ni)
+/* The plasticity coefficient of synapse (i, j) of a row of cols synapses. */
+static size_t flp_pidx(const flp_opts *o, int i, int j, int cols)
 {
-    if (o->granularity == FLP_SYNAPSE) return (size_t)i * ni + j;
+    if (o->granularity == FLP_SYNAPSE) return (size_t)i * cols + j;
     if (o->granularity == FLP_NEURON) return (size_t)i;
     return 0;
-}
-
-/* u [n_in] = row i of U = h~^T pre. */
-static void flp_urow_d(const plast_local_d *x, const double *ht, int i, double *u)
-{
-    int nb = x->batch, no = x->x->n_out, ni = x->x->n_in;
-    for (int j = 0; j < ni; j++) u[j] = 0.0;
-    for (int bb = 0; bb < nb; bb++) {
-        double hb = ht[(size_t)bb * no + i];
-        const double *p = x->pre + (size_t)bb * ni;
-        for (int j = 0; j < ni; j++) u[j] += hb * p[j];
-    }
 }
 
 static void flp_update_d(const plast_local_d *x)
 {
     const plast_local *l = x->x;
     const flp_opts *o = l->opts;
-    int nb = x->batch, no = l->n_out, ni = l->n_in;
-    double *ht = x->scratch, *d = ht + 2 * (size_t)nb * no, *u = d + 2 * (size_t)no;
+    const plast_kind *k = &l->kind;
+    size_t n = (size_t)x->batch * l->n_out;
+    int cols = k->cols;
+    double *ht = x->scratch, *d = ht + 2 * n, *G = d + 2 * (size_t)k->rows;
     flp_targets_d(x, ht, d);
     const double *P = plast_meta_d(x, ((const flp_handles *)l->h)->P);
     double scale = (l->teacher && !l->is_output) ? o->hidden_scale : 1.0;
-    for (int i = 0; i < no; i++) {
-        flp_urow_d(x, ht, i, u);
-        double *w = x->W + (size_t)i * ni;
-        for (int j = 0; j < ni; j++) w[j] += scale * P[flp_pidx(o, i, j, ni)] * (u[j] - d[i] * w[j]);
+    for (int r0 = 0; r0 < k->rows; r0 += PLAST_OJA_ROWS) {
+        int nr = k->rows - r0 < PLAST_OJA_ROWS ? k->rows - r0 : PLAST_OJA_ROWS;
+        plast_kind_outer_d(k, ht, x->pre, x->batch, r0, nr, 1.0, 0.0, G, x->work);
+        for (int i = r0; i < r0 + nr; i++) {
+            double *w = x->W + (size_t)i * cols;
+            const double *u = G + (size_t)(i - r0) * cols;
+            for (int j = 0; j < cols; j++) w[j] += scale * P[flp_pidx(o, i, j, cols)] * (u[j] - d[i] * w[j]);
+        }
     }
 }
 
@@ -229,39 +226,38 @@ static void flp_update_vjp_d(const plast_local_d *x)
     const plast_local *l = x->x;
     const flp_opts *o = l->opts;
     const flp_handles *h = l->h;
-    int nb = x->batch, no = l->n_out, ni = l->n_in;
-    size_t n = (size_t)nb * no;
-    double *ht = x->scratch, *htb = ht + n, *d = htb + n, *db = d + no, *u = db + no;
+    const plast_kind *k = &l->kind;
+    int nb = x->batch, cols = k->cols, P_pos = k->positions;
+    size_t n = (size_t)nb * l->n_out;
+    double *ht = x->scratch, *htb = ht + n, *d = htb + n, *db = d + k->rows, *G = db + k->rows;
     flp_targets_d(x, ht, d);
     const double *P = plast_meta_d(x, h->P);
     double *Pb = plast_meta_bar(x, h->P);
     double scale = (l->teacher && !l->is_output) ? o->hidden_scale : 1.0;
-    for (size_t i = 0; i < n; i++) htb[i] = 0.0;
-    for (int i = 0; i < no; i++) db[i] = 0.0;
-    for (int i = 0; i < no; i++) {
-        flp_urow_d(x, ht, i, u);
-        const double *w = x->W + (size_t)i * ni;
-        double *wb = x->W_bar + (size_t)i * ni;
-        /* u becomes U_bar of row i */
-        for (int j = 0; j < ni; j++) {
-            size_t pi = flp_pidx(o, i, j, ni);
-            double pij = scale * P[pi], g = wb[j];
-            Pb[pi] += scale * g * (u[j] - d[i] * w[j]);
-            db[i] -= g * pij * w[j];
-            u[j] = g * pij;
-            wb[j] = g * (1.0 - pij * d[i]);
-        }
-        for (int bb = 0; bb < nb; bb++) {
-            const double *p = x->pre + (size_t)bb * ni;
-            double s = 0.0, hb = ht[(size_t)bb * no + i];
-            for (int j = 0; j < ni; j++) s += u[j] * p[j];
-            htb[(size_t)bb * no + i] += s + (o->form == FLP_OJA ? 2.0 * hb * db[i] : 0.0);
-            if (x->pre_bar) {
-                double *pb = x->pre_bar + (size_t)bb * ni;
-                for (int j = 0; j < ni; j++) pb[j] += u[j] * hb;
+    memset(htb, 0, n * sizeof *htb);
+    memset(db, 0, (size_t)k->rows * sizeof *db);
+    for (int r0 = 0; r0 < k->rows; r0 += PLAST_OJA_ROWS) {
+        int nr = k->rows - r0 < PLAST_OJA_ROWS ? k->rows - r0 : PLAST_OJA_ROWS;
+        plast_kind_outer_d(k, ht, x->pre, nb, r0, nr, 1.0, 0.0, G, x->work);
+        /* G becomes U_bar of the block; W_bar that of the W before the update */
+        for (int i = r0; i < r0 + nr; i++) {
+            const double *w = x->W + (size_t)i * cols;
+            double *wb = x->W_bar + (size_t)i * cols, *u = G + (size_t)(i - r0) * cols;
+            for (int j = 0; j < cols; j++) {
+                size_t pi = flp_pidx(o, i, j, cols);
+                double pij = scale * P[pi], gw = wb[j];
+                Pb[pi] += scale * gw * (u[j] - d[i] * w[j]);
+                db[i] -= gw * pij * w[j];
+                u[j] = gw * pij;
+                wb[j] = gw * (1.0 - pij * d[i]);
             }
         }
+        /* U = outer(h~, pre): h~_bar += U_bar applied to pre, pre_bar += U_bar^T h~ */
+        plast_kind_linear_d(k, G, r0, nr, NULL, x->pre, nb, 1.0, htb, x->work);
+        if (x->pre_bar) plast_kind_backward_d(k, G, r0, nr, NULL, ht, nb, 1.0, x->pre_bar, x->work);
     }
+    if (o->form == FLP_OJA) /* d_i = sum_{b,p} h~^2 */
+        for (size_t i = 0; i < n; i++) htb[i] += 2.0 * ht[i] * db[i % l->n_out / P_pos];
     if (flp_teacher_out(l)) return; /* h~ is the target: a constant */
     double beta = *plast_meta_d(x, h->beta), bb_ = 0.0;
     for (size_t i = 0; i < n; i++) {

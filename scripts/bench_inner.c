@@ -9,7 +9,7 @@
  * Rates are per second of this thread's CPU time, so that other processes on a shared
  * machine do not count against it (each comparison is measured the same way).
  * Prints Markdown tables; exit 0. Arguments name the sections to run (small, reference,
- * classification, conv, metagrad, omniglot); none: all. */
+ * classification, conv, omniglot; meta-gradients: scripts/bench_metagrad.c); none: all. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +22,6 @@
 #include "plast/episode.h"
 #include "plast/layer.h"
 #include "plast/linalg.h"
-#include "plast/metagrad.h"
-#include "plast/pool.h"
 
 /* Seconds of this thread's CPU time. */
 static double now(void)
@@ -309,64 +307,6 @@ static void omniglot_loads(void)
     if (system(rm)) return;
 }
 
-/* Meta-gradients: one gradient episode (forward sweep, checkpoints, backward sweep) against
- * the float episode alone, the workspace's peak memory with sqrt(T) checkpoints and with every
- * state kept, and gradient episodes per second on 1 and 2 threads. */
-typedef struct mg_job {
-    plast_learner *L;
-    plast_task_shape sh;
-    plast_metagrad *g[2];
-    plast_stream *st;
-    double *gs[2], *gm[2];
-} mg_job;
-
-static void mg_item(void *ctx, int thread, int item)
-{
-    mg_job *j = ctx;
-    double loss;
-    (void)item;
-    plast_metagrad_run(j->g[thread], j->st, &loss, j->gs[thread], j->gm[thread]);
-}
-
-static void metagrad_rates(const char *label, const char *net)
-{
-    char json[1024];
-    snprintf(json, sizeof json,
-             "{\"net\": %s, \"rule\": {\"name\": \"flp\", \"granularity\": \"synapse\", \"p_init\": 1e-4},"
-             " \"task\": {\"name\": \"sine\"}}", net);
-    static bench_setup b;
-    setup_init(&b, json);
-    plast_task_shape sh = b.sh;
-    plast_err err;
-    mg_job j = {.L = &b.L, .sh = sh, .st = &b.st};
-    for (int t = 0; t < 2; t++) {
-        j.g[t] = plast_metagrad_new(&b.L, &sh, 0, &err);
-        j.gs[t] = malloc(b.L.net.p.n_floats * sizeof(double));
-        j.gm[t] = malloc((b.L.meta.n_floats + 1) * sizeof(double));
-    }
-    plast_metagrad *all = plast_metagrad_new(&b.L, &sh, 1, &err); /* a checkpoint every step */
-    double t0 = now();
-    plast_episode_run(&b.ep, &b.st);
-    double fwd = now() - t0;
-    t0 = now();
-    mg_item(&j, 0, 0);
-    double grad = now() - t0;
-    double rate[2];
-    for (int T = 1; T <= 2; T++) {
-        plast_pool_job pj = {.n_items = 4 * T, .rank = 0, .n_ranks = 1, .run = mg_item, .ctx = &j};
-        t0 = wall();
-        plast_pool_run(&pj, T);
-        rate[T - 1] = 4 * T / (wall() - t0);
-    }
-    printf("| %s | %d | %.3f | %.3f | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", label, b.st.n_steps,
-           fwd, grad, grad / fwd, plast_metagrad_bytes(j.g[0]) / 1048576.0,
-           all ? plast_metagrad_bytes(all) / 1048576.0 : NAN, rate[0], rate[1],
-           rate[1] / (2 * rate[0]));
-    plast_metagrad_delete(all);
-    for (int t = 0; t < 2; t++) plast_metagrad_delete(j.g[t]), free(j.gs[t]), free(j.gm[t]);
-    setup_free(&b);
-}
-
 /* The small network (11-40-40-40-1, batch 1) with FLP, SGD, DFA and Hebb on every SIMD
  * path this machine supports, each next to the baseline x86-64 path measured in the same
  * run (the same kernels built for plain x86-64: the same bits), and next to sgemm. */
@@ -469,16 +409,6 @@ int main(int argc, char **argv)
         }
     }
 
-    if (wanted(argc, argv, "metagrad")) {
-        printf("\nmeta-gradients (FLP per synapse, sine, batch 32; double precision, sqrt(T) checkpoints)\n\n"
-               "| network | steps | float episode (s) | gradient episode (s) | ratio | memory (MiB) |"
-               " every state kept (MiB) | gradient episodes/s, 1 thread | 2 threads | parallel efficiency |\n"
-               "|---|---|---|---|---|---|---|---|---|---|\n");
-        metagrad_rates("11-100-1", "{\"hidden\": [100]}");
-        metagrad_rates("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}");
-        printf("\ntargets: gradient episode <= 4x the float episode; reference memory <= 256 MiB "
-               "(every state kept: ~2 GiB); parallel efficiency >= 0.9\n");
-    }
     if (wanted(argc, argv, "omniglot")) omniglot_loads();
     return 0;
 }

@@ -13,6 +13,7 @@
  * forward pass top-down, every product with the values before the step's update. */
 #include "plast/metagrad.h"
 
+#include "plast/layer_d.h"
 #include "plast/linalg.h"
 
 #include <math.h>
@@ -22,19 +23,30 @@
 
 #define ML PLAST_MAX_LAYERS
 
+/* A range of the state vector that steps change (W, b of a plastic layer, a rule's tensor). */
+typedef struct var_range {
+    size_t off, n;
+} var_range;
+
 struct plast_metagrad {
     const plast_learner *L;
     plast_task_shape sh;
     plast_episode ep; /* the float workspace: each layer's plast_local and the rule's handles */
-    int n_layers, k, bm, lowest;
+    int n_layers, bm, lowest;
+    int n_slots;      /* stored states (slot 0: the initial one) */
     int truncate;     /* backward over the last `truncate` steps only (0: all) */
-    size_t n_state, n_meta, n_ckpt;
+    int t_stop;       /* first step reversed in this run */
+    long n_advanced;  /* steps advanced (forward sweep and replays) in the last run */
+    size_t n_state, n_meta, n_var;
+    int n_ranges;
+    var_range range[PLAST_MAX_PSPECS]; /* at most one per tensor */
     long offW[ML], offb[ML], offB[ML], offc[ML]; /* into a state vector, -1: none */
-    double *meta, *S, *ckpt, *seg, *Sbar, *Mbar;
-    double *x, *s, *sbar, *g, *gbar, *tmp;
-    double *a[ML], *h[ML], *fb[ML], *dl[ML];
+    const plast_stream *st;
+    double *meta, *S, *slot;
+    double *Sbar, *Mbar;  /* the adjoints: the caller's g_state and g_meta during a run */
+    double *x, *s, *sbar, *g, *gbar, *tmp, *chan, *work, *scratch;
+    double *a[ML], *h[ML], *fb[ML], *dl[ML]; /* dl: chain and transposed paths only */
     double *abar[ML], *hbar[ML], *fbbar[ML], *dlbar[ML];
-    double *scratch[ML];
     size_t bytes;
 };
 
@@ -42,11 +54,12 @@ void plast_metagrad_delete(plast_metagrad *g)
 {
     if (!g) return;
     plast_episode_free(&g->ep);
-    free(g->meta), free(g->S), free(g->ckpt), free(g->seg), free(g->Sbar), free(g->Mbar);
+    free(g->meta), free(g->S), free(g->slot);
     free(g->x), free(g->s), free(g->sbar), free(g->g), free(g->gbar), free(g->tmp);
+    free(g->chan), free(g->work), free(g->scratch);
     for (int l = 0; l < g->n_layers; l++) {
         free(g->a[l]), free(g->h[l]), free(g->fb[l]), free(g->dl[l]);
-        free(g->abar[l]), free(g->hbar[l]), free(g->fbbar[l]), free(g->dlbar[l]), free(g->scratch[l]);
+        free(g->abar[l]), free(g->hbar[l]), free(g->fbbar[l]), free(g->dlbar[l]);
     }
     free(g);
 }
@@ -65,8 +78,55 @@ static long off_of(const plast_pset *p, const char *name, int l)
     return q ? (long)q->offset : -1;
 }
 
+/* The ranges of the state a step may change, merged where contiguous: W and b of every
+ * plastic layer and every tensor the rule declared. The rest (frozen layers, B, c) stays
+ * as the learner's, so a stored state holds the ranges only. */
+static void var_ranges(plast_metagrad *g)
+{
+    const plast_net *net = &g->L->net;
+    g->n_ranges = 0;
+    g->n_var = 0;
+    for (int k = 0; k < net->p.n; k++) {
+        const plast_pspec *q = &net->p.spec[k];
+        int own = k < net->n_own;
+        if (own && (q->layer < 0 || !net->layer[q->layer].plastic ||
+                    (strcmp(q->name, "W") && strcmp(q->name, "b"))))
+            continue;
+        size_t n = (size_t)q->rows * q->cols;
+        var_range *last = g->n_ranges ? &g->range[g->n_ranges - 1] : NULL;
+        if (last && last->off + last->n == q->offset) last->n += n;
+        else g->range[g->n_ranges++] = (var_range){q->offset, n};
+        g->n_var += n;
+    }
+}
+
+static void pack(const plast_metagrad *g, const double *S, double *v)
+{
+    for (int i = 0; i < g->n_ranges; i++) {
+        memcpy(v, S + g->range[i].off, g->range[i].n * sizeof *v);
+        v += g->range[i].n;
+    }
+}
+
+static void unpack(const plast_metagrad *g, const double *v, double *S)
+{
+    for (int i = 0; i < g->n_ranges; i++) {
+        memcpy(S + g->range[i].off, v, g->range[i].n * sizeof *v);
+        v += g->range[i].n;
+    }
+}
+
+/* The fewest stored states with which no step is replayed more than once after the forward
+ * sweep: n with C(n+2, 2) - 1 = (n+2)(n+1)/2 - 1 >= T, about sqrt(2T) (27 at T = 400). */
+static int default_slots(int T)
+{
+    int n = 1;
+    while ((long long)(n + 2) * (n + 1) / 2 - 1 < T) n++;
+    return n;
+}
+
 plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shape *sh,
-                                   int ckpt_every, plast_err *err)
+                                   int n_slots, plast_err *err)
 {
     const plast_rule *r = L->rule;
     const plast_net *net = &L->net;
@@ -76,15 +136,6 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
                       "not by meta-gradients", r->name);
         return NULL;
     }
-    for (int l = 0; l < net->n_layers; l++)
-        if (net->layer[l].kind.type != PLAST_LAYER_DENSE) {
-            char where[64];
-            snprintf(where, sizeof where, "net.layers[%d]", l);
-            plast_err_set(err, PLAST_E_CONFIG, where,
-                          "meta-gradients take dense networks for now (layer %d is %s)", l,
-                          plast_layer_names[net->layer[l].kind.type]);
-            return NULL;
-        }
     if (!sh->objective->loss_grad_d) {
         plast_err_set(err, PLAST_E_CONFIG, "task", "the %s objective has no gradient",
                       sh->objective->name);
@@ -102,13 +153,16 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         return NULL;
     }
     int T = sh->max_steps, nl = net->n_layers;
+    /* the float episode (for the rule's handles): its copy of the state and activations */
+    g->bytes = (net->p.n_floats + plast_net_work_floats(net)) * sizeof(float);
+    for (int l = 0; l < nl; l++)
+        g->bytes += 2 * (size_t)g->ep.acts.batch_max * net->layer[l].n_out * sizeof(float);
     g->n_layers = nl;
     g->lowest = g->ep.lowest;
-    g->k = ckpt_every > 0 ? ckpt_every : (int)ceil(sqrt((double)T));
-    if (g->k > T) g->k = T;
-    g->n_ckpt = (size_t)(T + g->k - 1) / g->k + 1;
+    g->n_slots = n_slots > 0 ? n_slots : default_slots(T);
+    if (g->n_slots > T) g->n_slots = T > 0 ? T : 1;
     long n_query = (long)sh->n_seg * sh->n_query;
-    g->bm = sh->batch > 64 ? sh->batch : (n_query < 64 ? (int)n_query : 64);
+    g->bm = n_query < 32 ? (int)n_query : 32; /* query points per pass */
     if (g->bm < sh->batch) g->bm = sh->batch;
     g->n_state = net->p.n_floats;
     g->n_meta = L->meta.n_floats;
@@ -118,24 +172,33 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         g->offB[l] = off_of(&net->p, "B", l);
         g->offc[l] = off_of(&net->p, "c", l);
     }
+    var_ranges(g);
     int ok = 1, no = net->n_out;
-    size_t bm = (size_t)g->bm;
+    size_t bm = (size_t)g->bm, nb = (size_t)sh->batch, n_work = 0, n_scratch = 0, n_chan = 0;
+    int chain = r->path == PLAST_PATH_CHAIN || r->path == PLAST_PATH_TRANSPOSE; /* deltas travel */
+    for (int l = 0; l < nl; l++) {
+        const plast_layer *ly = &net->layer[l];
+        size_t w = plast_kind_work_doubles(&ly->kind), c = nb * (size_t)ly->fb_rows;
+        size_t sc = ly->kind.rows && r->scratch_d_doubles
+                        ? r->scratch_d_doubles(L->rule_opts, ly, sh->batch) : 0;
+        n_work = w > n_work ? w : n_work;
+        n_chan = c > n_chan ? c : n_chan;
+        n_scratch = sc > n_scratch ? sc : n_scratch;
+    }
     g->meta = dalloc(g, g->n_meta, &ok);
     g->S = dalloc(g, g->n_state, &ok);
-    g->ckpt = dalloc(g, g->n_ckpt * g->n_state, &ok);
-    g->seg = dalloc(g, ((size_t)g->k + 1) * g->n_state, &ok);
-    g->Sbar = dalloc(g, g->n_state, &ok);
-    g->Mbar = dalloc(g, g->n_meta, &ok);
+    g->slot = dalloc(g, (size_t)g->n_slots * g->n_var, &ok);
     g->x = dalloc(g, bm * net->n_in, &ok);
-    g->s = dalloc(g, bm * no, &ok), g->sbar = dalloc(g, bm * no, &ok);
-    g->g = dalloc(g, bm * no, &ok), g->gbar = dalloc(g, bm * no, &ok), g->tmp = dalloc(g, bm * no, &ok);
+    g->s = dalloc(g, nb * no, &ok), g->sbar = dalloc(g, nb * no, &ok);
+    g->g = dalloc(g, bm * no, &ok), g->gbar = dalloc(g, nb * no, &ok), g->tmp = dalloc(g, nb * no, &ok);
+    g->chan = dalloc(g, n_chan, &ok), g->work = dalloc(g, n_work, &ok);
+    g->scratch = dalloc(g, n_scratch, &ok);
     for (int l = 0; l < nl && ok; l++) {
-        size_t n = bm * net->layer[l].n_out;
-        g->a[l] = dalloc(g, n, &ok), g->h[l] = dalloc(g, n, &ok);
-        g->fb[l] = dalloc(g, n, &ok), g->dl[l] = dalloc(g, n, &ok);
-        g->abar[l] = dalloc(g, n, &ok), g->hbar[l] = dalloc(g, n, &ok);
-        g->fbbar[l] = dalloc(g, n, &ok), g->dlbar[l] = dalloc(g, n, &ok);
-        g->scratch[l] = dalloc(g, r->scratch_d_doubles ? r->scratch_d_doubles(L->rule_opts, &net->layer[l], sh->batch) : 0, &ok);
+        size_t n = (size_t)net->layer[l].n_out;
+        g->a[l] = dalloc(g, bm * n, &ok), g->h[l] = dalloc(g, bm * n, &ok);
+        g->abar[l] = dalloc(g, bm * n, &ok), g->hbar[l] = dalloc(g, bm * n, &ok);
+        g->fb[l] = dalloc(g, nb * n, &ok), g->fbbar[l] = dalloc(g, nb * n, &ok);
+        g->dl[l] = dalloc(g, chain ? nb * n : 0, &ok), g->dlbar[l] = dalloc(g, chain ? nb * n : 0, &ok);
     }
     if (!ok) {
         plast_metagrad_delete(g);
@@ -155,22 +218,32 @@ size_t plast_metagrad_bytes(const plast_metagrad *g)
     return g->bytes;
 }
 
+long plast_metagrad_steps(const plast_metagrad *g)
+{
+    return g->n_advanced;
+}
+
 /* ---------------- forward ---------------- */
+
+static const double *pre_of(const plast_metagrad *g, int l)
+{
+    return l ? g->h[l - 1] : g->x;
+}
 
 /* a, h of every layer for x [nb][n_in] (already in g->x) from state S. */
 static void forward(plast_metagrad *g, const double *S, int nb)
 {
     const plast_net *net = &g->L->net;
-    const double *in = g->x;
     for (int l = 0; l < g->n_layers; l++) {
         const plast_layer *ly = &net->layer[l];
-        int ni = ly->n_in, no = ly->n_out;
-        const double *W = S + g->offW[l], *b = S + g->offb[l];
+        const plast_kind *k = &ly->kind;
+        size_t n = (size_t)nb * ly->n_out;
         double *a = g->a[l];
-        for (int bb = 0; bb < nb; bb++) memcpy(a + (size_t)bb * no, b, (size_t)no * sizeof *a);
-        plast_dgemm(0, 1, nb, no, ni, 1.0, in, ni, W, ni, 1.0, a, no); /* a += x W^T */
-        for (size_t i = 0; i < (size_t)nb * no; i++) g->h[l][i] = plast_act_d(ly->act, a[i]);
-        in = g->h[l];
+        memset(a, 0, n * sizeof *a);
+        if (k->rows) plast_kind_rowbcast_d(k, S + g->offb[l], nb, 1.0, a);
+        plast_kind_linear_d(k, k->rows ? S + g->offW[l] : NULL, 0, k->rows, pre_of(g, l), pre_of(g, l),
+                            nb, 1.0, a, g->work);
+        for (size_t i = 0; i < n; i++) g->h[l][i] = plast_act_d(ly->act, a[i]);
     }
 }
 
@@ -180,57 +253,75 @@ static void load_x(plast_metagrad *g, const float *x, int nb)
     for (size_t i = 0; i < n; i++) g->x[i] = x[i];
 }
 
-static const double *pre_of(const plast_metagrad *g, int l)
+/* Direct feedback of layer l: fb [nb][n] = s B^T + c, per unit, or per channel (B has a row
+ * per channel, the value shared by the channel's positions). */
+static void direct_fb(plast_metagrad *g, const double *S, int l, int nb)
 {
-    return l ? g->h[l - 1] : g->x;
+    const plast_layer *ly = &g->L->net.layer[l];
+    int n = ly->n_out, C = ly->fb_rows, no = g->L->net.n_out, P = n / C;
+    double *t = C == n ? g->fb[l] : g->chan; /* [nb][C] */
+    plast_dgemm(0, 1, nb, C, no, 1.0, g->s, no, S + g->offB[l], no, 0.0, t, C);
+    for (int bb = 0; bb < nb; bb++)
+        for (int ch = 0; ch < C; ch++) t[(size_t)bb * C + ch] += S[g->offc[l] + ch];
+    if (C == n) return;
+    for (int bb = 0; bb < nb; bb++)
+        for (int ch = 0; ch < C; ch++)
+            for (int p = 0; p < P; p++) g->fb[l][(size_t)bb * n + (size_t)ch * P + p] = t[(size_t)bb * C + ch];
+}
+
+/* Chain or transposed feedback of layer l below the output: fb = the input VJP of layer
+ * l+1 applied to its delta, with the untied B_l (chain: B_l [n][n_up] for a dense layer
+ * above, a kernel for a conv layer above) or W_{l+1} (sgd), the routing of a pool or
+ * flatten layer above, plus c_l (chain). */
+static void chain_fb(plast_metagrad *g, const double *S, int l, int nb)
+{
+    const plast_net *net = &g->L->net;
+    const plast_rule *r = g->L->rule;
+    const plast_layer *ly = &net->layer[l];
+    const plast_kind *up = &net->layer[l + 1].kind;
+    int n = ly->n_out, nu = net->layer[l + 1].n_out;
+    double *fb = g->fb[l];
+    memset(fb, 0, (size_t)nb * n * sizeof *fb);
+    if (!up->rows)
+        plast_kind_backward_d(up, NULL, 0, 0, g->h[l], g->dl[l + 1], nb, 1.0, fb, g->work);
+    else if (r->path == PLAST_PATH_CHAIN && up->type == PLAST_LAYER_DENSE)
+        plast_dgemm(0, 1, nb, n, nu, 1.0, g->dl[l + 1], nu, S + g->offB[l], nu, 0.0, fb, n);
+    else
+        plast_kind_backward_d(up, S + (r->path == PLAST_PATH_CHAIN ? g->offB[l] : g->offW[l + 1]), 0,
+                              up->rows, NULL, g->dl[l + 1], nb, 1.0, fb, g->work);
+    if (r->path == PLAST_PATH_CHAIN && ly->n_c)
+        for (int bb = 0; bb < nb; bb++)
+            for (int i = 0; i < n; i++) fb[(size_t)bb * n + i] += S[g->offc[l] + i];
 }
 
 /* The objective's gradient g and the signal s, then each layer's feedback (and delta). */
-static void signals(plast_metagrad *g, const double *S, const float *y, int nb, double *loss)
+static void signals(plast_metagrad *g, const double *S, const float *y, int nb)
 {
     const plast_net *net = &g->L->net;
     const plast_rule *r = g->L->rule;
     const plast_objective *obj = g->sh.objective;
     int L = g->n_layers, no = net->n_out;
     int teacher = r->sig == PLAST_SIG_TEACHER && obj->teacher;
-    double sum = 0.0;
     for (int bb = 0; bb < nb; bb++) {
         size_t o = (size_t)bb * no;
-        sum += obj->loss_grad_d(g->h[L - 1] + o, y + o, no, g->g + o);
+        (void)obj->loss_grad_d(g->h[L - 1] + o, y + o, no, g->g + o);
         for (int i = 0; i < no; i++) g->s[o + i] = teacher ? y[o + i] : -g->g[o + i];
     }
-    if (loss) *loss = sum / nb;
     for (int l = L - 1; l >= g->lowest; l--) {
         const plast_layer *ly = &net->layer[l];
-        int n = ly->n_out;
-        size_t nn = (size_t)nb * n;
-        double *fb = g->fb[l];
+        size_t nn = (size_t)nb * ly->n_out;
         switch (r->path) {
         case PLAST_PATH_NONE:
         case PLAST_PATH_TARGET: continue; /* TARGET rules have no backward (refused above) */
         case PLAST_PATH_DIRECT:
-            if (!ly->n_fb) continue;
-            /* fb [batch][n] = s [batch][n_out] B^T + c */
-            plast_dgemm(0, 1, nb, n, no, 1.0, g->s, no, S + g->offB[l], no, 0.0, fb, n);
-            for (int bb = 0; bb < nb; bb++)
-                for (int i = 0; i < n; i++) fb[(size_t)bb * n + i] += S[g->offc[l] + i];
+            if (ly->n_fb) direct_fb(g, S, l, nb);
             continue;
         case PLAST_PATH_CHAIN:
         case PLAST_PATH_TRANSPOSE:
-            if (l == L - 1) {
-                memcpy(fb, g->s, nn * sizeof *fb);
-            } else {
-                int nu = net->layer[l + 1].n_out;
-                const double *du = g->dl[l + 1];
-                if (r->path == PLAST_PATH_CHAIN) { /* fb = delta_{l+1} B^T + c, B [n][nu] */
-                    plast_dgemm(0, 1, nb, n, nu, 1.0, du, nu, S + g->offB[l], nu, 0.0, fb, n);
-                    for (int bb = 0; bb < nb; bb++)
-                        for (int i = 0; i < n; i++) fb[(size_t)bb * n + i] += S[g->offc[l] + i];
-                } else { /* fb = delta_{l+1} W_{l+1} */
-                    plast_dgemm(0, 0, nb, n, nu, 1.0, du, nu, S + g->offW[l + 1], n, 0.0, fb, n);
-                }
-            }
-            for (size_t i = 0; i < nn; i++) g->dl[l][i] = fb[i] * plast_act_d1(ly->act, g->a[l][i]);
+            if (l == L - 1) memcpy(g->fb[l], g->s, nn * sizeof *g->s); /* the output receives s */
+            else chain_fb(g, S, l, nb);
+            /* the delta sent down (a pool or flatten layer's activation is the identity) */
+            for (size_t i = 0; i < nn; i++) g->dl[l][i] = g->fb[l][i] * plast_act_d1(ly->act, g->a[l][i]);
             continue;
         }
     }
@@ -239,31 +330,31 @@ static void signals(plast_metagrad *g, const double *S, const float *y, int nb, 
 /* The rule's double view of layer l at step values S (pre-update), adjoints in bars. */
 static plast_local_d local_d(plast_metagrad *g, int l, double *S, double *Sbar, int nb)
 {
-    const plast_net *net = &g->L->net;
-    const plast_layer *ly = &net->layer[l];
+    const plast_layer *ly = &g->L->net.layer[l];
     const plast_rule *r = g->L->rule;
     int has_fb = r->path != PLAST_PATH_NONE && (r->path != PLAST_PATH_DIRECT || ly->n_fb);
+    int out = l == g->n_layers - 1;
     plast_local_d x = {
         .x = &g->ep.local[l], .batch = nb,
         .pre = pre_of(g, l), .post = g->h[l], .preact = g->a[l],
-        .fb = has_fb ? g->fb[l] : NULL, .s = l == g->n_layers - 1 ? g->s : NULL,
+        .fb = has_fb ? g->fb[l] : NULL, .s = out ? g->s : NULL,
         .W = S + g->offW[l], .b = S + g->offb[l],
         .pre_bar = l ? g->hbar[l - 1] : NULL, .post_bar = g->hbar[l], .preact_bar = g->abar[l],
-        .fb_bar = has_fb ? g->fbbar[l] : NULL, .s_bar = l == g->n_layers - 1 ? g->sbar : NULL,
+        .fb_bar = has_fb ? g->fbbar[l] : NULL, .s_bar = out ? g->sbar : NULL,
         .W_bar = Sbar ? Sbar + g->offW[l] : NULL, .b_bar = Sbar ? Sbar + g->offb[l] : NULL,
         .meta_f = g->L->meta.data, .meta_d = g->meta, .meta_bar = g->Mbar,
-        .scratch = g->scratch[l],
+        .scratch = g->scratch, .work = g->work,
     };
-    (void)net;
     return x;
 }
 
-/* S <- the state after one step on (x, y). */
-static void step(plast_metagrad *g, double *S, const float *x, const float *y, int nb)
+/* S <- the state after step t of the stream. */
+static void step(plast_metagrad *g, double *S, const plast_stream *st, int t)
 {
-    load_x(g, x, nb);
+    int nb = g->sh.batch;
+    load_x(g, st->x + (size_t)t * nb * g->sh.n_in, nb);
     forward(g, S, nb);
-    signals(g, S, y, nb, NULL);
+    signals(g, S, st->y + (size_t)t * nb * g->sh.n_out, nb);
     for (int l = g->n_layers - 1; l >= g->lowest; l--) {
         if (!g->L->net.layer[l].plastic) continue;
         plast_local_d xd = local_d(g, l, S, NULL, nb);
@@ -285,33 +376,85 @@ static void forward_vjp(plast_metagrad *g, const double *S, double *Sbar, int nb
     const plast_net *net = &g->L->net;
     for (int l = g->n_layers - 1; l >= 0; l--) {
         const plast_layer *ly = &net->layer[l];
-        int ni = ly->n_in, no = ly->n_out;
+        const plast_kind *k = &ly->kind;
         double *ab = g->abar[l];
-        for (size_t i = 0; i < (size_t)nb * no; i++) ab[i] += g->hbar[l][i] * plast_act_d1(ly->act, g->a[l][i]);
-        const double *pre = pre_of(g, l), *W = S + g->offW[l];
-        double *bb_ = Sbar + g->offb[l];
+        for (size_t i = 0; i < (size_t)nb * ly->n_out; i++)
+            ab[i] += g->hbar[l][i] * plast_act_d1(ly->act, g->a[l][i]);
+        const double *pre = pre_of(g, l);
+        if (k->rows) {
+            plast_kind_rowdot_d(k, ab, NULL, nb, 1.0, Sbar + g->offb[l]);
+            plast_kind_outer_d(k, ab, pre, nb, 0, k->rows, 1.0, 1.0, Sbar + g->offW[l], g->work);
+        }
+        if (l)
+            plast_kind_backward_d(k, k->rows ? S + g->offW[l] : NULL, 0, k->rows, pre, ab, nb, 1.0,
+                                  g->hbar[l - 1], g->work);
+    }
+}
+
+/* The adjoint of direct_fb: fbbar of layer l to B, c and s. */
+static void direct_fb_vjp(plast_metagrad *g, const double *S, double *Sbar, int l, int nb)
+{
+    const plast_layer *ly = &g->L->net.layer[l];
+    int n = ly->n_out, C = ly->fb_rows, no = g->L->net.n_out, P = n / C;
+    const double *tb = g->fbbar[l]; /* [nb][C] */
+    if (C != n) {
         for (int bb = 0; bb < nb; bb++)
-            for (int i = 0; i < no; i++) bb_[i] += ab[(size_t)bb * no + i];
-        /* W_bar += a_bar^T pre; h_bar_{l-1} += a_bar W */
-        plast_dgemm(1, 0, no, ni, nb, 1.0, ab, no, pre, ni, 1.0, Sbar + g->offW[l], ni);
-        if (l) plast_dgemm(0, 0, nb, ni, no, 1.0, ab, no, W, ni, 1.0, g->hbar[l - 1], ni);
+            for (int ch = 0; ch < C; ch++) {
+                double v = 0.0;
+                for (int p = 0; p < P; p++) v += g->fbbar[l][(size_t)bb * n + (size_t)ch * P + p];
+                g->chan[(size_t)bb * C + ch] = v;
+            }
+        tb = g->chan;
+    }
+    for (int bb = 0; bb < nb; bb++)
+        for (int ch = 0; ch < C; ch++) Sbar[g->offc[l] + ch] += tb[(size_t)bb * C + ch];
+    /* B_bar += tb^T s; s_bar += tb B */
+    plast_dgemm(1, 0, C, no, nb, 1.0, tb, C, g->s, no, 1.0, Sbar + g->offB[l], no);
+    plast_dgemm(0, 0, nb, no, C, 1.0, tb, C, S + g->offB[l], no, 1.0, g->sbar, no);
+}
+
+/* The adjoint of chain_fb: fbbar of layer l to c_l, to B_l or W_{l+1} (sgd: the second-order
+ * term) and to the delta of layer l+1. */
+static void chain_fb_vjp(plast_metagrad *g, const double *S, double *Sbar, int l, int nb)
+{
+    const plast_net *net = &g->L->net;
+    const plast_rule *r = g->L->rule;
+    const plast_layer *ly = &net->layer[l];
+    const plast_kind *up = &net->layer[l + 1].kind;
+    int n = ly->n_out, nu = net->layer[l + 1].n_out;
+    const double *fbb = g->fbbar[l], *du = g->dl[l + 1];
+    double *dub = g->dlbar[l + 1];
+    if (r->path == PLAST_PATH_CHAIN && ly->n_c)
+        for (int bb = 0; bb < nb; bb++)
+            for (int i = 0; i < n; i++) Sbar[g->offc[l] + i] += fbb[(size_t)bb * n + i];
+    if (!up->rows) {
+        plast_kind_linear_d(up, NULL, 0, 0, g->h[l], fbb, nb, 1.0, dub, g->work);
+    } else if (r->path == PLAST_PATH_CHAIN && up->type == PLAST_LAYER_DENSE) {
+        /* fb = du B^T: B_bar += fb_bar^T du, du_bar += fb_bar B */
+        plast_dgemm(1, 0, n, nu, nb, 1.0, fbb, n, du, nu, 1.0, Sbar + g->offB[l], nu);
+        plast_dgemm(0, 0, nb, nu, n, 1.0, fbb, n, S + g->offB[l], nu, 1.0, dub, nu);
+    } else { /* fb = K^T du with the kernel K: K_bar += du (x) fb_bar, du_bar += K fb_bar */
+        long off = r->path == PLAST_PATH_CHAIN ? g->offB[l] : g->offW[l + 1];
+        plast_kind_outer_d(up, du, fbb, nb, 0, up->rows, 1.0, 1.0, Sbar + off, g->work);
+        plast_kind_linear_d(up, S + off, 0, up->rows, NULL, fbb, nb, 1.0, dub, g->work);
     }
 }
 
 /* Sbar: adjoint of S_{t+1} in, of S_t out; Mbar accumulates. S: the state S_t. */
-static void step_vjp(plast_metagrad *g, double *S, double *Sbar, const float *x, const float *y,
-                     int nb)
+static void step_vjp(plast_metagrad *g, double *S, double *Sbar, const plast_stream *st, int t)
 {
     const plast_net *net = &g->L->net;
     const plast_rule *r = g->L->rule;
     const plast_objective *obj = g->sh.objective;
-    int L = g->n_layers, no = net->n_out;
-    load_x(g, x, nb);
+    int L = g->n_layers, no = net->n_out, nb = g->sh.batch;
+    const float *y = st->y + (size_t)t * nb * no;
+    load_x(g, st->x + (size_t)t * nb * g->sh.n_in, nb);
     forward(g, S, nb);
-    signals(g, S, y, nb, NULL);
+    signals(g, S, y, nb);
     for (int l = 0; l < L; l++) {
         size_t n = (size_t)nb * net->layer[l].n_out;
-        zero(g->abar[l], n), zero(g->hbar[l], n), zero(g->fbbar[l], n), zero(g->dlbar[l], n);
+        zero(g->abar[l], n), zero(g->hbar[l], n), zero(g->fbbar[l], n);
+        if (r->path == PLAST_PATH_CHAIN || r->path == PLAST_PATH_TRANSPOSE) zero(g->dlbar[l], n);
     }
     zero(g->sbar, (size_t)nb * no);
     /* 1. the updates: W_bar, b_bar of the new state become those of the old (direct path);
@@ -321,49 +464,24 @@ static void step_vjp(plast_metagrad *g, double *S, double *Sbar, const float *x,
         plast_local_d xd = local_d(g, l, S, Sbar, nb);
         r->update_vjp_d(&xd);
     }
-    /* 2. the feedback pathway, bottom-up (a layer's fb is complete before it is used) */
-    if (r->path == PLAST_PATH_DIRECT) {
-        for (int l = g->lowest; l < L; l++) {
-            const plast_layer *ly = &net->layer[l];
-            if (!ly->n_fb) continue;
-            int n = ly->n_out;
-            const double *fbb = g->fbbar[l];
-            for (int bb = 0; bb < nb; bb++)
-                for (int i = 0; i < n; i++) Sbar[g->offc[l] + i] += fbb[(size_t)bb * n + i];
-            /* B_bar += fb_bar^T s; s_bar += fb_bar B */
-            plast_dgemm(1, 0, n, no, nb, 1.0, fbb, n, g->s, no, 1.0, Sbar + g->offB[l], no);
-            plast_dgemm(0, 0, nb, no, n, 1.0, fbb, n, S + g->offB[l], no, 1.0, g->sbar, no);
+    /* 2. the feedback pathway, bottom-up (a layer's fb_bar is complete before it is used) */
+    for (int l = g->lowest; l < L && r->path != PLAST_PATH_NONE; l++) {
+        const plast_layer *ly = &net->layer[l];
+        size_t nn = (size_t)nb * ly->n_out;
+        if (r->path == PLAST_PATH_DIRECT) {
+            if (ly->n_fb) direct_fb_vjp(g, S, Sbar, l, nb);
+            continue;
         }
-    } else if (r->path != PLAST_PATH_NONE) {
-        for (int l = g->lowest; l < L; l++) {
-            const plast_layer *ly = &net->layer[l];
-            int n = ly->n_out;
-            size_t nn = (size_t)nb * n;
-            if (l > g->lowest) /* delta_l = fb_l f'(a_l): its adjoint to fb_l and a_l */
-                for (size_t i = 0; i < nn; i++) {
-                    double d = g->dlbar[l][i];
-                    g->fbbar[l][i] += d * plast_act_d1(ly->act, g->a[l][i]);
-                    g->abar[l][i] += d * g->fb[l][i] * plast_act_d2(ly->act, g->a[l][i]);
-                }
-            if (l == L - 1) { /* the output of a chain receives s */
-                for (size_t i = 0; i < nn; i++) g->sbar[i] += g->fbbar[l][i];
-                continue;
+        if (l > g->lowest) /* delta_l = fb_l f'(a_l): its adjoint to fb_l and a_l */
+            for (size_t i = 0; i < nn; i++) {
+                double d = g->dlbar[l][i];
+                g->fbbar[l][i] += d * plast_act_d1(ly->act, g->a[l][i]);
+                g->abar[l][i] += d * g->fb[l][i] * plast_act_d2(ly->act, g->a[l][i]);
             }
-            int nu = net->layer[l + 1].n_out;
-            const double *fbb = g->fbbar[l], *du = g->dl[l + 1];
-            if (r->path == PLAST_PATH_CHAIN) {
-                /* fb = du B^T + c: c_bar, B_bar += fb_bar^T du, du_bar += fb_bar B */
-                for (int bb = 0; bb < nb; bb++)
-                    for (int i = 0; i < n; i++) Sbar[g->offc[l] + i] += fbb[(size_t)bb * n + i];
-                plast_dgemm(1, 0, n, nu, nb, 1.0, fbb, n, du, nu, 1.0, Sbar + g->offB[l], nu);
-                plast_dgemm(0, 0, nb, nu, n, 1.0, fbb, n, S + g->offB[l], nu, 1.0, g->dlbar[l + 1], nu);
-            } else {
-                /* fb = du W_{l+1}: the second-order term. W_bar += du^T fb_bar,
-                 * du_bar += fb_bar W^T */
-                plast_dgemm(1, 0, nu, n, nb, 1.0, du, nu, fbb, n, 1.0, Sbar + g->offW[l + 1], n);
-                plast_dgemm(0, 1, nb, nu, n, 1.0, fbb, n, S + g->offW[l + 1], n, 1.0, g->dlbar[l + 1], nu);
-            }
-        }
+        if (l == L - 1)
+            for (size_t i = 0; i < nn; i++) g->sbar[i] += g->fbbar[l][i];
+        else
+            chain_fb_vjp(g, S, Sbar, l, nb);
     }
     /* 3. the signal: s = -g(out) (error) or the target (no adjoint) */
     int teacher = r->sig == PLAST_SIG_TEACHER && obj->teacher;
@@ -409,44 +527,122 @@ double plast_metagrad_loss(plast_metagrad *g, const plast_stream *s, const doubl
 {
     memcpy(g->S, state, g->n_state * sizeof *g->S);
     memcpy(g->meta, meta, g->n_meta * sizeof *g->meta);
-    int nb = g->sh.batch, ni = g->sh.n_in, no = g->sh.n_out;
-    for (int t = 0; t < s->n_steps; t++)
-        step(g, g->S, s->x + (size_t)t * nb * ni, s->y + (size_t)t * nb * no, nb);
+    for (int t = 0; t < s->n_steps; t++) step(g, g->S, s, t);
     return query(g, g->S, NULL, s);
+}
+
+/* ---------------- the schedule: binomial checkpointing ----------------
+ * States are stored in slots (the ranges a step changes); the work state S holds the one
+ * being stepped. A span of n steps whose first state is in slot `at`, with s more slots
+ * free, is split: its first m steps are advanced and their end state stored in slot at+1,
+ * the last n - m steps reversed (recursively, s - 1 free slots), then the first m (s free
+ * slots again). The split follows the binomial bound (Griewank & Walther, "Algorithm 799:
+ * revolve"): with s free slots, a span where the work state must first reach the end (the
+ * forward sweep: `sweep`) holds up to C(s+r+1, s+1) - 1 steps, and one whose end adjoint is
+ * known (`later`) C(s+r+1, s+1), when no step is advanced more than r times in all. The
+ * first part is m = C(s+r-1, s+1) clipped to what both parts can hold, which advanced as
+ * few steps as an exhaustive search over every m (checked for spans up to 400 steps and 28
+ * slots). Every reversed step sees the same state bits whatever the number of slots, so the
+ * gradient does not depend on it. */
+
+/* C(a, b), saturated at 2^40 (far above any episode's length). */
+static long long binom(int a, int b)
+{
+    const long long cap = 1LL << 40;
+    if (b < 0 || b > a) return 0;
+    if (b > a - b) b = a - b;
+    long long c = 1;
+    for (int i = 1; i <= b; i++) {
+        if (c > cap / (a - b + i)) return cap;
+        c = c * (a - b + i) / i;
+    }
+    return c;
+}
+
+/* Steps a later span reverses with s free slots, each advanced at most q times. */
+static long long span_later(int s, int q)
+{
+    return q < 0 ? 0 : binom(s + q + 1, s + 1);
+}
+
+/* The first part m of a span of n >= 2 steps with s >= 1 free slots (sweep: the forward
+ * sweep has not passed it yet). */
+static int split(int n, int s, int sweep)
+{
+    int q = 1;
+    while (span_later(s, q) - sweep < n) q++;
+    long long lo = n - (span_later(s - 1, q) - sweep), hi = span_later(s, q - 1);
+    long long m = span_later(s, q - 2);
+    if (m < lo) m = lo;
+    if (m > hi) m = hi;
+    if (m > n - 1) m = n - 1;
+    return m < 1 ? 1 : (int)m;
+}
+
+static double *slot_at(plast_metagrad *g, int i)
+{
+    return g->slot + (size_t)i * g->n_var;
+}
+
+static void advance(plast_metagrad *g, int t0, int n)
+{
+    for (int t = t0; t < t0 + n; t++) step(g, g->S, g->st, t);
+    g->n_advanced += n;
+}
+
+/* Reverses steps t0..t0+n-1 (those from t_stop on); S_{t0} is in slot at, s slots free
+ * after it, Sbar holds the adjoint of S_{t0+n}. */
+static void later(plast_metagrad *g, int t0, int n, int at, int s)
+{
+    while (n > 1 && s > 0 && t0 + n > g->t_stop) {
+        int m = split(n, s, 0);
+        unpack(g, slot_at(g, at), g->S);
+        advance(g, t0, m);
+        pack(g, g->S, slot_at(g, at + 1));
+        later(g, t0 + m, n - m, at + 1, s - 1);
+        n = m;
+    }
+    for (int i = n - 1; i >= 0 && t0 + i >= g->t_stop; i--) { /* no slot left: from S_{t0} */
+        unpack(g, slot_at(g, at), g->S);
+        advance(g, t0, i);
+        step_vjp(g, g->S, g->Sbar, g->st, t0 + i);
+    }
+}
+
+/* The forward sweep from S_{t0} (in S and in slot at) to the end: stores states on the way,
+ * takes the query loss and its gradient at the end, and reverses every step. */
+static double sweep(plast_metagrad *g, int t0, int n, int at, int s)
+{
+    if (n > 1 && s > 0) {
+        int m = split(n, s, 1);
+        advance(g, t0, m);
+        pack(g, g->S, slot_at(g, at + 1));
+        double loss = sweep(g, t0 + m, n - m, at + 1, s - 1);
+        later(g, t0, m, at, s);
+        return loss;
+    }
+    advance(g, t0, n);
+    zero(g->Sbar, g->n_state);
+    double loss = query(g, g->S, g->Sbar, g->st);
+    later(g, t0, n, at, 0);
+    return loss;
 }
 
 void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, double *g_state,
                         double *g_meta)
 {
     const plast_learner *L = g->L;
-    int nb = g->sh.batch, ni = g->sh.n_in, no = g->sh.n_out, T = s->n_steps, k = g->k;
-    size_t n = g->n_state;
-    for (size_t i = 0; i < n; i++) g->S[i] = L->net.p.data[i];
+    int T = s->n_steps;
+    for (size_t i = 0; i < g->n_state; i++) g->S[i] = L->net.p.data[i];
     for (size_t i = 0; i < g->n_meta; i++) g->meta[i] = L->meta.data[i];
-    /* forward sweep, a checkpoint every k steps */
-    for (int t = 0; t < T; t++) {
-        if (t % k == 0) memcpy(g->ckpt + (size_t)(t / k) * n, g->S, n * sizeof *g->S);
-        step(g, g->S, s->x + (size_t)t * nb * ni, s->y + (size_t)t * nb * no, nb);
-    }
-    zero(g->Sbar, n);
+    g->Sbar = g_state, g->Mbar = g_meta; /* accumulated in place */
     zero(g->Mbar, g->n_meta);
-    *loss = query(g, g->S, g->Sbar, s);
-    /* backward sweep: each segment recomputed from its checkpoint, then reversed */
-    int t_stop = g->truncate && g->truncate < T ? T - g->truncate : 0; /* first step reversed */
-    for (int seg = (T - 1) / k; T > 0 && seg >= 0 && (seg + 1) * k > t_stop; seg--) {
-        int t0 = seg * k, t1 = t0 + k < T ? t0 + k : T;
-        memcpy(g->seg, g->ckpt + (size_t)seg * n, n * sizeof *g->seg);
-        for (int t = t0; t < t1 - 1; t++) {
-            double *next = g->seg + (size_t)(t - t0 + 1) * n;
-            memcpy(next, next - n, n * sizeof *next);
-            step(g, next, s->x + (size_t)t * nb * ni, s->y + (size_t)t * nb * no, nb);
-        }
-        for (int t = t1 - 1; t >= t0 && t >= t_stop; t--)
-            step_vjp(g, g->seg + (size_t)(t - t0) * n, g->Sbar, s->x + (size_t)t * nb * ni,
-                     s->y + (size_t)t * nb * no, nb);
-    }
-    memcpy(g_state, g->Sbar, n * sizeof *g_state);
-    memcpy(g_meta, g->Mbar, g->n_meta * sizeof *g_meta);
+    g->st = s;
+    g->t_stop = g->truncate && g->truncate < T ? T - g->truncate : 0;
+    g->n_advanced = 0;
+    pack(g, g->S, slot_at(g, 0));
+    *loss = sweep(g, 0, T, 0, g->n_slots - 1);
+    g->Sbar = g->Mbar = NULL;
 }
 
 double plast_metagrad_fd(plast_metagrad *g, const plast_stream *s, const double *th,

@@ -11,10 +11,19 @@
  * that the gradient is exact to about 1e-8 against central differences of the same
  * episode; the meta-loss reported is that of the double episode.
  *
- * Memory: the state is checkpointed every k steps (k = ceil(sqrt(T)) by default) and each
- * segment recomputed in the backward sweep, so memory grows like sqrt(T) states; the result
- * does not depend on k, bit for bit. Dense networks only for now; a rule without a backward
- * (hebb, terms, ncm) is refused with a message saying so. */
+ * Every layer kind (dense, conv, max or average pool, flatten) is differentiated through
+ * the double kernels of include/plast/layer_d.h; a max pool's choice of window maximum is
+ * piecewise constant (its derivative is taken where the choice does not change).
+ *
+ * Memory: a run stores n_slots states (only the parts a step changes: W and b of the
+ * plastic layers, a rule's plastic tensors; B, c and frozen layers stay the learner's) and
+ * recomputes the others from them in the backward sweep, placed by binomial checkpointing
+ * (revolve) so that as few steps as possible are replayed; with n slots and
+ * T <= C(n+r, n) - 1 steps no step is replayed more than r - 1 times after the forward sweep
+ * (a step's VJP recomputes that step's forward pass itself). The default is the fewest slots
+ * with r = 2, about sqrt(2T) (27 at T = 400): memory grows like sqrt(T), and each step is
+ * replayed at most once. The result does not depend on the slots, bit for bit.
+ * A rule without a backward (hebb, terms, ncm, ...) is refused with a message saying so. */
 #ifndef PLAST_METAGRAD_H
 #define PLAST_METAGRAD_H
 
@@ -23,9 +32,10 @@
 typedef struct plast_metagrad plast_metagrad;
 
 /* A workspace for the learner L (its shapes, rule and options; its values are read at
- * each run) on episodes of shape sh; ckpt_every 0: ceil(sqrt(max_steps)). */
+ * each run) on episodes of shape sh, storing n_slots states (0: the default above;
+ * max_steps or more: every state, nothing recomputed). */
 plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shape *sh,
-                                   int ckpt_every, plast_err *err);
+                                   int n_slots, plast_err *err);
 /* Truncation (biased): the backward sweep covers only the last k steps (0: all); the
  * state's gradient is then its adjoint k steps before the end, taken as if that state were
  * the initial one, and the meta-parameters' gradient counts those k steps only. */
@@ -33,7 +43,8 @@ void plast_metagrad_truncate(plast_metagrad *g, int k);
 void plast_metagrad_delete(plast_metagrad *g);
 
 /* One episode of s from L's current values: *loss, and the gradient of it with respect to
- * L->net.p (g_state [n_floats]) and L->meta (g_meta [n_floats]), overwritten. */
+ * L->net.p (g_state [n_floats]) and L->meta (g_meta [n_floats]), overwritten (the backward
+ * sweep accumulates in them: no copy of its own). */
 void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, double *g_state,
                         double *g_meta);
 
@@ -55,7 +66,10 @@ double plast_metagrad_fd(plast_metagrad *g, const plast_stream *s, const double 
 double plast_metagrad_check(plast_metagrad *g, const plast_stream *s, int n_dirs, plast_rng *r,
                             double *loss, double *gnorm);
 
-/* Bytes the workspace holds (peak memory of a gradient episode, apart from the stream). */
+/* Bytes the workspace holds (peak memory of a gradient episode, apart from the stream and
+ * the caller's gradient vectors). */
 size_t plast_metagrad_bytes(const plast_metagrad *g);
+/* Steps advanced by the last plast_metagrad_run: the forward sweep's T and every replay. */
+long plast_metagrad_steps(const plast_metagrad *g);
 
 #endif

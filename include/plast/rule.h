@@ -121,6 +121,7 @@ typedef struct plast_local_d {
     const double *meta_d;
     double *meta_bar;
     double *scratch;            /* scratch_d_doubles(...) doubles */
+    double *work;               /* the double layer kernels' work space (include/plast/layer_d.h) */
 } plast_local_d;
 
 /* The double value (or adjoint) of the meta-parameter tensor a handle points to. */
@@ -163,9 +164,10 @@ typedef struct plast_rule {
     /* Optional: the rule with these meta-parameters as a readable equation (rule
      * discovery); returns the length written, 0 when the rule has nothing to say. */
     int (*describe)(const void *opts, const plast_pset *meta, char *buf, size_t n);
-    /* Optional, for exact meta-gradients on dense networks (src/metagrad.c); a rule without
-     * them says so there and stays usable with the evolution strategies. CHAIN/TRANSPOSE
-     * rules send delta = fb (.) f'(a) down (the engine differentiates that itself). */
+    /* Optional, for exact meta-gradients (src/metagrad.c), on any layer kind through the
+     * double kernels of include/plast/layer_d.h; a rule without them says so there and stays
+     * usable with the evolution strategies. CHAIN/TRANSPOSE rules send delta = fb (.) f'(a)
+     * down (the engine differentiates that itself). */
     size_t (*scratch_d_doubles)(const void *opts, const plast_layer *ly, int batch_max);
     void (*update_d)(const plast_local_d *x);
     void (*update_vjp_d)(const plast_local_d *x);

@@ -265,7 +265,7 @@ static void list_optimizers(void)
         "CMA-ES: full covariance (dimension up to 4096); takes ipop (restarts with doubled popsize)",
         "separable CMA-ES: diagonal covariance, for many parameters; takes ipop",
         "SNES: separable natural evolution strategy, one sigma per coordinate",
-        "Adam on exact meta-gradients (dense networks; flp, dfa, fa, sgd): one point, a\n"
+        "Adam on exact meta-gradients (rules flp, dfa, fa, sgd; any layer kind): one point, a\n"
         "      meta-batch of `episodes` per step; takes lr, clip, lr_decay, group_lr",
     };
     for (int k = 0; k < PLAST_OPTIM_N_KINDS; k++)

@@ -42,6 +42,7 @@ typedef struct omni_opts {
     int n_classes;              /* omniglot-split */
     int order;
     int rotations;              /* 0: characters as drawn; 1: also turned 90, 180, 270 degrees */
+    int outputs;                /* output width (0: n_way or n_classes) */
 } omni_opts;
 
 static const char *const pools[] = {"train", "eval", NULL};
@@ -59,7 +60,10 @@ static const char *const orders[] = {"continual", "iid", NULL};
     {"eval_alphabets", PLAST_OPT_INT, offsetof(omni_opts, eval_alphabets), 3, 1, 1000, NULL, \
      NULL, "the last this many alphabets form the evaluation pool"},                         \
     {"rotations", PLAST_OPT_BOOL, offsetof(omni_opts, rotations), 0, 0, 1, NULL, NULL,       \
-     "each character turned by 90, 180 and 270 degrees is also a class (4x the classes)"}
+     "each character turned by 90, 180 and 270 degrees is also a class (4x the classes)"},    \
+    {"outputs", PLAST_OPT_INT, offsetof(omni_opts, outputs), 0, 0, MAX_SEG, NULL, NULL,      \
+     "output units (0: one per class of a run); more lets one network serve every N: "     \
+     "each run's classes get distinct random units"}
 
 static const plast_opt episode_table[] = {
     COMMON_OPTS,
@@ -230,11 +234,14 @@ static int episode_shape(const void *opts, plast_task_shape *sh, plast_err *err)
     if (o->k_shot + o->n_query > 20)
         return plast_err_set(err, PLAST_E_CONFIG, "task.n_query",
                              "k_shot + n_query = %d: a character has 20 drawings", o->k_shot + o->n_query);
+    if (o->outputs && o->outputs < o->n_way)
+        return plast_err_set(err, PLAST_E_CONFIG, "task.outputs",
+                             "%d output units cannot label %d classes (task.n_way)", o->outputs, o->n_way);
     memset(sh, 0, sizeof *sh);
     sh->objective = &plast_objective_classification;
     sh->n_in = o->size * o->size;
     sh->in_c = 1, sh->in_h = o->size, sh->in_w = o->size;
-    sh->n_out = o->n_way;
+    sh->n_out = o->outputs ? o->outputs : o->n_way;
     sh->batch = 1;
     sh->max_steps = o->n_way * o->k_shot;
     sh->n_seg = o->n_way;
@@ -245,12 +252,15 @@ static int episode_shape(const void *opts, plast_task_shape *sh, plast_err *err)
 static int split_shape(const void *opts, plast_task_shape *sh, plast_err *err)
 {
     const omni_opts *o = opts;
-    (void)err;
+    if (o->outputs && o->outputs < o->n_classes)
+        return plast_err_set(err, PLAST_E_CONFIG, "task.outputs",
+                             "%d output units cannot label %d classes (task.n_classes)", o->outputs,
+                             o->n_classes);
     memset(sh, 0, sizeof *sh);
     sh->objective = &plast_objective_classification;
     sh->n_in = o->size * o->size;
     sh->in_c = 1, sh->in_h = o->size, sh->in_w = o->size;
-    sh->n_out = o->n_classes;
+    sh->n_out = o->outputs ? o->outputs : o->n_classes;
     sh->batch = 1;
     sh->max_steps = o->n_classes * 15;
     sh->n_seg = o->n_classes;
@@ -290,6 +300,25 @@ static void image(const void *ctx, int seg, int index, int query, float *x)
     plast_rotate90(st->d.x + i * px, st->d.h, st->d.w, quarters, x);
 }
 
+/* Labels of a run's n classes: a permutation of 0..n-1, or, with more output units than
+ * classes, n distinct random units (rejection against those already given: no allocation). */
+static void draw_labels(const omni_opts *o, int n, plast_rng *r, int *label)
+{
+    if (!o->outputs || o->outputs == n) {
+        for (int k = 0; k < n; k++) label[k] = k;
+        plast_rng_shuffle(r, label, n);
+        return;
+    }
+    for (int k = 0; k < n; k++) {
+        int u, dup;
+        do {
+            u = (int)plast_rng_below(r, (uint32_t)o->outputs);
+            dup = 0;
+            for (int j = 0; j < k; j++) dup |= label[j] == u;
+        } while (dup);
+        label[k] = u;
+    }
+}
 
 static void episode_draw(const void *state, plast_rng *r, plast_stream *s)
 {
@@ -306,9 +335,8 @@ static void episode_draw(const void *state, plast_rng *r, plast_stream *s)
             for (int j = 0; j < k; j++) dup |= pick[j] == c;
         } while (dup);
         pick[k] = c;
-        label[k] = k;
     }
-    plast_rng_shuffle(r, label, o->n_way);
+    draw_labels(o, o->n_way, r, label);
     for (int k = 0; k < o->n_way; k++) {
         int *p = perm + (size_t)k * st->per_class;
         for (int i = 0; i < st->per_class; i++) p[i] = i;
@@ -330,6 +358,7 @@ static void split_draw(const void *state, plast_rng *r, plast_stream *s)
     for (int i = 0; i < st->n_pool; i++) ids[i] = st->pool_class[i];
     plast_rng_shuffle(r, ids, st->n_pool);
     for (int k = 0; k < n; k++) pick[k] = ids[k], label[k] = k;
+    if (o->outputs > n) draw_labels(o, n, r, label); /* classes in order, units at random */
     omni_ctx ctx = {st, pick, NULL, 15}; /* drawings 0-14 train, 15-19 test */
     plast_stream_fill_classes(s, n, label, 15, 0, r, image, &ctx);
 }

@@ -717,6 +717,81 @@ static void test_rotations(void)
     plast_dataset_free(&d);
 }
 
+/* The unit of a one-hot row of width n (-1: not one-hot). */
+static int unit_of(const float *y, int n)
+{
+    int u = -1, ones = 0;
+    for (int i = 0; i < n; i++) {
+        if (y[i] == 1.0f) u = i, ones++;
+        else if (y[i] != 0.0f) return -1;
+    }
+    return ones == 1 ? u : -1;
+}
+
+/* task.outputs: more output units than classes. Each class of a run gets one unit (its
+ * training and query rows agree), distinct classes distinct units, and over a few runs the
+ * units used go beyond 0..n-1; fewer units than classes is an error naming the key. */
+static void test_outputs(void)
+{
+    const char *root = tpath("omni");
+    plast_err err;
+    _Alignas(16) unsigned char o[PLAST_OPTS_BYTES];
+    char json[1024];
+    const plast_task *t;
+    plast_stream s;
+    void *st;
+    int used[12] = {0}, ok = 1;
+    for (uint64_t e = 0; e < 6; e++) {
+        snprintf(json, sizeof json,
+                 "{\"name\": \"omniglot\", \"data\": \"%s\", \"cache\": \"\", \"size\": %d, "
+                 "\"eval_alphabets\": 1, \"pool\": \"train\", \"n_way\": 5, \"k_shot\": 2, "
+                 "\"n_query\": 3, \"order\": \"continual\", \"outputs\": 12}", root, OSIZE);
+        REQUIRE((t = task_from(json, o, &err)) != NULL);
+        REQUIRE((st = draw_one(t, o, &s, e, &err)) != NULL);
+        REQUIRE(s.shape.n_out == 12);
+        int unit[5];
+        for (int k = 0; k < 5; k++) {
+            unit[k] = unit_of(s.y + (size_t)k * 2 * 12, 12);
+            ok &= unit[k] >= 0;
+            if (unit[k] < 0) continue;
+            used[unit[k]] = 1;
+            ok &= unit_of(s.y + ((size_t)k * 2 + 1) * 12, 12) == unit[k];
+            for (int q = 0; q < 3; q++) ok &= unit_of(s.qy + ((size_t)k * 3 + q) * 12, 12) == unit[k];
+            for (int j = 0; j < k; j++) ok &= unit[j] != unit[k];
+        }
+        plast_stream_free(&s);
+        t->destroy(st);
+    }
+    CHECK(ok);
+    int n_used = 0;
+    for (int i = 0; i < 12; i++) n_used += used[i];
+    CHECK(n_used > 5);
+    /* Split-Omniglot: classes in pool order, each on its own unit of 10. */
+    snprintf(json, sizeof json,
+             "{\"name\": \"omniglot-split\", \"data\": \"%s\", \"cache\": \"\", \"size\": %d, "
+             "\"eval_alphabets\": 1, \"pool\": \"train\", \"n_classes\": 6, \"outputs\": 10}",
+             root, OSIZE);
+    REQUIRE((t = task_from(json, o, &err)) != NULL);
+    REQUIRE((st = draw_one(t, o, &s, 1, &err)) != NULL);
+    int seen[10] = {0}, distinct = 1;
+    for (int k = 0; k < 6; k++) {
+        int u = unit_of(s.y + (size_t)k * 15 * 10, 10);
+        distinct &= u >= 0 && !seen[u];
+        if (u >= 0) seen[u] = 1;
+    }
+    CHECK(distinct);
+    plast_stream_free(&s);
+    t->destroy(st);
+    /* Fewer units than classes. */
+    plast_task_shape sh;
+    snprintf(json, sizeof json,
+             "{\"name\": \"omniglot\", \"data\": \"%s\", \"cache\": \"\", \"n_way\": 5, "
+             "\"outputs\": 4}", root);
+    REQUIRE((t = task_from(json, o, &err)) != NULL);
+    plast_err_clear(&err);
+    CHECK(t->shape(o, &sh, &err) == PLAST_E_CONFIG && !strcmp(err.where, "task.outputs"));
+}
+
 /* A hash of n_ep episodes (seeds (1234, e)) of a task on the shared subsets. */
 static uint64_t episode_hash(const char *name, const char *dir, const char *extra, int n_ep)
 {
@@ -824,6 +899,7 @@ int main(void)
     test_defaults();
     test_rotate();
     test_rotations();
+    test_outputs();
     test_shared_unchanged();
     CHECK_DONE();
 }

@@ -743,6 +743,26 @@ int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *
     return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
+/* The layer a tensor label names ("W[2]" 2, "P" -1: plast_pspec_label's format). */
+static int label_layer(const char *label)
+{
+    const char *open = strrchr(label, '[');
+    size_t n = strlen(label);
+    if (!open || n < 3 || label[n - 1] != ']') return -1;
+    char *end;
+    long v = strtol(open + 1, &end, 10);
+    return end == label + n - 1 && v >= 0 && v < 1000000 ? (int)v : -1;
+}
+
+/* Whether a params_layers filter (NULL or empty: everything) takes tensors of layer l. */
+static int wants_layer(const plast_ints *layers, int l)
+{
+    if (!layers || !layers->n) return 1;
+    for (int k = 0; k < layers->n; k++)
+        if (layers->v[k] == l) return 1;
+    return 0;
+}
+
 int plast_params_read(const char *path, const char *rule_name, plast_pset *const *sections,
                       const char *const *names, int n, unsigned char *const *loaded,
                       const plast_ints *layers, plast_err *err)
@@ -763,7 +783,8 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
         rc = plast_err_set(err, PLAST_E_DATA, path, "not a plast params file (no \"format\": \"plast-params\")");
     } else if (!cJSON_IsNumber(ver) || ver->valuedouble != 1) {
         rc = plast_err_set(err, PLAST_E_DATA, path, "unsupported params version (this plast reads 1)");
-    } else if (!cJSON_IsString(rule) || strcmp(rule->valuestring, rule_name) != 0) {
+    } else if (!cJSON_IsString(rule) ||
+               (strcmp(rule->valuestring, rule_name) != 0 && wants_layer(layers, -1))) {
         rc = plast_err_set(err, PLAST_E_DATA, path, "params are for rule '%s', the config uses '%s'",
                            cJSON_IsString(rule) ? rule->valuestring : "?", rule_name);
     }
@@ -791,6 +812,7 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
         {
             char where[400];
             snprintf(where, sizeof where, "%s: %s.%s", path, sec->string, t->string);
+            if (!wants_layer(layers, label_layer(t->string))) continue;
             const plast_pspec *p = NULL;
             for (int k = 0; k < sections[s]->n && !p; k++) {
                 char label[64];
@@ -804,11 +826,6 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
             if (dup_key(sec, t)) {
                 rc = plast_err_set(err, PLAST_E_DATA, where, "tensor given twice");
                 break;
-            }
-            if (layers && layers->n) {
-                int wanted = 0;
-                for (int k = 0; k < layers->n; k++) wanted |= layers->v[k] == p->layer;
-                if (!wanted) continue;
             }
             const cJSON *shape = cJSON_GetObjectItemCaseSensitive(t, "shape");
             const cJSON *vals = cJSON_GetObjectItemCaseSensitive(t, "values");

@@ -479,6 +479,12 @@ static void test_params_layers(void)
     CHECK(plast_params_read(path, "sgd", dst, names, 2, masks, &global0, &err) == PLAST_OK);
     CHECK(m0[0] == 1 && m0[1] == 0 && m1[0] == 1);
     CHECK(plast_pset_view(&b.meta, "lr", -1)[0] == 0.125f);
+    /* Another rule's file: its layers' tensors move (a representation), its network-wide
+     * meta-parameters (-1) do not, and asking for them names the rule. */
+    memset(m0, 0, sizeof m0);
+    CHECK(plast_params_read(path, "fa", dst, names, 2, masks, &only0, &err) == PLAST_OK && m0[0] == 1);
+    CHECK(plast_params_read(path, "fa", dst, names, 2, masks, &global0, &err) == PLAST_E_DATA &&
+          strstr(err.msg, "params are for rule 'sgd'") != NULL);
     plast_learner_free(&a);
     plast_learner_free(&b);
 }

@@ -16,7 +16,8 @@
  *     taking the cores, and still sees two threads sharing caches and memory bandwidth).
  * Single-thread times are the best of a few repetitions in the thread's CPU seconds (other
  * processes on the machine inflate the clock, much less the CPU time); episodes per second
- * are by the clock. Figures are for comparing within one run.
+ * are by the clock, 1 and 2 threads alternated a few times and the best of each kept (on a
+ * shared virtual machine one measurement of each varies by ±20%). Figures are for comparing within one run.
  * Prints a Markdown table; exit 0 (70 when the set-up fails). */
 #include <math.h>
 #include <stdio.h>
@@ -166,7 +167,40 @@ static double pool_rate(mg_bench *b, int T, int n_per_thread, double *cpu)
     return rate;
 }
 
-static void row(const char *label, const char *net, int reps, int per_thread)
+/* The machine's own ceiling: 16 independent multiply-add chains in registers (no memory, no
+ * shared data, no library), one item per call. On a virtual machine whose two CPUs share a
+ * physical core, or a chip that slows its clock when both cores run, two of these run at
+ * less than twice the rate of one: the best any arithmetic-bound code can scale. */
+typedef double v4d __attribute__((vector_size(32)));
+static volatile double ceiling_sink;
+
+static void ceiling_item(void *ctx, int thread, int item)
+{
+    (void)ctx, (void)thread, (void)item;
+    v4d x[4] = {{1.0, 1.1, 1.2, 1.3}, {1.4, 1.5, 1.6, 1.7}, {1.8, 1.9, 2.0, 2.1}, {2.2, 2.3, 2.4, 2.5}};
+    const v4d m = {0.9999999, 0.9999999, 0.9999999, 0.9999999}, a = {1e-9, 1e-9, 1e-9, 1e-9};
+    for (long i = 0; i < 50000000L; i++)
+        for (int k = 0; k < 4; k++) x[k] = x[k] * m + a;
+    ceiling_sink = x[0][0] + x[1][1] + x[2][2] + x[3][3];
+}
+
+/* The ceiling's 2-thread efficiency, the best of trials alternated runs of each. */
+static double ceiling_efficiency(int trials)
+{
+    double r1 = 0.0, r2 = 0.0;
+    for (int t = 0; t < trials; t++)
+        for (int T = 1; T <= 2; T++) {
+            plast_pool_job pj = {.n_items = 2 * T, .rank = 0, .n_ranks = 1, .run = ceiling_item, .ctx = NULL};
+            double t0 = now();
+            plast_pool_run(&pj, T);
+            double r = pj.n_items / (now() - t0);
+            if (T == 1) r1 = fmax(r1, r);
+            else r2 = fmax(r2, r);
+        }
+    return r2 / (2 * r1);
+}
+
+static void row(const char *label, const char *net, int reps, int per_thread, int trials)
 {
     char json[1024];
     snprintf(json, sizeof json,
@@ -176,9 +210,15 @@ static void row(const char *label, const char *net, int reps, int per_thread)
     mg_init(&b, json);
     mg_item(&b, 0, 0); /* warm-up */
     double fwd_d = time_double_forward(&b, reps), fwd_f = time_float_episode(&b, reps);
-    double grad = time_gradient(&b, b.g[0], reps), c1, c2;
-    double r1 = pool_rate(&b, 1, per_thread, &c1), rss = max_rss_mib(); /* one workspace in use */
-    double r2 = pool_rate(&b, 2, per_thread, &c2);
+    double grad = time_gradient(&b, b.g[0], reps);
+    double r1 = 0.0, r2 = 0.0, c1 = INFINITY, c2 = INFINITY, rss = 0.0;
+    for (int t = 0; t < trials; t++) { /* alternated; the best of each (noise only slows) */
+        double c, r = pool_rate(&b, 1, per_thread, &c);
+        if (!t) rss = max_rss_mib(); /* one workspace in use */
+        r1 = fmax(r1, r), c1 = fmin(c1, c);
+        r = pool_rate(&b, 2, per_thread, &c);
+        r2 = fmax(r2, r), c2 = fmin(c2, c);
+    }
     plast_err err;
     plast_metagrad *all = plast_metagrad_new(&b.S.L, &b.S.shape, b.S.shape.max_steps, &err); /* every state */
     if (!all) die(&err);
@@ -201,10 +241,12 @@ int main(void)
            " workspace (MiB) | every state kept (MiB) | max RSS (MiB) | gradient episodes/s, 1 thread |"
            " 2 threads | parallel efficiency, clock | by CPU time |\n"
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    row("11-100-1", "{\"hidden\": [100]}", 5, 8);
-    row("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}", 2, 1);
+    row("11-100-1", "{\"hidden\": [100]}", 5, 8, 5);
+    row("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}", 2, 1, 3);
+    printf("\nthe machine's ceiling: 2-thread efficiency of a pure arithmetic loop (registers only): %.2f\n",
+           ceiling_efficiency(3));
     printf("\nworkspace: the engine's count (stored states, adjoints, activations, its float episode), "
-           "default checkpointing (27 stored states at T = 400); max RSS: the whole process "
+           "default checkpointing (as many stored states as fit 256 MiB: every state of the small network, 29 at the reference width); max RSS: the whole process "
            "after the checkpointed 1-thread runs\n"
            "targets: meta-gradient <= 4x the double forward episode; reference workspace <= 256 MiB "
            "(every state kept: ~2 GiB); parallel efficiency >= 0.9\n");

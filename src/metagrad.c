@@ -159,7 +159,7 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         g->bytes += 2 * (size_t)g->ep.acts.batch_max * net->layer[l].n_out * sizeof(float);
     g->n_layers = nl;
     g->lowest = g->ep.lowest;
-    g->n_slots = n_slots > 0 ? n_slots : default_slots(T);
+    g->n_slots = n_slots > 0 ? n_slots : default_slots(T); /* the default: raised below */
     if (g->n_slots > T) g->n_slots = T > 0 ? T : 1;
     long n_query = (long)sh->n_seg * sh->n_query;
     g->bm = n_query < 32 ? (int)n_query : 32; /* query points per pass */
@@ -187,7 +187,6 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
     }
     g->meta = dalloc(g, g->n_meta, &ok);
     g->S = dalloc(g, g->n_state, &ok);
-    g->slot = dalloc(g, (size_t)g->n_slots * g->n_var, &ok);
     g->x = dalloc(g, bm * net->n_in, &ok);
     g->s = dalloc(g, nb * no, &ok), g->sbar = dalloc(g, nb * no, &ok);
     g->g = dalloc(g, bm * no, &ok), g->gbar = dalloc(g, nb * no, &ok), g->tmp = dalloc(g, nb * no, &ok);
@@ -200,6 +199,13 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         g->fb[l] = dalloc(g, nb * n, &ok), g->fbbar[l] = dalloc(g, nb * n, &ok);
         g->dl[l] = dalloc(g, chain ? nb * n : 0, &ok), g->dlbar[l] = dalloc(g, chain ? nb * n : 0, &ok);
     }
+    /* the stored states last: by default as many as the budget holds beside the rest */
+    if (n_slots <= 0 && g->bytes < PLAST_METAGRAD_BUDGET) {
+        size_t fit = g->n_var ? (PLAST_METAGRAD_BUDGET - g->bytes) / (g->n_var * sizeof(double)) : (size_t)T;
+        if (fit > (size_t)T) fit = (size_t)T;
+        if (fit > (size_t)g->n_slots) g->n_slots = (int)fit;
+    }
+    g->slot = dalloc(g, (size_t)g->n_slots * g->n_var, &ok);
     if (!ok) {
         plast_metagrad_delete(g);
         plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (meta-gradient workspace)");

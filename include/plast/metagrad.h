@@ -20,9 +20,12 @@
  * recomputes the others from them in the backward sweep, placed by binomial checkpointing
  * (revolve) so that as few steps as possible are replayed; with n slots and
  * T <= C(n+r, n) - 1 steps no step is replayed more than r - 1 times after the forward sweep
- * (a step's VJP recomputes that step's forward pass itself). The default is the fewest slots
- * with r = 2, about sqrt(2T) (27 at T = 400): memory grows like sqrt(T), and each step is
- * replayed at most once. The result does not depend on the slots, bit for bit.
+ * (a step's VJP recomputes that step's forward pass itself). The default stores as many
+ * states as fit the workspace budget PLAST_METAGRAD_BUDGET (every state on a small network:
+ * nothing replayed), and never fewer than the fewest slots with r = 2, about sqrt(2T) (27 at
+ * T = 400), with which each step is replayed at most once and memory grows like sqrt(T)
+ * (the reference width: 29 states in 256 MiB). The result does not depend on the slots,
+ * bit for bit.
  * A rule without a backward (hebb, terms, ncm, ...) is refused with a message saying so. */
 #ifndef PLAST_METAGRAD_H
 #define PLAST_METAGRAD_H
@@ -31,8 +34,12 @@
 
 typedef struct plast_metagrad plast_metagrad;
 
+/* The workspace's memory the default number of stored states aims at (bytes per thread). */
+#define PLAST_METAGRAD_BUDGET ((size_t)256 << 20)
+
 /* A workspace for the learner L (its shapes, rule and options; its values are read at
- * each run) on episodes of shape sh, storing n_slots states (0: the default above;
+ * each run) on episodes of shape sh, storing n_slots states (0: the default above, within
+ * the budget;
  * max_steps or more: every state, nothing recomputed). */
 plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shape *sh,
                                    int n_slots, plast_err *err);

@@ -47,6 +47,12 @@ struct plast_metagrad {
     double *x, *s, *sbar, *g, *gbar, *tmp, *chan, *work, *scratch;
     double *a[ML], *h[ML], *fb[ML], *dl[ML]; /* dl: chain and transposed paths only */
     double *abar[ML], *hbar[ML], *fbbar[ML], *dlbar[ML];
+    /* the activation cache, when every state is stored and it fits the budget: what a step's
+     * forward pass and signals computed (x, s, g, a, h, fb, dl), saved when the step is
+     * advanced and read back by its VJP instead of computed again */
+    double *act;
+    size_t act_n;     /* doubles per step */
+    unsigned char *act_ok; /* [max_steps]: step saved in this run */
     size_t bytes;
 };
 
@@ -56,7 +62,7 @@ void plast_metagrad_delete(plast_metagrad *g)
     plast_episode_free(&g->ep);
     free(g->meta), free(g->S), free(g->slot);
     free(g->x), free(g->s), free(g->sbar), free(g->g), free(g->gbar), free(g->tmp);
-    free(g->chan), free(g->work), free(g->scratch);
+    free(g->chan), free(g->work), free(g->scratch), free(g->act), free(g->act_ok);
     for (int l = 0; l < g->n_layers; l++) {
         free(g->a[l]), free(g->h[l]), free(g->fb[l]), free(g->dl[l]);
         free(g->abar[l]), free(g->hbar[l]), free(g->fbbar[l]), free(g->dlbar[l]);
@@ -206,6 +212,13 @@ plast_metagrad *plast_metagrad_new(const plast_learner *L, const plast_task_shap
         if (fit > (size_t)g->n_slots) g->n_slots = (int)fit;
     }
     g->slot = dalloc(g, (size_t)g->n_slots * g->n_var, &ok);
+    g->act_n = nb * ((size_t)net->n_in + 2 * (size_t)no);
+    for (int l = 0; l < nl; l++) g->act_n += nb * net->layer[l].n_out * (size_t)(chain ? 4 : 3);
+    if (ok && n_slots <= 0 && g->n_slots >= T && T > 0 &&
+        g->bytes + (size_t)T * g->act_n * sizeof(double) <= PLAST_METAGRAD_BUDGET) {
+        g->act = dalloc(g, (size_t)T * g->act_n, &ok);
+        if (ok && !(g->act_ok = calloc((size_t)T, 1))) ok = 0;
+    }
     if (!ok) {
         plast_metagrad_delete(g);
         plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (meta-gradient workspace)");
@@ -368,6 +381,35 @@ static void step(plast_metagrad *g, double *S, const plast_stream *st, int t)
     }
 }
 
+/* The activation cache of step t: save (what step t's forward pass and signals left in the
+ * buffers) or load (put them back for its VJP). */
+static void act_copy(plast_metagrad *g, int t, int save)
+{
+    const plast_net *net = &g->L->net;
+    size_t nb = (size_t)g->sh.batch, no = (size_t)net->n_out;
+    double *c = g->act + (size_t)t * g->act_n;
+    double *buf[3 + 4 * ML];
+    size_t len[3 + 4 * ML];
+    int k = 0;
+    buf[k] = g->x, len[k++] = nb * net->n_in;
+    buf[k] = g->s, len[k++] = nb * no;
+    buf[k] = g->g, len[k++] = nb * no;
+    int chain = g->L->rule->path == PLAST_PATH_CHAIN || g->L->rule->path == PLAST_PATH_TRANSPOSE;
+    for (int l = 0; l < g->n_layers; l++) {
+        size_t n = nb * net->layer[l].n_out;
+        buf[k] = g->a[l], len[k++] = n;
+        buf[k] = g->h[l], len[k++] = n;
+        buf[k] = g->fb[l], len[k++] = n;
+        if (chain) buf[k] = g->dl[l], len[k++] = n;
+    }
+    for (int i = 0; i < k; i++) {
+        if (save) memcpy(c, buf[i], len[i] * sizeof *c);
+        else memcpy(buf[i], c, len[i] * sizeof *c);
+        c += len[i];
+    }
+    if (save) g->act_ok[t] = 1;
+}
+
 /* ---------------- reverse ---------------- */
 
 static void zero(double *p, size_t n)
@@ -454,9 +496,13 @@ static void step_vjp(plast_metagrad *g, double *S, double *Sbar, const plast_str
     const plast_objective *obj = g->sh.objective;
     int L = g->n_layers, no = net->n_out, nb = g->sh.batch;
     const float *y = st->y + (size_t)t * nb * no;
-    load_x(g, st->x + (size_t)t * nb * g->sh.n_in, nb);
-    forward(g, S, nb);
-    signals(g, S, y, nb);
+    if (g->act && g->act_ok[t]) {
+        act_copy(g, t, 0); /* the same bits as computing them again */
+    } else {
+        load_x(g, st->x + (size_t)t * nb * g->sh.n_in, nb);
+        forward(g, S, nb);
+        signals(g, S, y, nb);
+    }
     for (int l = 0; l < L; l++) {
         size_t n = (size_t)nb * net->layer[l].n_out;
         zero(g->abar[l], n), zero(g->hbar[l], n), zero(g->fbbar[l], n);
@@ -592,7 +638,10 @@ static double *slot_at(plast_metagrad *g, int i)
 
 static void advance(plast_metagrad *g, int t0, int n)
 {
-    for (int t = t0; t < t0 + n; t++) step(g, g->S, g->st, t);
+    for (int t = t0; t < t0 + n; t++) {
+        step(g, g->S, g->st, t);
+        if (g->act) act_copy(g, t, 1);
+    }
     g->n_advanced += n;
 }
 
@@ -646,6 +695,7 @@ void plast_metagrad_run(plast_metagrad *g, const plast_stream *s, double *loss, 
     g->st = s;
     g->t_stop = g->truncate && g->truncate < T ? T - g->truncate : 0;
     g->n_advanced = 0;
+    if (g->act) memset(g->act_ok, 0, (size_t)g->sh.max_steps);
     pack(g, g->S, slot_at(g, 0));
     *loss = sweep(g, 0, T, 0, g->n_slots - 1);
     g->Sbar = g->Mbar = NULL;

@@ -24,8 +24,10 @@
  * states as fit the workspace budget PLAST_METAGRAD_BUDGET (every state on a small network:
  * nothing replayed), and never fewer than the fewest slots with r = 2, about sqrt(2T) (27 at
  * T = 400), with which each step is replayed at most once and memory grows like sqrt(T)
- * (the reference width: 29 states in 256 MiB). The result does not depend on the slots,
- * bit for bit.
+ * (the reference width: 29 states in 256 MiB). When every state is stored and the budget
+ * has room, the activations each step's forward pass and signals computed are kept too, and
+ * the step's VJP reads them instead of computing them again. The result does not depend on
+ * the slots or the cache, bit for bit.
  * A rule without a backward (hebb, terms, ncm, ...) is refused with a message saying so. */
 #ifndef PLAST_METAGRAD_H
 #define PLAST_METAGRAD_H

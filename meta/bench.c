@@ -34,6 +34,7 @@ typedef struct bench {
     const char *dir;
     int threads;
     const plast_bench_hooks *hooks;
+    char suite_dir[4200]; /* the suite file's directory relative to dir (bench.json, cell identity) */
     long work_done, work_total; /* runs, sweeps included, this session */
     char vslug[PLAST_SUITE_MAX][48], mslug[PLAST_SUITE_MAX][48];
     cell cells[PLAST_SUITE_MAX][PLAST_SUITE_MAX];
@@ -560,7 +561,7 @@ static uint64_t cell_identity(const bench *b, int v, int m)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return 0;
-    fprintf(f, "plast bench cell 1\n%s\n%s\n", s->base, s->dir);
+    fprintf(f, "plast bench cell 1\n%s\n%s\n", s->base, b->suite_dir);
     for (int i = 0; i < s->variant[v].n_sets; i++) fprintf(f, "v %s\n", s->variant[v].sets[i]);
     for (int i = 0; i < me->n_sets; i++) fprintf(f, "m %s\n", me->sets[i]);
     for (int i = 0; i < s->n_extra; i++) fprintf(f, "x %s\n", s->extra[i]);
@@ -673,7 +674,7 @@ static int w_bench_json(FILE *f, const void *p)
     fprintf(f, "{\n  \"suite\": ");
     plast_json_write_string(f, s->name);
     fprintf(f, ",\n  \"suite_dir\": ");
-    plast_json_write_string(f, s->dir);
+    plast_json_write_string(f, x->b->suite_dir);
     fprintf(f, ",\n  \"runs\": %d,\n  \"threads\": %d,\n  \"set\": [", s->runs, x->b->threads);
     for (int i = 0; i < s->n_extra; i++) {
         if (i) fputs(", ", f);
@@ -783,6 +784,8 @@ int plast_bench_run(const plast_suite *s, const char *dir, int threads,
     char cells_dir[4200];
     int rc = plast_path_join(cells_dir, sizeof cells_dir, dir, "cells", err);
     if (!rc) rc = plast_dir_prepare(cells_dir, 1, err);
+    /* relative, so that the results stay valid (and resumable) wherever the tree is */
+    if (!rc) rc = plast_path_relative(b->suite_dir, sizeof b->suite_dir, dir, s->dir, err);
     if (!rc) rc = write_named(b, "suite.json", w_suite_json, (const out_ctx *)(const void *)b, err);
     if (!rc) rc = write_named(b, "bench.json", w_bench_json, (const out_ctx *)(const void *)&sx, err);
     /* Finished cells are read back; the work left is counted for the ETA. */

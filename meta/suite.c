@@ -290,7 +290,12 @@ int plast_suite_resume(plast_suite *s, const char *dir, int *threads, plast_err 
     if (!rc) rc = string_list(b, "set", &s->extra[0][0], sizeof s->extra[0], PLAST_SUITE_SETS, &s->n_extra, bpath, err);
     if (!rc) rc = string_list(b, "only", &only[0][0], sizeof only[0], PLAST_SUITE_SETS, &n_only, bpath, err);
     if (!rc) {
-        snprintf(s->dir, sizeof s->dir, "%s", d);
+        /* suite_dir is relative to the bench directory (absolute in suites written before) */
+        if (d[0] == '/') snprintf(s->dir, sizeof s->dir, "%s", d);
+        else if (snprintf(s->dir, sizeof s->dir, "%s/%s", dir, d) >= (int)sizeof s->dir)
+            rc = plast_err_set(err, PLAST_E_USAGE, bpath, "suite_dir: path too long");
+    }
+    if (!rc) {
         s->runs = (int)runs;
         *threads = (int)th;
         const char *labels[PLAST_SUITE_SETS];

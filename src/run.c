@@ -1,4 +1,5 @@
 /* run.c — run directories, atomic writes, checkpoints (see include/plast/run.h). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "plast/run.h"
 
 #include <dirent.h>
@@ -6,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,6 +70,35 @@ int plast_path_join(char *buf, size_t n, const char *dir, const char *name, plas
 {
     if (snprintf(buf, n, "%s/%s", dir, name) >= (int)n)
         return plast_err_set(err, PLAST_E_USAGE, dir, "path too long");
+    return PLAST_OK;
+}
+
+int plast_path_relative(char *buf, size_t n, const char *from, const char *to, plast_err *err)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    if (!realpath(from, a)) return plast_err_set(err, PLAST_E_IO, from, "cannot resolve: %s", strerror(errno));
+    if (!realpath(to, b)) return plast_err_set(err, PLAST_E_IO, to, "cannot resolve: %s", strerror(errno));
+    /* the longest common prefix of whole components */
+    size_t i = 0, common = 0;
+    while (a[i] && a[i] == b[i]) {
+        i++;
+        if (a[i - 1] == '/') common = i;
+    }
+    if (!a[i] && (!b[i] || b[i] == '/')) common = i;
+    else if (!b[i] && a[i] == '/') common = i;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (const char *p = a + common; *p;) { /* one ".." per component of from left */
+        while (*p == '/') p++;
+        if (!*p) break;
+        used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s..", used ? "/" : "");
+        while (*p && *p != '/') p++;
+    }
+    const char *rest = b + common;
+    while (*rest == '/') rest++;
+    if (*rest) used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", used ? "/" : "", rest);
+    if (!used) used = (size_t)snprintf(buf, n, ".");
+    if (used >= n) return plast_err_set(err, PLAST_E_USAGE, to, "path too long");
     return PLAST_OK;
 }
 

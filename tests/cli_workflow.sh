@@ -128,13 +128,19 @@ want_rc 75; want_err "--resume"; want_err "ETA"
 n_done=$(ls "$T/b-int/cells" | grep -c '\.bin$')
 if [ "$n_done" -ge 1 ] && [ "$n_done" -lt 4 ]; then ok; else fail_case "$n_done cells done at the interrupt"; fi
 if grep -q '"status": "interrupted"' "$T/b-int/bench.json"; then ok; else fail_case "bench.json does not say interrupted"; fi
+CASE="bench records its suite's directory relative to itself"
+if grep -q '"suite_dir": "../suites"' "$T/b-int/bench.json"; then ok; else fail_case "suite_dir is not ../suites"; fi
+# the suite and its results copied elsewhere together (another checkout): still resumable,
+# and the finished cells are read back, not computed again
+mkdir -p "$T/moved"
+cp -r "$T/suites" "$T/b-int" "$T/moved/"
 CASE="bench resumed"
-run "$BIN" bench --resume "$T/b-int" --threads 2 --quiet
-want_rc 0
+run "$BIN" bench --resume "$T/moved/b-int" --threads 2
+want_rc 0; want_err "read back from"
 for f in table.md table.csv table.json curves_continual.csv heatmap_i.i.d_dfa.dat; do
-    if cmp -s "$T/b-full/$f" "$T/b-int/$f"; then ok; else fail_case "$f differs from the uninterrupted suite"; fi
+    if cmp -s "$T/b-full/$f" "$T/moved/b-int/$f"; then ok; else fail_case "$f differs from the uninterrupted suite"; fi
 done
-if [ "$(grep -c '"status"' "$T/b-int/bench.json")" -eq 2 ] && grep -q '"status": "finished"' "$T/b-int/bench.json"; then ok; else fail_case "bench.json lacks the two sessions"; fi
+if [ "$(grep -c '"status"' "$T/moved/b-int/bench.json")" -eq 2 ] && grep -q '"status": "finished"' "$T/moved/b-int/bench.json"; then ok; else fail_case "bench.json lacks the two sessions"; fi
 
 # ---- meta-train --resume remembers --threads and keeps every session in run.json ----
 CASE="meta-train resume remembers threads"

@@ -22,6 +22,11 @@ int plast_dir_check(const char *dir, int force, plast_err *err);
 int plast_dir_clean_tmp(const char *dir, int *n_removed, plast_err *err);
 /* dir/name into buf; PLAST_E_USAGE when it does not fit. */
 int plast_path_join(char *buf, size_t n, const char *dir, const char *name, plast_err *err);
+/* The path of the existing directory `to` relative to the existing directory `from` (both
+ * resolved, symbolic links followed), e.g. "../../meta/campaigns", into buf ("." when the
+ * same): what a result directory records of another so that it stays valid wherever the
+ * tree is checked out. PLAST_E_IO naming the path that cannot be resolved. */
+int plast_path_relative(char *buf, size_t n, const char *from, const char *to, plast_err *err);
 
 typedef int (*plast_writer)(FILE *f, const void *ctx);
 /* Writes path through w (which returns PLAST_OK or an error code) atomically, synced to

@@ -78,6 +78,13 @@ int plast_episode_init(plast_episode *ep, const plast_learner *L, const plast_ta
     ep->lowest = n_layers;
     for (int l = n_layers - 1; l >= 0; l--)
         if (net->layer[l].plastic) ep->lowest = l;
+    if (ep->lowest > 0 && n_eval > 0) {
+        ep->qfeat = malloc((size_t)n_eval * net->layer[ep->lowest - 1].n_out * sizeof(float));
+        if (!ep->qfeat) {
+            plast_episode_free(ep);
+            return plast_err_set(err, PLAST_E_INTERNAL, "", "out of memory (episode query features)");
+        }
+    }
 
     /* One block: the outputs and the per-segment losses of the last scoring first (one run,
      * for snapshots), then s, g, per layer fb, delta, scratch, then the score accumulator. */
@@ -150,6 +157,7 @@ void plast_episode_free(plast_episode *ep)
     plast_acts_free(&ep->acts);
     free(ep->buf);
     free(ep->handles);
+    free(ep->qfeat);
     memset(ep, 0, sizeof *ep);
 }
 
@@ -157,6 +165,7 @@ void plast_episode_reset(plast_episode *ep)
 {
     plast_net_copy(&ep->work, &ep->L->net);
     ep->t = ep->row = 0;
+    ep->qfeat_ok = 0;
 }
 
 /* Minibatch loss, the gradient g and the broadcast signal s; out is the network output
@@ -282,10 +291,22 @@ void plast_episode_score(plast_episode *ep, const plast_stream *s, float *out)
     const plast_objective *obj = sh->objective;
     int ni = sh->n_in, no = sh->n_out, nq = sh->n_query;
     long total = (long)sh->n_seg * nq;
+    int low = ep->lowest;
+    size_t nf = low ? (size_t)ep->work.layer[low - 1].n_out : 0;
     for (int k = 0; k < sh->n_seg; k++) ep->seg_sum[k] = ep->seg_loss[k] = 0.0f;
     for (long start = 0; start < total; start += ep->acts.batch_max) {
         int nb = (int)(total - start < ep->acts.batch_max ? total - start : ep->acts.batch_max);
-        const float *yh = plast_net_forward(&ep->work, &ep->acts, s->qx + (size_t)start * ni, nb);
+        const float *yh;
+        if (!ep->qfeat) {
+            yh = plast_net_forward(&ep->work, &ep->acts, s->qx + (size_t)start * ni, nb);
+        } else { /* the layers below the plastic ones once per episode, in the same batches */
+            float *f = ep->qfeat + (size_t)start * nf;
+            if (!ep->qfeat_ok) {
+                plast_net_forward(&ep->work, &ep->acts, s->qx + (size_t)start * ni, nb);
+                memcpy(f, ep->acts.h[low - 1], (size_t)nb * nf * sizeof *f);
+            }
+            yh = plast_net_forward_from(&ep->work, &ep->acts, low, f, nb);
+        }
         const float *y = s->qy + (size_t)start * no;
         for (int b = 0; b < nb; b++) {
             int k = (int)((start + b) / nq);
@@ -294,6 +315,7 @@ void plast_episode_score(plast_episode *ep, const plast_stream *s, float *out)
             ep->seg_loss[k] += (float)obj->loss_grad(p, t, no, ep->g);
         }
     }
+    ep->qfeat_ok = ep->qfeat != NULL;
     for (int k = 0; k < sh->n_seg; k++) {
         out[k] = ep->seg_sum[k] / (float)nq;
         ep->seg_loss[k] /= (float)nq;
@@ -380,6 +402,7 @@ void plast_episode_restore(plast_episode *ep, const plast_episode_snap *snap)
 {
     memcpy(ep->work.p.data, snap->buf, snap->n_state * sizeof(float));
     memcpy(ep->out.train_loss, snap->buf + snap->n_state, snap->n_out * sizeof(float));
+    ep->qfeat_ok = 0; /* perhaps another stream's */
     ep->t = snap->t;
     ep->row = snap->row;
     ep->out.n_steps = snap->n_steps;

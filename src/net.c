@@ -335,13 +335,13 @@ double plast_act_d(plast_act f, double a)
     return 0.0;
 }
 
-static const float *forward(const plast_net *net, plast_acts *acts, const float *x, int batch,
-                            plast_gemm_fn *gemm)
+static const float *forward(const plast_net *net, plast_acts *acts, int first, const float *x,
+                            int batch, plast_gemm_fn *gemm)
 {
-    acts->x = x;
+    if (!first) acts->x = x;
     acts->batch = batch;
     const float *in = x;
-    for (int l = 0; l < net->n_layers; l++) {
+    for (int l = first; l < net->n_layers; l++) {
         const plast_layer *ly = &net->layer[l];
         float *a = acts->a[l];
         plast_kind_forward(&ly->kind, ly->W, ly->b, in, batch, a, acts->work, gemm);
@@ -353,13 +353,19 @@ static const float *forward(const plast_net *net, plast_acts *acts, const float 
 
 const float *plast_net_forward(const plast_net *net, plast_acts *acts, const float *x, int batch)
 {
-    return forward(net, acts, x, batch, plast_gemm);
+    return forward(net, acts, 0, x, batch, plast_gemm);
+}
+
+const float *plast_net_forward_from(const plast_net *net, plast_acts *acts, int first, const float *in,
+                                    int batch)
+{
+    return forward(net, acts, first, in, batch, plast_gemm);
 }
 
 const float *plast_net_forward_ref(const plast_net *net, plast_acts *acts, const float *x,
                                    int batch)
 {
-    return forward(net, acts, x, batch, plast_gemm_ref);
+    return forward(net, acts, 0, x, batch, plast_gemm_ref);
 }
 
 /* act of a net.layers entry: "net" (net.act) or an activation, stored as plast_act + 1. */

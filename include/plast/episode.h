@@ -46,6 +46,11 @@ typedef struct plast_episode {
     const char *bcast_name[PLAST_BCAST_ENGINE + PLAST_MAX_BCAST];
     float bcast[PLAST_BCAST_ENGINE + PLAST_MAX_BCAST]; /* this step's values */
     plast_local local[PLAST_MAX_LAYERS];
+    /* The query points' features below the lowest plastic layer (h of layer lowest - 1):
+     * fixed through an episode, so taken once per episode and read back at every scoring
+     * (an episode scores every query after every segment). NULL when every layer learns. */
+    float *qfeat;         /* [n_seg * n_query][n_out of layer lowest - 1] */
+    int qfeat_ok;         /* taken for this episode */
     float *seg_sum;       /* [n_seg] score accumulator */
     float *seg_loss;      /* [n_seg] mean loss per segment at the last scoring */
     plast_episode_out out;

@@ -137,6 +137,11 @@ void plast_acts_free(plast_acts *acts);
 const float *plast_net_forward(const plast_net *net, plast_acts *acts, const float *x, int batch);
 const float *plast_net_forward_ref(const plast_net *net, plast_acts *acts, const float *x,
                                    int batch);
+/* The layers from `first` on, from in [batch][n_in of layer first] (what layer first - 1
+ * output: h_{first-1}); the same bits as the whole forward pass for the same batch. Returns
+ * the output (in itself when first is n_layers). acts keeps the layers below untouched. */
+const float *plast_net_forward_from(const plast_net *net, plast_acts *acts, int first, const float *in,
+                                    int batch);
 /* The layer's input: h_{l-1}, or x for l == 0. */
 const float *plast_acts_pre(const plast_acts *acts, int l);
 

@@ -177,6 +177,19 @@ int plast_dataset_resize(plast_dataset *d, int h, int w, plast_err *err)
     return PLAST_OK;
 }
 
+void plast_translate(float *x, int h, int w, int dy, int dx)
+{
+    /* in place: walk against the direction of the move, so every source is read before it
+     * is overwritten */
+    for (int k = 0; k < h; k++) {
+        int r = dy > 0 ? h - 1 - k : k, sr = r - dy;
+        for (int m = 0; m < w; m++) {
+            int c = dx > 0 ? w - 1 - m : m, sc = c - dx;
+            x[(size_t)r * w + c] = sr >= 0 && sr < h && sc >= 0 && sc < w ? x[(size_t)sr * w + sc] : 0.0f;
+        }
+    }
+}
+
 void plast_rotate90(const float *src, int h, int w, int quarters, float *dst)
 {
     size_t H = (size_t)h, W = (size_t)w;

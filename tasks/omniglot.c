@@ -18,7 +18,12 @@
  * (an exact pixel permutation of the resized image, plast_rotate90) when it is written into
  * the episode, so nothing else is stored or cached. With rotations off a pool entry is the
  * character itself, and pools, draws and episodes are exactly what they were before the
- * option existed. */
+ * option existed.
+ *
+ * train_shift (omniglot, meta-training pool only): every drawing of an episode is translated
+ * by its own random -s..s rows and columns (augmentation against learning the meta-training
+ * characters' exact pixels); the evaluation pool is always as drawn. 0: no draw is made, and
+ * episodes are exactly what they were before the option existed. */
 #include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -43,6 +48,7 @@ typedef struct omni_opts {
     int order;
     int rotations;              /* 0: characters as drawn; 1: also turned 90, 180, 270 degrees */
     int outputs;                /* output width (0: n_way or n_classes) */
+    int train_shift;            /* omniglot, pool train: random translation up to this many pixels */
 } omni_opts;
 
 static const char *const pools[] = {"train", "eval", NULL};
@@ -75,6 +81,8 @@ static const plast_opt episode_table[] = {
      "held-out drawings per class (k_shot + n_query <= 20)"},
     {"order", PLAST_OPT_ENUM, offsetof(omni_opts, order), 1, 0, 0, orders, NULL,
      "continual: all drawings of a class before the next; iid: shuffled"},
+    {"train_shift", PLAST_OPT_INT, offsetof(omni_opts, train_shift), 0, 0, 127, NULL, NULL,
+     "meta-training pool only: each drawing translated by random -s..s pixels (0: none)"},
 };
 
 static const plast_opt split_table[] = {
@@ -234,6 +242,10 @@ static int episode_shape(const void *opts, plast_task_shape *sh, plast_err *err)
     if (o->k_shot + o->n_query > 20)
         return plast_err_set(err, PLAST_E_CONFIG, "task.n_query",
                              "k_shot + n_query = %d: a character has 20 drawings", o->k_shot + o->n_query);
+    if (o->train_shift >= o->size)
+        return plast_err_set(err, PLAST_E_CONFIG, "task.train_shift",
+                             "a shift of %d pixels is larger than the %d x %d images", o->train_shift,
+                             o->size, o->size);
     if (o->outputs && o->outputs < o->n_way)
         return plast_err_set(err, PLAST_E_CONFIG, "task.outputs",
                              "%d output units cannot label %d classes (task.n_way)", o->outputs, o->n_way);
@@ -284,6 +296,7 @@ typedef struct omni_ctx {
     const omni_state *st;
     const int *cls;   /* [n_seg] class of each segment (dataset class * n_rot + quarter turns) */
     const int *perm;  /* [n_seg][per_class] drawing order per segment (episode task) or NULL */
+    const signed char *shift; /* [n_seg][per_class][2] rows, columns of each drawing slot, or NULL */
     int train_n;      /* training drawings per class */
 } omni_ctx;
 
@@ -298,6 +311,10 @@ static void image(const void *ctx, int seg, int index, int query, float *x)
     size_t px = (size_t)st->d.h * st->d.w;
     /* Square images: a turned image has the same shape. Quarter 0 is a plain copy. */
     plast_rotate90(st->d.x + i * px, st->d.h, st->d.w, quarters, x);
+    if (c->shift) {
+        const signed char *sh = c->shift + 2 * ((size_t)seg * st->per_class + (size_t)k);
+        plast_translate(x, st->d.h, st->d.w, sh[0], sh[1]);
+    }
 }
 
 /* Labels of a run's n classes: a permutation of 0..n-1, or, with more output units than
@@ -342,7 +359,11 @@ static void episode_draw(const void *state, plast_rng *r, plast_stream *s)
         for (int i = 0; i < st->per_class; i++) p[i] = i;
         plast_rng_shuffle(r, p, st->per_class);
     }
-    omni_ctx ctx = {st, pick, perm, o->k_shot};
+    static _Thread_local signed char shift[2 * MAX_PERM]; /* 40 KB: off the stack */
+    int sh = o->pool == 0 ? o->train_shift : 0;
+    for (int i = 0; sh && i < 2 * o->n_way * st->per_class; i++)
+        shift[i] = (signed char)((int)plast_rng_below(r, (uint32_t)(2 * sh + 1)) - sh);
+    omni_ctx ctx = {st, pick, perm, sh ? shift : NULL, o->k_shot};
     plast_stream_fill_classes(s, o->n_way, label, o->k_shot, o->order == 1, r, image, &ctx);
 }
 
@@ -359,7 +380,7 @@ static void split_draw(const void *state, plast_rng *r, plast_stream *s)
     plast_rng_shuffle(r, ids, st->n_pool);
     for (int k = 0; k < n; k++) pick[k] = ids[k], label[k] = k;
     if (o->outputs > n) draw_labels(o, n, r, label); /* classes in order, units at random */
-    omni_ctx ctx = {st, pick, NULL, 15}; /* drawings 0-14 train, 15-19 test */
+    omni_ctx ctx = {st, pick, NULL, NULL, 15}; /* drawings 0-14 train, 15-19 test */
     plast_stream_fill_classes(s, n, label, 15, 0, r, image, &ctx);
 }
 

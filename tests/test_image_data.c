@@ -9,7 +9,11 @@
  *   class of a rotated pool is the exact turn of one character, the pools have 4x the classes
  *   and every (character, turn) appears; off is unchanged: the same episodes as without the
  *   option, and on the shared subsets (when present) the episode hashes recorded before the
- *   option existed. */
+ *   option existed.
+ * - Omniglot translations (train_shift): plast_translate in place against its definition; in
+ *   the meta-training pool every image is a drawing of its class's character moved by at most
+ *   the shift, some moved; the evaluation pool is never moved; a shift as large as the image
+ *   is a config error naming task.train_shift. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -717,6 +721,117 @@ static void test_rotations(void)
     plast_dataset_free(&d);
 }
 
+/* ---- Omniglot translations (train_shift) ---- */
+
+static void test_translate(void)
+{
+    /* 2 x 3 by hand: one row down, one column left */
+    float a[6] = {1, 2, 3, 4, 5, 6};
+    const float want[6] = {0, 0, 0, 2, 3, 0};
+    plast_translate(a, 2, 3, 1, -1);
+    CHECK(!memcmp(a, want, sizeof a));
+    /* in place against the definition, every move of up to 3 each way on 5 x 7 */
+    int same = 1;
+    for (int dy = -3; dy <= 3; dy++)
+        for (int dx = -3; dx <= 3; dx++) {
+            float x[35], y[35];
+            for (int i = 0; i < 35; i++) x[i] = y[i] = (float)(i + 1);
+            plast_translate(x, 5, 7, dy, dx);
+            for (int r = 0; r < 5; r++)
+                for (int c = 0; c < 7; c++) {
+                    int sr = r - dy, sc = c - dx;
+                    float v = sr >= 0 && sr < 5 && sc >= 0 && sc < 7 ? y[sr * 7 + sc] : 0.0f;
+                    same &= x[r * 7 + c] == v;
+                }
+        }
+    CHECK(same);
+}
+
+/* The (class, drawing) of d whose image translated by some -s..s equals x, as
+ * (class * OD + drawing) * 64 + (dy + s) * 8 + (dx + s) (s <= 3); -1 when none. */
+static int which_shift(const plast_dataset *d, const float *x, int s)
+{
+    float t[OSIZE * OSIZE];
+    for (int i = 0; i < d->n; i++)
+        for (int dy = -s; dy <= s; dy++)
+            for (int dx = -s; dx <= s; dx++) {
+                memcpy(t, d->x + (size_t)i * OSIZE * OSIZE, sizeof t);
+                plast_translate(t, OSIZE, OSIZE, dy, dx);
+                if (!memcmp(t, x, sizeof t)) return i * 64 + (dy + s) * 8 + (dx + s);
+            }
+    return -1;
+}
+
+static void test_train_shift(void)
+{
+    char root[400];
+    snprintf(root, sizeof root, "%s", tpath("omni-shift"));
+    make_omniglot(root);
+    plast_err err;
+    plast_dataset d;
+    const char *src[1] = {root};
+    REQUIRE(plast_omniglot_load(&d, src, 1, OSIZE, NULL, NULL, &err) == PLAST_OK);
+    _Alignas(16) unsigned char o[PLAST_OPTS_BYTES];
+    char json[1024];
+    const plast_task *t;
+    plast_stream s;
+    void *st;
+    size_t n_in = OSIZE * OSIZE;
+    /* meta-training pool, shifts up to 2: every image is a drawing of the class's character
+     * translated by at most 2 each way, and some are translated */
+    snprintf(json, sizeof json,
+             "{\"name\": \"omniglot\", \"data\": \"%s\", \"cache\": \"\", \"size\": %d, "
+             "\"eval_alphabets\": 1, \"pool\": \"train\", \"n_way\": 4, \"k_shot\": 3, \"n_query\": 4, \"order\": \"continual\", "
+             "\"train_shift\": 2}", root, OSIZE);
+    REQUIRE((t = task_from(json, o, &err)) != NULL);
+    REQUIRE((st = draw_one(t, o, &s, 3, &err)) != NULL);
+    int found = 1, moved = 0, one_class = 1;
+    for (int k = 0; k < 4; k++) {
+        int cls = -1;
+        for (int i = 0; i < 3 + 4; i++) {
+            const float *x = i < 3 ? s.x + ((size_t)k * 3 + i) * n_in : s.qx + ((size_t)k * 4 + i - 3) * n_in;
+            int id = which_shift(&d, x, 2);
+            found &= id >= 0;
+            if (id < 0) continue;
+            moved += id % 64 != 2 * 8 + 2;
+            int c = d.label[id / 64];
+            if (cls < 0) cls = c;
+            one_class &= c == cls;
+        }
+    }
+    CHECK(found && one_class);
+    CHECK(moved > 0);
+    plast_stream_free(&s);
+    t->destroy(st);
+    /* the evaluation pool is never translated: train_shift 2 there is the episode without it */
+    unsigned char *bytes[2] = {NULL, NULL};
+    size_t nb = 0;
+    for (int k = 0; k < 2; k++) {
+        snprintf(json, sizeof json,
+                 "{\"name\": \"omniglot\", \"data\": \"%s\", \"cache\": \"\", \"size\": %d, "
+                 "\"eval_alphabets\": 1, \"pool\": \"eval\", \"n_way\": 3%s}", root, OSIZE,
+                 k ? ", \"train_shift\": 2" : "");
+        REQUIRE((t = task_from(json, o, &err)) != NULL);
+        REQUIRE((st = draw_one(t, o, &s, 5, &err)) != NULL);
+        nb = (size_t)s.n_steps * s.shape.batch * s.shape.n_in * sizeof(float);
+        REQUIRE((bytes[k] = malloc(nb)) != NULL);
+        memcpy(bytes[k], s.x, nb);
+        plast_stream_free(&s);
+        t->destroy(st);
+    }
+    CHECK(!memcmp(bytes[0], bytes[1], nb));
+    free(bytes[0]), free(bytes[1]);
+    /* a shift as large as the image is a config error naming the key */
+    snprintf(json, sizeof json,
+             "{\"name\": \"omniglot\", \"data\": \"%s\", \"cache\": \"\", \"size\": %d, \"train_shift\": %d}",
+             root, OSIZE, OSIZE);
+    REQUIRE((t = task_from(json, o, &err)) != NULL);
+    plast_task_shape sh;
+    plast_err_clear(&err);
+    CHECK(t->shape(o, &sh, &err) == PLAST_E_CONFIG && !strcmp(err.where, "task.train_shift"));
+    plast_dataset_free(&d);
+}
+
 /* The unit of a one-hot row of width n (-1: not one-hot). */
 static int unit_of(const float *y, int n)
 {
@@ -899,6 +1014,8 @@ int main(void)
     test_defaults();
     test_rotate();
     test_rotations();
+    test_translate();
+    test_train_shift();
     test_outputs();
     test_shared_unchanged();
     CHECK_DONE();

@@ -60,6 +60,9 @@ int plast_dataset_resize(plast_dataset *d, int h, int w, plast_err *err);
  * permutation: every value is copied, none computed, so a rotation of a rotation is exact.
  * For 90 degrees, dst[i][j] = src[j][w-1-i]. src and dst must not overlap. No allocation. */
 void plast_rotate90(const float *src, int h, int w, int quarters, float *dst);
+/* Translates one h x w image in place by dy rows down and dx columns right, filling the
+ * uncovered border with 0 (no ink): x[r][c] = x[r-dy][c-dx]. No allocation. */
+void plast_translate(float *x, int h, int w, int dy, int dx);
 
 /* ---- Omniglot (tasks/omniglot_data.c) ---- */
 

@@ -696,7 +696,7 @@ int plast_probe_suite(const plast_probe_args *a, plast_probe_note note, void *ct
     plast_ssl_src src;
     if (!rc) rc = plast_config_parse(&cfg, text, "base", sets, n_sets, &reg, err);
     if (!rc) rc = plast_probe_source(&cfg, &src, err);
-    if (!rc) rc = plast_ssl_load_split(&src, 1, po.split, &tr, &te, err);
+    if (!rc) rc = plast_ssl_load_split(&src, po.split, &tr, &te, err);
     static char arch[MAX_METHODS][256];
     suite_out so = {name, a->provenance, n_methods, seeds, n_probed, {0}, m, layer_of, acc, arch};
     /* the suite's identity for resuming: its text and the command's overrides */

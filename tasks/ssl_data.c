@@ -188,9 +188,10 @@ static int subset(const plast_dataset *src, int by_item, int lo, int hi, plast_d
 #undef KEY
 }
 
-int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
-                   plast_dataset *test, plast_err *err)
+int plast_ssl_load(const plast_ssl_src *s, plast_dataset *train, plast_dataset *test,
+                   plast_err *err)
 {
+    const uint64_t seed = PLAST_SSL_DATA_SEED;
     memset(train, 0, sizeof *train);
     if (test) memset(test, 0, sizeof *test);
     int rc;
@@ -236,10 +237,11 @@ int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
     return rc;
 }
 
-int plast_ssl_load_split(const plast_ssl_src *s, uint64_t seed, int validation,
-                         plast_dataset *train, plast_dataset *test, plast_err *err)
+int plast_ssl_load_split(const plast_ssl_src *s, int validation, plast_dataset *train,
+                         plast_dataset *test, plast_err *err)
 {
-    if (!validation) return plast_ssl_load(s, seed, train, test, err);
+    const uint64_t seed = PLAST_SSL_DATA_SEED;
+    if (!validation) return plast_ssl_load(s, train, test, err);
     memset(train, 0, sizeof *train), memset(test, 0, sizeof *test);
     if (s->source == PLAST_SSL_SYNTHETIC || s->source == PLAST_SSL_TEXTURES) {
         int (*gen)(const plast_ssl_src *, uint64_t, int, int, plast_dataset *, plast_err *) =
@@ -250,7 +252,7 @@ int plast_ssl_load_split(const plast_ssl_src *s, uint64_t seed, int validation,
         return rc;
     }
     plast_dataset all;
-    int rc = plast_ssl_load(s, seed, &all, NULL, err);
+    int rc = plast_ssl_load(s, &all, NULL, err);
     if (rc) return rc;
     int by_item = s->source == PLAST_SSL_OMNIGLOT;
     int cut = by_item ? 12 : all.n - all.n / 6, end = by_item ? 15 : all.n;

@@ -48,17 +48,23 @@ typedef struct plast_ssl_src {
 
 /* Image shape of a source without loading it (reads an IDX header). */
 int plast_ssl_shape(const plast_ssl_src *s, int *c, int *h, int *w, plast_err *err);
-/* Loads the training and test splits (test may be NULL); seed fixes the synthetic images. */
-int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
-                   plast_dataset *test, plast_err *err);
+/* A generated source is one fixed image set, as a data set on disk is: it is drawn from this
+ * seed, whatever the run's seed (which varies the network, the order of the images and their
+ * augmentations). The encoder a probe suite trains with seed s and the probe that scores it
+ * therefore see the same images and classes. */
+#define PLAST_SSL_DATA_SEED 1
+
+/* Loads the training and test splits (test may be NULL). */
+int plast_ssl_load(const plast_ssl_src *s, plast_dataset *train, plast_dataset *test,
+                   plast_err *err);
 
 /* The probe's two splits: validation = 0, the training and test splits (plast_ssl_load);
  * validation = 1, a part of the training split and a held-out part of it, for choosing
  * settings without the test split: Fashion-MNIST its first 50000 / last 10000 training
  * images, Omniglot drawings 0-11 / 12-14 of every character, synthetic 64 / 32 images per
  * class drawn apart from both the training and the test images. */
-int plast_ssl_load_split(const plast_ssl_src *s, uint64_t seed, int validation,
-                         plast_dataset *train, plast_dataset *test, plast_err *err);
+int plast_ssl_load_split(const plast_ssl_src *s, int validation, plast_dataset *train,
+                         plast_dataset *test, plast_err *err);
 
 extern const plast_objective plast_objective_unsupervised;
 

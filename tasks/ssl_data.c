@@ -164,7 +164,6 @@ static int textures(const plast_ssl_src *s, uint64_t seed, int per_class, int sp
     return PLAST_OK;
 }
 
-
 /* The motif basis of the clutter source: a constant and the cosine and sine of the four
  * lowest 2-D frequencies of period MOTIF_PERIOD pixels, (1,0), (0,1), (1,1) and (1,-1), each
  * of unit RMS over an image of side S (orthonormal up to 1 / (S S) when S is a multiple of
@@ -210,11 +209,11 @@ static void add_motif(plast_rng *r, const double *basis, int S, double scale, do
  *   from glimpse to glimpse (glimpses of stride >= patch share no pixel): contrastive and
  *   predictive rules, which keep what two views or successive glimpses share, learn to
  *   discard it;
- * - the clutter carries most of the variance (0.3 per pixel against 0.15 x 1.1 for the
- *   signal) spread over all S^2 directions, the class signal lies in 9 of them: a random
- *   layer narrower than its input keeps about width / S^2 of the signal's energy and all of
- *   the clutter's per direction, so its features are mostly clutter, while a layer aligned
- *   with the motif keeps the whole signal;
+ * - the clutter carries most of the variance (standard deviation 0.3 per pixel against
+ *   0.15 x 1.12 for the signal: 76 %), spread over all S^2 directions; the class lies in 9
+ *   of them: a random layer narrower than its input keeps about width / S^2 of the signal's
+ *   energy and all of the clutter's per direction, so its features are mostly clutter,
+ *   while a layer aligned with the motif keeps the whole signal;
  * - own_i (half the prototype's amplitude) makes images of one class differ in what their
  *   views share, so that negatives of the same class can be told apart.
  * Pixel values are on Fashion-MNIST's scale (standard deviation 0.34; it has 0.35), so

@@ -67,8 +67,8 @@ int plast_ssl_load(const plast_ssl_src *s, plast_dataset *train, plast_dataset *
 /* The probe's two splits: validation = 0, the training and test splits (plast_ssl_load);
  * validation = 1, a part of the training split and a held-out part of it, for choosing
  * settings without the test split: Fashion-MNIST its first 50000 / last 10000 training
- * images, Omniglot drawings 0-11 / 12-14 of every character, synthetic 64 / 32 images per
- * class drawn apart from both the training and the test images. */
+ * images, Omniglot drawings 0-11 / 12-14 of every character, a generated source 64 / 32
+ * images per class drawn apart from both the training and the test images. */
 int plast_ssl_load_split(const plast_ssl_src *s, int validation, plast_dataset *train,
                          plast_dataset *test, plast_err *err);
 

@@ -433,7 +433,7 @@ static int probe_setup(plast_campaign *c, plast_err *err)
         snprintf(err->where, sizeof err->where, "campaign.meta_loss");
         return rc;
     }
-    if ((rc = plast_ssl_load_split(&src, 1, 1, &c->probe_fit, &c->probe_held, err))) return rc;
+    if ((rc = plast_ssl_load_split(&src, 1, &c->probe_fit, &c->probe_held, err))) return rc;
     plast_opts_defaults(&plast_probe_opts_table, &c->probe);
     const plast_net *net = &c->base.net;
     int top = -1;

@@ -8,38 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "plast/linalg.h"
 #include "plast/plot.h"
 #include "plast/registry.h"
 #include "plast/run.h"
+#include "plast/run_record.h"
 
 typedef struct ctx {
     const plast_metatrain_args *a;
     const plast_config *cfg;
     plast_campaign *camp;
     const char *dir;
-    char started[32], ended[32];
-    const char *status;
-    int exit_code;
     const plast_campaign_final *fin;
     const char *stop;
     const plast_objective *obj; /* what the episodes are scored on */
     char meta_loss[64];         /* the meta-loss in words */
-    char prev_status[32], prev_start[32]; /* of the session a resume continues */
-    int threads;                /* effective: given, or remembered by a resume */
-    char *history;              /* earlier sessions as JSON array elements (heap) or NULL */
 } ctx;
-
-static void iso_now(char *buf, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tmv;
-    gmtime_r(&t, &tmv);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-}
 
 static int file_in(const ctx *x, const char *name, plast_writer w, plast_err *err)
 {
@@ -60,43 +45,6 @@ static int metrics_in(const ctx *x, const char *name, plast_writer w, plast_err 
 static int w_config(FILE *f, const void *p)
 {
     return plast_config_write(((const ctx *)p)->cfg, f);
-}
-
-static int w_run(FILE *f, const void *p)
-{
-    const ctx *x = p;
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    fprintf(f, "{\n  \"command\": ");
-    plast_json_write_string(f, x->a->cmdline ? x->a->cmdline : "");
-    fprintf(f, ",\n  \"version\": \"%s\",\n  \"git\": \"%s\",\n", x->a->version ? x->a->version : "",
-            x->a->git ? x->a->git : "");
-#ifdef __VERSION__
-    fprintf(f, "  \"compiler\": \"%s\",\n", __VERSION__);
-#endif
-    char blas[160];
-    plast_linalg_blas_name(blas, sizeof blas);
-    fprintf(f, "  \"blas\": ");
-    plast_json_write_string(f, blas);
-    fprintf(f, ",\n  \"threads\": %d,\n  \"ranks\": %d,\n  \"host\": ", x->threads < 1 ? 1 : x->threads,
-            x->a->comm.size < 1 ? 1 : x->a->comm.size);
-    plast_json_write_string(f, host);
-    fprintf(f, ",\n  \"resumed\": %s,\n", x->a->resume_dir ? "true" : "false");
-    if (x->prev_status[0]) {
-        fprintf(f, "  \"previous_session\": {\"status\": ");
-        plast_json_write_string(f, x->prev_status);
-        fprintf(f, ", \"start\": ");
-        plast_json_write_string(f, x->prev_start);
-        fprintf(f, "},\n");
-    }
-    fprintf(f, "  \"sessions\": [%s%s\n    {\"command\": ", x->history ? x->history : "",
-            x->history && x->history[0] ? "," : "");
-    plast_json_write_string(f, x->a->cmdline ? x->a->cmdline : "");
-    fprintf(f, ", \"threads\": %d, \"start\": \"%s\", \"end\": \"%s\", \"status\": \"%s\"}],\n",
-            x->threads < 1 ? 1 : x->threads, x->started, x->ended, x->status);
-    fprintf(f, "  \"start\": \"%s\",\n  \"end\": \"%s\",\n", x->started, x->ended);
-    fprintf(f, "  \"status\": \"%s\",\n  \"exit_code\": %d\n}\n", x->status, x->exit_code);
-    return ferror(f) ? PLAST_E_IO : PLAST_OK;
 }
 
 /* The per-generation columns of metrics.csv and metrics.jsonl, in order. */
@@ -358,92 +306,6 @@ static void note(const plast_metatrain_hooks *h, const char *msg)
     if (h && h->note) h->note(h->ctx, msg);
 }
 
-/* The value of "key": "..." in a run.json this file wrote (one key per line, no escapes in
- * these values), or "" when it is not there. Enough to carry the previous session's status
- * and start into the resumed run's record without a JSON parser here. */
-static void run_json_field(const char *text, const char *key, char *out, size_t n)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": \"", key);
-    out[0] = '\0';
-    const char *p = strstr(text, pat);
-    if (!p) return;
-    p += strlen(pat);
-    size_t k = 0;
-    while (p[k] && p[k] != '"' && p[k] != '\n' && k + 1 < n) k++;
-    memcpy(out, p, k);
-    out[k] = '\0';
-}
-
-/* What the session a resume continues ended as. "running" in its run.json means it never
- * reached its own end (killed, or the machine stopped), and so does a run.json it never
- * wrote: both are recorded as "killed". */
-static void previous_session(ctx *x)
-{
-    char path[4200], text[8192] = "";
-    FILE *f = plast_path_join(path, sizeof path, x->dir, "run.json", NULL) ? NULL : fopen(path, "rb");
-    if (f) {
-        size_t got = fread(text, 1, sizeof text - 1, f);
-        fclose(f);
-        text[got] = '\0';
-    }
-    run_json_field(text, "status", x->prev_status, sizeof x->prev_status);
-    run_json_field(text, "start", x->prev_start, sizeof x->prev_start);
-    if (!strcmp(x->prev_status, "running") || !x->prev_status[0])
-        snprintf(x->prev_status, sizeof x->prev_status, "killed");
-}
-
-/* From a run.json this file wrote: the thread count and the sessions before (its
- * "sessions" list; a run.json older than that list gives its own session), as JSON array
- * elements joined by commas (heap). The session a killed run never finished keeps the
- * status "running" it wrote. */
-static char *run_history(const char *dir, int *threads)
-{
-    char path[4200];
-    plast_json *root;
-    plast_err e;
-    char *out = calloc(1, 1);
-    if (!out || plast_path_join(path, sizeof path, dir, "run.json", NULL) || plast_json_load(path, &root, &e))
-        return out;
-    double th;
-    if (plast_json_number(plast_json_get(root, "threads"), &th) && th >= 1 && th <= 256) *threads = (int)th;
-    const plast_json *l = plast_json_get(root, "sessions");
-    const plast_json *x = plast_json_is_array(l) ? plast_json_first(l) : NULL;
-    for (; x; x = plast_json_next(x)) {
-        char *t = plast_json_print(x);
-        size_t n = t ? strlen(out) + strlen(t) + 8 : 0;
-        char *grown = t ? realloc(out, n) : NULL;
-        if (!grown) {
-            free(t);
-            break;
-        }
-        out = grown;
-        snprintf(out + strlen(out), n - strlen(out), "%s\n    %s", out[0] ? "," : "", t);
-        free(t);
-    }
-    if (!plast_json_is_array(l)) { /* one session, described at the top level */
-        const char *cmd = plast_json_string(plast_json_get(root, "command"));
-        const char *st = plast_json_string(plast_json_get(root, "start"));
-        const char *en = plast_json_string(plast_json_get(root, "end"));
-        const char *ss = plast_json_string(plast_json_get(root, "status"));
-        size_t n = 256 + (cmd ? 2 * strlen(cmd) : 0);
-        char *grown = realloc(out, n);
-        if (grown) {
-            out = grown;
-            FILE *m = fmemopen(out, n, "w");
-            if (m) {
-                fputs("\n    {\"command\": ", m);
-                plast_json_write_string(m, cmd ? cmd : "");
-                fprintf(m, ", \"start\": \"%.31s\", \"end\": \"%.31s\", \"status\": \"%.31s\"}", st ? st : "",
-                        en ? en : "", ss ? ss : "");
-                fclose(m);
-            }
-        }
-    }
-    plast_json_delete(root);
-    return out;
-}
-
 /* The resolved config's text hash: what a checkpoint belongs to. */
 static int config_hash(const plast_config *cfg, uint64_t *h, plast_err *err)
 {
@@ -522,13 +384,16 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
     plast_task_shape sh;
     if ((rc = config_hash(cfg, &hash, err)) || (rc = cfg->task->shape(cfg->task_opts, &sh, err)))
         return rc;
-    /* A resume keeps the thread count of the run unless given (0), and its history. */
+    /* A resume keeps the thread count of the run unless given (0), and its sessions. */
     int threads = a->threads, remembered = 1;
-    char *history = a->resume_dir ? run_history(a->resume_dir, &remembered) : NULL;
+    plast_run_record rec;
+    plast_run_record_init(&rec, a->cmdline, a->version, a->git, 1, a->comm.size);
+    if (a->resume_dir) plast_run_record_resume(&rec, a->resume_dir, &remembered);
     if (threads < 1) threads = remembered;
+    rec.threads = threads;
     plast_campaign *camp = plast_campaign_new(cfg, threads, &a->comm, err);
     if (!camp) {
-        free(history);
+        plast_run_record_free(&rec);
         return err ? err->code : PLAST_E_INTERNAL;
     }
 
@@ -566,25 +431,22 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not set up the run directory");
     if (rc) {
         plast_campaign_delete(camp);
-        free(history);
+        plast_run_record_free(&rec);
         return rc;
     }
-    ctx x = {.a = a, .cfg = cfg, .camp = camp, .dir = res->dir, .status = "running", .threads = threads,
-             .history = history};
+    ctx x = {.a = a, .cfg = cfg, .camp = camp, .dir = res->dir};
     x.obj = sh.objective;
     plast_campaign_meta_loss_name((const plast_campaign_opts *)cfg->campaign_opts, sh.objective,
                                   x.meta_loss, sizeof x.meta_loss);
-    iso_now(x.started, sizeof x.started);
     char ckpt[4200];
     plast_path_join(ckpt, sizeof ckpt, res->dir, "checkpoint.bin", NULL);
     if (writer && a->resume_dir) {
-        previous_session(&x);
         int n_stale = 0;
         rc = plast_dir_clean_tmp(res->dir, &n_stale, err);
         if (!rc && n_stale) note(hooks, "removed temporary files a stopped session left behind");
     }
     if (writer) {
-        rc = file_in(&x, "run.json", w_run, err);
+        rc = plast_run_record_write(&rec, res->dir, err);
         if (!rc) rc = file_in(&x, "start.json", w_start, err);
         if (!rc) rc = save_metatrain_plot(&x, err);
     }
@@ -641,17 +503,15 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
             plast_err werr;
             if (plast_campaign_save(camp, ckpt, hash, &werr) || save_metatrain_plot(&x, &werr)) {
                 plast_campaign_delete(camp);
-                free(history);
+                plast_run_record_free(&rec);
                 *err = werr;
                 return werr.code;
             }
         }
-        x.status = "interrupted";
-        x.exit_code = PLAST_INTERRUPTED;
-        iso_now(x.ended, sizeof x.ended);
+        plast_run_record_end(&rec, "interrupted", PLAST_INTERRUPTED);
         /* The interruption is what is reported (exit 75, resume): a run.json that could not
          * be updated only keeps saying "running"; the checkpoint is what resume needs. */
-        if (writer) (void)file_in(&x, "run.json", w_run, NULL);
+        if (writer) (void)plast_run_record_write(&rec, res->dir, NULL);
         if (n_done > 0)
             snprintf(err->msg, sizeof err->msg,
                      "interrupted after generation %ld; checkpoint written: resume with --resume %.200s",
@@ -663,7 +523,7 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
                      res->dir);
         err->where[0] = '\0';
         plast_campaign_delete(camp);
-        free(history);
+        plast_run_record_free(&rec);
         return PLAST_INTERRUPTED;
     }
     plast_campaign_final fin;
@@ -705,17 +565,15 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         if (plast_metatrain_plot(res->dir, &n_plots, &perr)) note(hooks, perr.msg);
         else if (!n_plots) note(hooks, "gnuplot is not installed: the .gp and .csv files are kept");
     }
-    x.status = rc ? "failed" : "finished";
-    x.exit_code = rc;
-    iso_now(x.ended, sizeof x.ended);
+    plast_run_record_end(&rec, rc ? "failed" : "finished", rc);
     if (writer) {
         /* An earlier error stays the one reported; otherwise a failed run.json is. */
-        int wrc = file_in(&x, "run.json", w_run, rc ? NULL : err);
+        int wrc = plast_run_record_write(&rec, res->dir, rc ? NULL : err);
         if (!rc) rc = wrc;
     }
     if (have_fin) plast_campaign_final_free(&fin);
     plast_campaign_delete(camp);
-    free(history);
+    plast_run_record_free(&rec);
     return rc;
 }
 

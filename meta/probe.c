@@ -15,6 +15,7 @@
 #include "plast/plot.h"
 #include "plast/registry.h"
 #include "plast/run.h"
+#include "plast/run_record.h"
 #include "plast/ssl.h"
 
 static const char *const split_names[] = {"test", "validation", NULL};
@@ -696,7 +697,7 @@ int plast_probe_suite(const plast_probe_args *a, plast_probe_note note, void *ct
     plast_ssl_src src;
     if (!rc) rc = plast_config_parse(&cfg, text, "base", sets, n_sets, &reg, err);
     if (!rc) rc = plast_probe_source(&cfg, &src, err);
-    if (!rc) rc = plast_ssl_load_split(&src, 1, po.split, &tr, &te, err);
+    if (!rc) rc = plast_ssl_load_split(&src, po.split, &tr, &te, err);
     static char arch[MAX_METHODS][256];
     suite_out so = {name, a->provenance, n_methods, seeds, n_probed, {0}, m, layer_of, acc, arch};
     /* the suite's identity for resuming: its text and the command's overrides */
@@ -710,6 +711,16 @@ int plast_probe_suite(const plast_probe_args *a, plast_probe_note note, void *ct
     if (!rc) rc = plast_path_join(cp, sizeof cp, dir, "cells.csv", err);
     if (!rc) rc = a->resume ? plast_dir_prepare(dir, 1, err) : plast_dir_prepare(dir, a->force, err);
     if (!rc && a->resume) rc = read_cells(cp, hash, &so, done, err);
+    /* run.json: "running" from here on, what the session ended as at the end (a refused
+     * resume leaves the directory as it was) */
+    plast_run_record rec;
+    int made = !rc;
+    memset(&rec, 0, sizeof rec);
+    if (made) {
+        plast_run_record_init(&rec, a->cmdline, a->version, a->git, 1, 1);
+        if (a->resume) plast_run_record_resume(&rec, dir, NULL);
+        rc = plast_run_record_write(&rec, dir, err);
+    }
     cells cl = {hash, &so, (const unsigned char(*)[MAX_SEEDS])done};
     for (int i = 0; !rc && i < n_methods; i++)
         for (int s = 0; !rc && s < seeds; s++) {
@@ -742,6 +753,13 @@ int plast_probe_suite(const plast_probe_args *a, plast_probe_note note, void *ct
     if (!rc) rc = plast_write_atomic(p, write_md, &so, err);
     if (!rc) rc = save_plot(&so, dir, err);
     if (!rc && table) table_md(&so, table, n);
+    if (made) {
+        /* an earlier error stays the one reported; otherwise a failed run.json is */
+        plast_run_record_end(&rec, rc ? "failed" : "finished", rc);
+        int wrc = plast_run_record_write(&rec, dir, rc ? NULL : err);
+        if (!rc) rc = wrc;
+        plast_run_record_free(&rec);
+    }
     free(text), free(all);
     plast_dataset_free(&tr), plast_dataset_free(&te);
     plast_json_delete(root);

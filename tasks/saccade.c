@@ -95,6 +95,7 @@ typedef struct sac_state {
 
 static void *sac_create(const void *opts, uint64_t seed, plast_err *err)
 {
+    (void)seed; /* the images are the source's own (PLAST_SSL_DATA_SEED for generated ones) */
     const sac_opts *o = opts;
     int h, w, stride = 0;
     if (sac_geometry(o, &h, &w, &stride, err)) return NULL;
@@ -104,7 +105,7 @@ static void *sac_create(const void *opts, uint64_t seed, plast_err *err)
         return NULL;
     }
     st->o = *o;
-    if (plast_ssl_load(&o->src, seed, &st->d, NULL, err)) {
+    if (plast_ssl_load(&o->src, &st->d, NULL, err)) {
         free(st);
         return NULL;
     }

@@ -10,7 +10,7 @@
 
 #include "plast/rng.h"
 
-const char *const plast_ssl_source_names[] = {"fmnist", "omniglot", "synthetic", "textures", NULL};
+const char *const plast_ssl_source_names[] = {"fmnist", "omniglot", "synthetic", "textures", "clutter", NULL};
 
 static double none_loss(const float *out, const float *y, int n, float *g)
 {
@@ -73,7 +73,7 @@ static int fmnist_files(const plast_ssl_src *s, char f[4][PLAST_OPT_STRLEN + 64]
 int plast_ssl_shape(const plast_ssl_src *s, int *c, int *h, int *w, plast_err *err)
 {
     *c = 1;
-    if (s->source == PLAST_SSL_SYNTHETIC || s->source == PLAST_SSL_TEXTURES) {
+    if (s->source >= PLAST_SSL_SYNTHETIC) {
         *h = *w = s->side;
         return PLAST_OK;
     }
@@ -164,6 +164,111 @@ static int textures(const plast_ssl_src *s, uint64_t seed, int per_class, int sp
     return PLAST_OK;
 }
 
+/* The motif basis of the clutter source: a constant and the cosine and sine of the four
+ * lowest 2-D frequencies of period MOTIF_PERIOD pixels, (1,0), (0,1), (1,1) and (1,-1), each
+ * of unit RMS over an image of side S (orthonormal up to 1 / (S S) when S is a multiple of
+ * the period): basis [MOTIF_DIMS][S S]. */
+#define MOTIF_PERIOD 8
+#define MOTIF_DIMS 9
+
+static void motif_basis(int S, double *basis)
+{
+    static const int f[4][2] = {{1, 0}, {0, 1}, {1, 1}, {1, -1}};
+    const double k = 2.0 * 3.14159265358979323846 / MOTIF_PERIOD;
+    for (int p = 0; p < S * S; p++) basis[p] = 1.0;
+    for (int m = 1; m < MOTIF_DIMS; m++) {
+        const int *q = f[(m - 1) / 2];
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                double a = k * (q[0] * x + q[1] * y);
+                basis[(size_t)m * S * S + y * S + x] = sqrt(2.0) * ((m - 1) % 2 ? sin(a) : cos(a));
+            }
+    }
+}
+
+/* v [S S] (+)= scale times a random unit-norm combination of the motif basis. */
+static void add_motif(plast_rng *r, const double *basis, int S, double scale, double *v)
+{
+    double g[MOTIF_DIMS], n = 0.0;
+    for (int m = 0; m < MOTIF_DIMS; m++) g[m] = plast_rng_normal(r), n += g[m] * g[m];
+    n = sqrt(n);
+    for (int m = 0; m < MOTIF_DIMS; m++)
+        for (int p = 0; p < S * S; p++) v[p] += scale * g[m] / n * basis[(size_t)m * S * S + p];
+}
+
+/* A faint class motif under strong clutter: the set on which a self-supervised local rule
+ * should beat a random encoder, and why (README, "When a trained encoder beats a random one").
+ *   image = CLUTTER_SIGNAL (prototype_c + CLUTTER_OWN own_i) + CLUTTER_NOISE n_i
+ * prototype_c and own_i are random unit-RMS images in the span of the motif basis (9
+ * dimensions, periodic with 8 pixels); n_i is white noise, N(0, 1) per pixel, drawn once per
+ * image (it is part of the image, not an augmentation). So:
+ * - the class is shared by every view and every glimpse of an image: a shift of a view moves
+ *   the motif within its 9-dimensional span, and glimpses on a grid of stride 8 all see it at
+ *   the same phase;
+ * - the clutter changes from view to view (a shift of a pixel decorrelates white noise) and
+ *   from glimpse to glimpse (glimpses of stride >= patch share no pixel): contrastive and
+ *   predictive rules, which keep what two views or successive glimpses share, learn to
+ *   discard it;
+ * - the clutter carries most of the variance (standard deviation 0.3 per pixel against
+ *   0.15 x 1.12 for the signal: 76 %), spread over all S^2 directions; the class lies in 9
+ *   of them: a random layer narrower than its input keeps about width / S^2 of the signal's
+ *   energy and all of the clutter's per direction, so its features are mostly clutter,
+ *   while a layer aligned with the motif keeps the whole signal;
+ * - own_i (half the prototype's amplitude) makes images of one class differ in what their
+ *   views share, so that negatives of the same class can be told apart.
+ * Pixel values are on Fashion-MNIST's scale (standard deviation 0.34; it has 0.35), so
+ * the rules' margins and rates mean what they mean there. Not clipped. */
+#define CLUTTER_SIGNAL 0.15
+#define CLUTTER_OWN 0.5
+#define CLUTTER_NOISE 0.3
+
+static int clutter(const plast_ssl_src *s, uint64_t seed, int per_class, int split,
+                   plast_dataset *d, plast_err *err)
+{
+    int C = s->classes, S = s->side;
+    size_t px = (size_t)S * S;
+    int rc = plast_dataset_alloc(d, C * per_class, S, S, C, 1, err);
+    if (rc) return rc;
+    double *basis = malloc((MOTIF_DIMS + (size_t)C + 1) * px * sizeof(double));
+    if (!basis) {
+        plast_dataset_free(d);
+        return plast_err_set(err, PLAST_E_INTERNAL, "task", "out of memory");
+    }
+    double *proto = basis + MOTIF_DIMS * px, *v = proto + (size_t)C * px;
+    motif_basis(S, basis);
+    plast_rng r;
+    plast_rng_seed(&r, seed, 0xc1a0);
+    memset(proto, 0, (size_t)C * px * sizeof(double));
+    for (int c = 0; c < C; c++) add_motif(&r, basis, S, 1.0, proto + (size_t)c * px);
+    plast_rng_seed(&r, seed, 0xc1a1 + (uint64_t)split);
+    for (int c = 0; c < C; c++) {
+        snprintf(d->class_name[c], sizeof d->class_name[c], "%d", c);
+        for (int i = 0; i < per_class; i++) {
+            int at = c * per_class + i;
+            memcpy(v, proto + (size_t)c * px, px * sizeof(double));
+            add_motif(&r, basis, S, CLUTTER_OWN, v);
+            float *im = d->x + (size_t)at * px;
+            for (size_t p = 0; p < px; p++)
+                im[p] = (float)(CLUTTER_SIGNAL * v[p] + CLUTTER_NOISE * plast_rng_normal(&r));
+            d->label[at] = c;
+            d->item[at] = i;
+        }
+    }
+    snprintf(d->group_name[0], sizeof d->group_name[0], "all");
+    free(basis);
+    return PLAST_OK;
+}
+
+/* A generated source: per_class images of every class of split (0 training, 1 test, 2 held
+ * out for validation) into d; the classes depend on the seed only. */
+typedef int (*generator)(const plast_ssl_src *s, uint64_t seed, int per_class, int split,
+                         plast_dataset *d, plast_err *err);
+
+static generator generator_of(int source)
+{
+    return source == PLAST_SSL_CLUTTER ? clutter : source == PLAST_SSL_TEXTURES ? textures : synthetic;
+}
+
 /* The images of src whose key (its drawing number when by_item, else its index) lies in
  * [lo, hi), into d. */
 static int subset(const plast_dataset *src, int by_item, int lo, int hi, plast_dataset *d,
@@ -188,15 +293,15 @@ static int subset(const plast_dataset *src, int by_item, int lo, int hi, plast_d
 #undef KEY
 }
 
-int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
-                   plast_dataset *test, plast_err *err)
+int plast_ssl_load(const plast_ssl_src *s, plast_dataset *train, plast_dataset *test,
+                   plast_err *err)
 {
+    const uint64_t seed = PLAST_SSL_DATA_SEED;
     memset(train, 0, sizeof *train);
     if (test) memset(test, 0, sizeof *test);
     int rc;
-    if (s->source == PLAST_SSL_SYNTHETIC || s->source == PLAST_SSL_TEXTURES) {
-        int (*gen)(const plast_ssl_src *, uint64_t, int, int, plast_dataset *, plast_err *) =
-            s->source == PLAST_SSL_TEXTURES ? textures : synthetic;
+    if (s->source >= PLAST_SSL_SYNTHETIC) {
+        generator gen = generator_of(s->source);
         rc = gen(s, seed, 64, 0, train, err);
         if (!rc && test) rc = gen(s, seed, 32, 1, test, err);
     } else if (s->source == PLAST_SSL_FMNIST) {
@@ -236,21 +341,21 @@ int plast_ssl_load(const plast_ssl_src *s, uint64_t seed, plast_dataset *train,
     return rc;
 }
 
-int plast_ssl_load_split(const plast_ssl_src *s, uint64_t seed, int validation,
-                         plast_dataset *train, plast_dataset *test, plast_err *err)
+int plast_ssl_load_split(const plast_ssl_src *s, int validation, plast_dataset *train,
+                         plast_dataset *test, plast_err *err)
 {
-    if (!validation) return plast_ssl_load(s, seed, train, test, err);
+    const uint64_t seed = PLAST_SSL_DATA_SEED;
+    if (!validation) return plast_ssl_load(s, train, test, err);
     memset(train, 0, sizeof *train), memset(test, 0, sizeof *test);
-    if (s->source == PLAST_SSL_SYNTHETIC || s->source == PLAST_SSL_TEXTURES) {
-        int (*gen)(const plast_ssl_src *, uint64_t, int, int, plast_dataset *, plast_err *) =
-            s->source == PLAST_SSL_TEXTURES ? textures : synthetic;
+    if (s->source >= PLAST_SSL_SYNTHETIC) {
+        generator gen = generator_of(s->source);
         int rc = gen(s, seed, 64, 0, train, err);
         if (!rc) rc = gen(s, seed, 32, 2, test, err);
         if (rc) plast_dataset_free(train), plast_dataset_free(test);
         return rc;
     }
     plast_dataset all;
-    int rc = plast_ssl_load(s, seed, &all, NULL, err);
+    int rc = plast_ssl_load(s, &all, NULL, err);
     if (rc) return rc;
     int by_item = s->source == PLAST_SSL_OMNIGLOT;
     int cut = by_item ? 12 : all.n - all.n / 6, end = by_item ? 15 : all.n;

@@ -80,6 +80,7 @@ typedef struct views_state {
 
 static void *views_create(const void *opts, uint64_t seed, plast_err *err)
 {
+    (void)seed; /* the images are the source's own (PLAST_SSL_DATA_SEED for generated ones) */
     const views_opts *o = opts;
     int h, w;
     if (views_geometry(o, &h, &w, err)) return NULL;
@@ -89,7 +90,7 @@ static void *views_create(const void *opts, uint64_t seed, plast_err *err)
         return NULL;
     }
     st->o = *o;
-    if (plast_ssl_load(&o->src, seed, &st->d, NULL, err)) {
+    if (plast_ssl_load(&o->src, &st->d, NULL, err)) {
         free(st);
         return NULL;
     }

@@ -3,7 +3,8 @@
 # (its refusal of results scored differently, naming the keys; a difference CI on known
 # per-run scores, paired and unpaired), seed sweeps of meta-training (pooled over seeds,
 # the sweep resumed after an interrupt equal to an uninterrupted one) and
-# scripts/reproduce on a cheap committed reference.
+# scripts/reproduce on a cheap committed reference, and on a probe suite from the run.json it
+# writes.
 #
 # usage: sh tests/cli_results.sh PATH/TO/plast SOURCE_DIR
 set -u
@@ -151,6 +152,26 @@ EOS
     want_rc 0; want_absent "$T/rb/run.json"
     run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/rb"
     want_rc 0; want_out "identical"
+    CASE="probe writes run.json as meta-train does; reproduce reruns it"
+    cat >"$T/ps.json" <<'EOS'
+{"name": "ps", "seeds": 2, "probe": {"epochs": 3},
+ "base": {"net": {"hidden": [8]}, "rule": "hinge",
+          "task": {"name": "views", "source": "synthetic", "side": 8, "steps": 5, "out": 4}},
+ "methods": [{"name": "random", "train": false}, {"name": "layer-wise hinge"}]}
+EOS
+    run "$BIN" probe "$T/ps.json" --out "$T/pr" --quiet
+    want_rc 0; want_file "$T/pr/run.json"
+    if grep -q "^  \"command\": \"plast probe $T/ps.json --out $T/pr --quiet\"," "$T/pr/run.json" \
+        && grep -q '^  "git": "[^"]' "$T/pr/run.json" && grep -q '^  "blas": "' "$T/pr/run.json" \
+        && grep -q '^  "resumed": false,' "$T/pr/run.json" && grep -q '^  "status": "finished",' "$T/pr/run.json" \
+        && grep -q '^  "exit_code": 0' "$T/pr/run.json"; then ok; else fail_case "run.json: $(cat "$T/pr/run.json")"; fi
+    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/pr"
+    want_rc 0; want_out "identical"
+    CASE="probe --resume adds its session to run.json"
+    run "$BIN" probe "$T/ps.json" --out "$T/pr" --resume --quiet
+    want_rc 0
+    if [ "$(grep -c '{"command": *"plast probe' "$T/pr/run.json")" -eq 2 ] && grep -q '^  "resumed": true,' "$T/pr/run.json" \
+        && grep -q '"previous_session": {"status": "finished"' "$T/pr/run.json"; then ok; else fail_case "run.json: $(cat "$T/pr/run.json")"; fi
     CASE="reproduce without run.json"
     run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/e1"
     want_rc 2; want_err "run.json is missing"

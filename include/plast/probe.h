@@ -55,18 +55,21 @@ int plast_probe_source(const struct plast_config *c, plast_ssl_src *s, plast_err
  * to every method after its own), the provenance line for the tables. The directory is
  * made only after the whole suite checked out (every method's config, rule, task and probed
  * layers, and the data); an existing non-empty one is refused unless force, or with resume
- * continued: the (method, seed) cells its cells.csv holds for the same suite are kept. */
+ * continued: the (method, seed) cells its cells.csv holds for the same suite are kept. Once
+ * the directory is made, its run.json records the command, revision and sessions as
+ * meta-train's does (status "running", then "finished" or "failed"). */
 typedef struct plast_probe_args {
     const char *path, *dir;
     const char *const *sets;
     int n_sets;
     const char *provenance;
     int force, resume;
+    const char *cmdline, *version, *git; /* for run.json (include/plast/run_record.h) */
 } plast_probe_args;
 
 /* Runs the suite; note(ctx, msg) reports progress (may be NULL); the markdown table goes
- * into table[n]. Writes table.md, table.csv, table.json, cells.csv, probe.csv and probe.gp
- * (probe.png when gnuplot is installed). */
+ * into table[n]. Writes run.json, table.md, table.csv, table.json, cells.csv, probe.csv and
+ * probe.gp (probe.png when gnuplot is installed). */
 typedef void (*plast_probe_note)(void *ctx, const char *msg);
 int plast_probe_suite(const plast_probe_args *a, plast_probe_note note, void *ctx, char *table,
                       size_t n, plast_err *err);

@@ -35,10 +35,10 @@ int cli_probe(int argc, char **argv)
     plast_err_clear(&err);
     if (force && resume) return cli_usage_error("%s", "--force and --resume exclude each other");
     static char table[1 << 15];
-    plast_probe_args a = {path, dir, sets.v, sets.n, prov, force, resume};
+    plast_probe_args a = {path, dir, sets.v, sets.n, prov, force, resume, cmd, PLAST_VERSION, PLAST_GIT};
     int rc = plast_probe_suite(&a, probe_note, &quiet, table, sizeof table, &err);
     if (rc) return cli_fail(&err);
     fputs(table, stdout);
-    printf("\nresults in %s (table.md, table.csv, table.json, probe.png)\n", dir);
+    printf("\nresults in %s (table.md, table.csv, table.json, probe.png, run.json)\n", dir);
     return 0;
 }

@@ -285,6 +285,7 @@ run "$BIN" analyze "$T/good.json" --runs 2 --probes 2 --out "$T/an" --quiet
 want_rc 0
 if [ -s "$T/an/analysis.json" ] && grep -q '"cos_across_segments"' "$T/an/analysis.json"; then ok; else bad "analysis.json missing or incomplete"; fi
 want_out "| online SGD |"
+if grep -q '"command": "plast analyze ' "$T/an/run.json" && grep -q '"status": "finished"' "$T/an/run.json"; then ok; else bad "run.json missing, or without its command or status"; fi
 expect "analyze a missing config" 66 "$T/none.json" "$BIN" analyze "$T/none.json" --out "$OUT/an-missing"
 mkdir -p "$T/norun" && cp "$T/good.json" "$T/norun/config.json"
 expect "analyze a run without best.json" 66 "best.json" "$BIN" analyze "$T/norun" --out "$OUT/an-nobest"

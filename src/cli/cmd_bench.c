@@ -15,6 +15,7 @@
 #include "plast/evaluate.h"
 #include "plast/registry.h"
 #include "plast/run.h"
+#include "plast/run_record.h"
 
 /* ---------------- bench ---------------- */
 
@@ -164,12 +165,24 @@ int cli_analyze(int argc, char **argv)
     if ((rc = plast_eval_setup_init(&check, &cfg, &err))) return cli_fail(&err);
     plast_eval_setup_free(&check);
     if ((rc = plast_dir_prepare(dir, force, &err))) return cli_fail(&err);
+    char cmd[2048];
+    cli_command_line(cmd, sizeof cmd, argc, argv);
+    plast_run_record rec; /* run.json: "running" now, then how it ended */
+    plast_run_record_init(&rec, cmd, PLAST_VERSION, PLAST_GIT, 1, 1);
+    if ((rc = plast_run_record_write(&rec, dir, &err))) {
+        plast_run_record_free(&rec);
+        return cli_fail(&err);
+    }
     if (!quiet) fprintf(stderr, "analyze: %s on %s, %d runs, against online SGD (lr %g)\n", cfg.rule->name,
                         cfg.task->name, spec.runs, sgd_lr);
     static plast_an_result res;
-    if ((rc = plast_analyze(&spec, &res, &err))) return cli_fail(&err);
     int n_plots = 0;
-    rc = plast_analyze_write(&res, cfg.rule->name, dir, &n_plots, &err);
+    rc = plast_analyze(&spec, &res, &err);
+    if (!rc) rc = plast_analyze_write(&res, cfg.rule->name, dir, &n_plots, &err);
+    plast_run_record_end(&rec, rc ? "failed" : "finished", rc);
+    int wrc = plast_run_record_write(&rec, dir, rc ? NULL : &err);
+    if (!rc) rc = wrc;
+    plast_run_record_free(&rec);
     if (!rc) {
         printf("| updates of | cos, same segment | cos, across segments | cos with -gradient | participation ratio |\n");
         printf("|---|---|---|---|---|\n");
@@ -187,7 +200,7 @@ int cli_analyze(int argc, char **argv)
                         i ? "; try a smaller --sgd-lr" : "");
         printf("interference on the segment learned just before (mean loss change per step): %s %.4g, SGD %.4g\n",
                cfg.rule->name, res.rule.interf[1].mean, res.sgd.interf[1].mean);
-        printf("results in %s (analysis.json%s)\n", dir, n_plots ? ", plots" : "; gnuplot not installed: .gp files kept");
+        printf("results in %s (analysis.json, run.json%s)\n", dir, n_plots ? ", plots" : "; gnuplot not installed: .gp files kept");
     }
     plast_an_result_free(&res);
     return rc ? cli_fail(&err) : 0;

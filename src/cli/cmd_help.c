@@ -110,8 +110,9 @@ static const char *const help_analyze =
     "  --runs N          runs (default: the config's, at most 10 unless given)\n"
     "  --probes K        probe samples per segment (default 4)\n"
     "  --sgd-lr X        learning rate of the SGD comparison (default 0.003)\n"
-    "writes: analysis.json, cosines.png, interference.png, heatmap_rule.png, heatmap_sgd.png,\n"
-    "        feedback_angle.png (+ .csv/.dat and .gp). Default output: results/analysis-NAME.\n";
+    "writes: analysis.json, run.json, cosines.png, interference.png, heatmap_rule.png,\n"
+    "        heatmap_sgd.png, feedback_angle.png (+ .csv/.dat and .gp). Default output:\n"
+    "        results/analysis-NAME.\n";
 
 static const char *const help_show =
     "usage: plast show RUN\n"

@@ -38,6 +38,11 @@ static inline v8sf ISA(load8)(const float *p)
     return v;
 }
 
+static inline void ISA(store8)(float *p, v8sf v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
 /* sum_k a[k sa] b[k]: eight lanes over whole groups of eight (when sa = 1), then the rest
  * in order, then the lanes' tree plus the rest. */
 static inline float ISA(dot8)(int K, const float *restrict a, int sa, const float *restrict b)
@@ -79,6 +84,42 @@ static inline v4sf ISA(dot8x4)(int K, const float *restrict a, const float *rest
     v8sf u = __builtin_shuffle(t01, t23, lo) + __builtin_shuffle(t01, t23, hi);
     v4sf u_lo = {u[0], u[1], u[2], u[3]}, u_hi = {u[4], u[5], u[6], u[7]};
     return (u_lo + u_hi) + s;
+}
+
+/* out[r] = dot8(K, a, 1, b + r ldb) for r < 8: dot8x4's lanes and tree for eight rows, the
+ * eight trees reduced side by side (pairs, then quads, then halves) into one vector. */
+static inline v8sf ISA(dot8x8)(int K, const float *restrict a, const float *restrict b, int ldb)
+{
+    v8sf l[8] = {{0}};
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        v8sf av = ISA(load8)(a + k);
+        for (int r = 0; r < 8; r++) l[r] += av * ISA(load8)(b + (size_t)r * ldb + k);
+    }
+    /* the rest of each row in order, the eight rows side by side: one column of them at
+     * a time (the rows are contiguous when ldb is 1, that is K = 1) */
+    v8sf s = {0};
+    for (; k < K; k++) {
+        v8sf bk;
+        if (ldb == 1) bk = ISA(load8)(b + k);
+        else bk = (v8sf){b[k], b[ldb + k], b[2 * (size_t)ldb + k], b[3 * (size_t)ldb + k],
+                         b[4 * (size_t)ldb + k], b[5 * (size_t)ldb + k], b[6 * (size_t)ldb + k],
+                         b[7 * (size_t)ldb + k]};
+        s += a[k] * bk;
+    }
+    if (K < 8) return 0.0f + s; /* no whole group: every lane, and so the tree, is +0 */
+    /* t[q] = [r (0+1), r' (0+1), r (2+3), r' (2+3), ...] for the rows r = 2q, r' = 2q + 1 */
+    const v8si ev = {0, 8, 2, 10, 4, 12, 6, 14}, od = {1, 9, 3, 11, 5, 13, 7, 15};
+    v8sf t0 = __builtin_shuffle(l[0], l[1], ev) + __builtin_shuffle(l[0], l[1], od);
+    v8sf t1 = __builtin_shuffle(l[2], l[3], ev) + __builtin_shuffle(l[2], l[3], od);
+    v8sf t2 = __builtin_shuffle(l[4], l[5], ev) + __builtin_shuffle(l[4], l[5], od);
+    v8sf t3 = __builtin_shuffle(l[6], l[7], ev) + __builtin_shuffle(l[6], l[7], od);
+    /* u = [rows 0..3 ((0+1)+(2+3)), rows 0..3 ((4+5)+(6+7))], v the same for rows 4..7 */
+    const v8si lo = {0, 1, 8, 9, 4, 5, 12, 13}, hi = {2, 3, 10, 11, 6, 7, 14, 15};
+    v8sf u = __builtin_shuffle(t0, t1, lo) + __builtin_shuffle(t0, t1, hi);
+    v8sf v = __builtin_shuffle(t2, t3, lo) + __builtin_shuffle(t2, t3, hi);
+    const v8si first = {0, 1, 2, 3, 8, 9, 10, 11}, second = {4, 5, 6, 7, 12, 13, 14, 15};
+    return (__builtin_shuffle(u, v, first) + __builtin_shuffle(u, v, second)) + s;
 }
 
 /* c[0..n) += sum_k (alpha a[k sa]) B[k][0..n), k in order: blocks of four vectors held in
@@ -155,6 +196,24 @@ static void ISA(gemm_nt_short)(int M, int N, int K, float alpha, const float *A,
     }
 }
 
+/* c[j] += alpha dot8(K, a, 1, B[j]) for j < N (B stored [N][ldb]): eight rows of B at a
+ * time, then four, then one (batch-1 forward steps: a matrix-vector product). */
+static __attribute__((noinline)) void ISA(gemv_nt)(int N, int K, float alpha, const float *a,
+                                                   const float *B, int ldb, float *restrict c)
+{
+    int j = 0;
+    for (; j + 8 <= N; j += 8) {
+        v8sf cv = ISA(load8)(c + j);
+        cv += alpha * ISA(dot8x8)(K, a, B + (size_t)j * ldb, ldb);
+        ISA(store8)(c + j, cv);
+    }
+    for (; j + 4 <= N; j += 4) {
+        v4sf t = ISA(dot8x4)(K, a, B + (size_t)j * ldb, ldb);
+        for (int r = 0; r < 4; r++) c[j + r] += alpha * t[r];
+    }
+    for (; j < N; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)j * ldb);
+}
+
 static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -198,40 +257,29 @@ static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const fl
         } else if (ta) {
             for (int j = 0; j < N; j++) c[j] += alpha * ISA(dot8)(K, A + i, lda, B + (size_t)j * ldb);
         } else {
-            /* C[i][j] += alpha dot8(A[i], B[j]): four rows of B at a time */
-            const float *a = A + (size_t)i * lda;
-            int j = 0;
-            for (; j + 4 <= N; j += 4) {
-                v4sf t = ISA(dot8x4)(K, a, B + (size_t)j * ldb, ldb);
-                for (int r = 0; r < 4; r++) c[j + r] += alpha * t[r];
-            }
-            for (; j < N; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)j * ldb);
+            ISA(gemv_nt)(N, K, alpha, A + (size_t)i * lda, B, ldb, c);
         }
     }
 }
 
 /* One vector (V: ISA_VEC or v8sf, LOAD its load) of a row of the Oja update below at
- * column j: g from the nb rows of x, then w += p (g - d w). With one row (batch 1) g is
- * 0 + u x, the same bits as the general sum. */
+ * column j: g from the nb rows of x, then w += p (g - d w). */
 #define ISA_OJA_STEP(V, LOAD)                                                              \
     do {                                                                                   \
         V g = {0};                                                                         \
-        if (one) g += u0 * LOAD(x + j);                                                    \
-        else                                                                               \
-            for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * LOAD(x + (size_t)b * ldx + j); \
+        for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * LOAD(x + (size_t)b * ldx + j); \
         V wv = LOAD(w + j);                                                                \
         if (syn) wv += scale * LOAD(p + j) * (g - dr * wv);                                \
         else wv += p_row * (g - dr * wv);                                                  \
         memcpy(w + j, &wv, sizeof wv);                                                     \
     } while (0)
 
-/* One row of the Oja update; one (nb == 1) and syn (per synapse) are constants where it is
- * inlined, so each of the four loops is compiled without tests inside. */
+/* One row of the Oja update; syn (per synapse) is a constant where it is inlined, so each
+ * of the two loops is compiled without tests inside. */
 static inline __attribute__((always_inline)) void
 ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, float dr,
-             const float *restrict p, float p_row, float scale, float *restrict w, int one, int syn)
+             const float *restrict p, float p_row, float scale, float *restrict w, int syn)
 {
-    float u0 = ur[0];
     int j = 0;
     for (; j + ISA_N <= n; j += ISA_N) ISA_OJA_STEP(ISA_VEC, ISA(load));
 #if ISA_WIDE
@@ -245,6 +293,58 @@ ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, f
     }
 }
 
+/* The batch-1 Oja update of one vector (V, LOAD) of a row at column j, returned, not
+ * stored: w + p ((0 + u x) - d w), the general sum's bits with its one term. unit: scale
+ * is 1, so scale p is p (the same bits) and is not formed. */
+#define ISA_OJA1_VEC(NAME, V, LOAD)                                                         \
+    static inline __attribute__((always_inline)) V NAME(                                   \
+        int j, float u, const float *x, float dr, const float *p, float p_row, float scale, \
+        const float *w, int syn, int unit)                                                 \
+    {                                                                                      \
+        V g = 0.0f + u * LOAD(x + j), wv = LOAD(w + j);                                    \
+        if (!syn) return wv + p_row * (g - dr * wv);                                       \
+        if (unit) return wv + LOAD(p + j) * (g - dr * wv);                                 \
+        return wv + scale * LOAD(p + j) * (g - dr * wv);                                   \
+    }
+ISA_OJA1_VEC(ISA(oja1_vec), ISA_VEC, ISA(load))
+ISA_OJA1_VEC(ISA(oja1_v8), v8sf, ISA(load8))
+
+/* A batch-1 row of n >= V's lanes in vectors (V, LOAD, STORE, N lanes, FN its update): the
+ * last vector ends at n and may overlap the one before it, so it is computed from the
+ * weights as they were before any is stored (its overlapping lanes get the same bits
+ * twice); no lane is left to a scalar loop. */
+#define ISA_OJA1_ROW(V, N, FN, STORE)                                                      \
+    do {                                                                                   \
+        int last = n - (N);                                                                \
+        V t = FN(last, u, x, dr, p, p_row, scale, w, syn, unit);                           \
+        for (int j = 0; j < last; j += (N)) STORE(w + j, FN(j, u, x, dr, p, p_row, scale, w, syn, unit)); \
+        STORE(w + last, t);                                                                \
+    } while (0)
+
+/* W[r][j] += p_rj ((0 + u[r] x[j]) - d[r] W[r][j]) for one batch item; constants as in
+ * oja_row, unit: scale == 1. */
+static inline __attribute__((always_inline)) void
+ISA(oja1_row)(int n, float u, const float *restrict x, float dr, const float *restrict p,
+              float p_row, float scale, float *restrict w, int syn, int unit)
+{
+    if (n >= ISA_N) {
+        ISA_OJA1_ROW(ISA_VEC, ISA_N, ISA(oja1_vec), ISA(store));
+        return;
+    }
+#if ISA_WIDE
+    if (n >= 8) {
+        ISA_OJA1_ROW(v8sf, 8, ISA(oja1_v8), ISA(store8));
+        return;
+    }
+#endif
+    for (int j = 0; j < n; j++) {
+        float g = 0.0f + u * x[j];
+        if (!syn) w[j] += p_row * (g - dr * w[j]);
+        else if (unit) w[j] += p[j] * (g - dr * w[j]);
+        else w[j] += scale * p[j] * (g - dr * w[j]);
+    }
+}
+
 /* Rows r < nr of W [nr][n]: W[r][j] += p_rj (g_rj - d[r] W[r][j]), where
  * g_rj = sum_b u[b ldu + r] x[b ldx + j] (from 0, b in order) and p_rj = scale P[r n + j]
  * (per_synapse) or scale P[r]. G is never stored: each vector of g is formed in a register
@@ -252,17 +352,21 @@ ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, f
 static void ISA(oja_rows)(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
                           const float *d, const float *P, int per_synapse, float scale, float *W)
 {
+    if (nb == 1) {
+        for (int r = 0; r < nr; r++) {
+            float *w = W + (size_t)r * n;
+            if (!per_synapse) ISA(oja1_row)(n, u[r], x, d[r], NULL, scale * P[r], scale, w, 0, 0);
+            else if (scale == 1.0f) ISA(oja1_row)(n, u[r], x, d[r], P + (size_t)r * n, 0.0f, scale, w, 1, 1);
+            else ISA(oja1_row)(n, u[r], x, d[r], P + (size_t)r * n, 0.0f, scale, w, 1, 0);
+        }
+        return;
+    }
     for (int r = 0; r < nr; r++) {
         float *w = W + (size_t)r * n;
-        if (per_synapse) {
-            const float *p = P + (size_t)r * n;
-            if (nb == 1) ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], p, 0.0f, scale, w, 1, 1);
-            else ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], p, 0.0f, scale, w, 0, 1);
-        } else {
-            float p_row = scale * P[r];
-            if (nb == 1) ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, p_row, scale, w, 1, 0);
-            else ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, p_row, scale, w, 0, 0);
-        }
+        if (per_synapse)
+            ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], P + (size_t)r * n, 0.0f, scale, w, 1);
+        else
+            ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, scale * P[r], scale, w, 0);
     }
 }
 
@@ -278,5 +382,6 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
 #undef ISA_N
 #undef ISA_WIDE
 #undef ISA_OJA_STEP
+#undef ISA_OJA1_ROW
 #undef ISA_TCOLS
 #undef ISA_TK

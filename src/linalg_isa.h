@@ -31,6 +31,14 @@ static inline void ISA(store)(float *p, ISA_VEC v)
     memcpy(p, &v, sizeof v);
 }
 
+/* Stores the vector v (of any width) at p, through a copy (v may be an element of an array
+ * the compiler keeps in registers). */
+#define ISA_PUT(p, v)                                                                      \
+    do {                                                                                   \
+        __typeof__(v) put_ = (v);                                                          \
+        memcpy((p), &put_, sizeof put_);                                                   \
+    } while (0)
+
 static inline v8sf ISA(load8)(const float *p)
 {
     v8sf v;
@@ -38,9 +46,11 @@ static inline v8sf ISA(load8)(const float *p)
     return v;
 }
 
-static inline void ISA(store8)(float *p, v8sf v)
+static inline v4sf ISA(load4)(const float *p)
 {
-    memcpy(p, &v, sizeof v);
+    v4sf v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
 /* sum_k a[k sa] b[k]: eight lanes over whole groups of eight (when sa = 1), then the rest
@@ -205,7 +215,7 @@ static __attribute__((noinline)) void ISA(gemv_nt)(int N, int K, float alpha, co
     for (; j + 8 <= N; j += 8) {
         v8sf cv = ISA(load8)(c + j);
         cv += alpha * ISA(dot8x8)(K, a, B + (size_t)j * ldb, ldb);
-        ISA(store8)(c + j, cv);
+        ISA_PUT(c + j, cv);
     }
     for (; j + 4 <= N; j += 4) {
         v4sf t = ISA(dot8x4)(K, a, B + (size_t)j * ldb, ldb);
@@ -293,56 +303,120 @@ ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, f
     }
 }
 
-/* The batch-1 Oja update of one vector (V, LOAD) of a row at column j, returned, not
- * stored: w + p ((0 + u x) - d w), the general sum's bits with its one term. unit: scale
- * is 1, so scale p is p (the same bits) and is not formed. */
+/* The batch-1 Oja update of one vector (V, LOAD) of a row, at w (and p) with x's vector
+ * xv, returned, not stored: w + p ((0 + u x) - d w), the general sum's bits with its one
+ * term. unit: scale is 1, so scale p is p (the same bits) and is not formed. */
 #define ISA_OJA1_VEC(NAME, V, LOAD)                                                         \
     static inline __attribute__((always_inline)) V NAME(                                   \
-        int j, float u, const float *x, float dr, const float *p, float p_row, float scale, \
-        const float *w, int syn, int unit)                                                 \
+        V xv, const float *w, const float *p, float u, float dr, float p_row, float scale, \
+        int syn, int unit)                                                                 \
     {                                                                                      \
-        V g = 0.0f + u * LOAD(x + j), wv = LOAD(w + j);                                    \
+        V g = 0.0f + u * xv, wv = LOAD(w);                                                 \
         if (!syn) return wv + p_row * (g - dr * wv);                                       \
-        if (unit) return wv + LOAD(p + j) * (g - dr * wv);                                 \
-        return wv + scale * LOAD(p + j) * (g - dr * wv);                                   \
+        if (unit) return wv + LOAD(p) * (g - dr * wv);                                     \
+        return wv + scale * LOAD(p) * (g - dr * wv);                                       \
     }
-ISA_OJA1_VEC(ISA(oja1_vec), ISA_VEC, ISA(load))
-ISA_OJA1_VEC(ISA(oja1_v8), v8sf, ISA(load8))
 
-/* A batch-1 row of n >= V's lanes in vectors (V, LOAD, STORE, N lanes, FN its update): the
- * last vector ends at n and may overlap the one before it, so it is computed from the
- * weights as they were before any is stored (its overlapping lanes get the same bits
- * twice); no lane is left to a scalar loop. */
-#define ISA_OJA1_ROW(V, N, FN, STORE)                                                      \
+/* Rows of m vectors of L lanes (V, LOAD, FN: ISA_OJA1_VEC's update), m <= ISA_OJA1_M
+ * and n in ((m - 1) L, m L], n >= L: vector q starts at q L, the last at n - L, so it may
+ * overlap the one before it; every vector of a row is computed before any is stored (the
+ * overlapping lanes get the same bits twice) and no lane is left to a scalar loop. m,
+ * syn and unit are constants where it is inlined: x's vectors stay in registers across
+ * the rows and a row is straight-line code. */
+#define ISA_OJA1_M 6
+#define ISA_OJA1_AT(q, m, n, L) ((q) + 1 < (m) ? (q) * (L) : (n) - (L))
+#define ISA_OJA1_FIXED(NAME, V, LOAD, L, FN)                                        \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int nr, int n, int m, const float *u, const float *x, const float *d,              \
+        const float *P, float scale, float *W, int syn, int unit)                          \
+    {                                                                                      \
+        V xv[ISA_OJA1_M], res[ISA_OJA1_M];                                                 \
+        for (int q = 0; q < m; q++) xv[q] = LOAD(x + ISA_OJA1_AT(q, m, n, L));             \
+        for (int r = 0; r < nr; r++) {                                                     \
+            float *w = W + (size_t)r * n;                                                  \
+            const float *p = syn ? P + (size_t)r * n : NULL;                               \
+            float p_row = syn ? 0.0f : scale * P[r];                                       \
+            for (int q = 0; q < m; q++) {                                                  \
+                int j = ISA_OJA1_AT(q, m, n, L);                                           \
+                res[q] = FN(xv[q], w + j, syn ? p + j : NULL, u[r], d[r], p_row, scale, syn, unit); \
+            }                                                                              \
+            for (int q = 0; q < m; q++) ISA_PUT(w + ISA_OJA1_AT(q, m, n, L), res[q]);       \
+        }                                                                                  \
+    }
+
+ISA_OJA1_VEC(ISA(oja1_vec), ISA_VEC, ISA(load))
+ISA_OJA1_FIXED(ISA(oja1_fixed), ISA_VEC, ISA(load), ISA_N, ISA(oja1_vec))
+#if ISA_WIDE
+ISA_OJA1_VEC(ISA(oja1_vec8), v8sf, ISA(load8))
+ISA_OJA1_FIXED(ISA(oja1_fixed8), v8sf, ISA(load8), 8, ISA(oja1_vec8))
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_OJA1_VEC(ISA(oja1_vec4), v4sf, ISA(load4))
+ISA_OJA1_FIXED(ISA(oja1_fixed4), v4sf, ISA(load4), 4, ISA(oja1_vec4))
+#endif
+
+/* FIXED (an ISA_OJA1_FIXED function) with the constant m and the flags of the call. */
+#define ISA_OJA1_CALL(FIXED, m)                                                            \
     do {                                                                                   \
-        int last = n - (N);                                                                \
-        V t = FN(last, u, x, dr, p, p_row, scale, w, syn, unit);                           \
-        for (int j = 0; j < last; j += (N)) STORE(w + j, FN(j, u, x, dr, p, p_row, scale, w, syn, unit)); \
-        STORE(w + last, t);                                                                \
+        if (!syn) FIXED(nr, n, m, u, x, d, P, scale, W, 0, 0);                             \
+        else if (unit) FIXED(nr, n, m, u, x, d, P, scale, W, 1, 1);                        \
+        else FIXED(nr, n, m, u, x, d, P, scale, W, 1, 0);                                  \
     } while (0)
 
-/* W[r][j] += p_rj ((0 + u[r] x[j]) - d[r] W[r][j]) for one batch item; constants as in
- * oja_row, unit: scale == 1. */
-static inline __attribute__((always_inline)) void
-ISA(oja1_row)(int n, float u, const float *restrict x, float dr, const float *restrict p,
-              float p_row, float scale, float *restrict w, int syn, int unit)
+/* The batch-1 Oja update of rows r < nr of W [nr][n] (see oja_rows): rows of at most
+ * ISA_OJA1_M vectors as straight-line code (the widest vector the row holds), wider rows
+ * vector by vector (x reloaded from L1; the last vector overlapping as above), rows
+ * narrower than four lanes one weight at a time. */
+static void ISA(oja1_rows)(int nr, int n, const float *u, const float *x, const float *d,
+                           const float *P, int syn, float scale, float *W)
 {
+    int unit = scale == 1.0f, m = (n + ISA_N - 1) / ISA_N;
+    if (n >= ISA_N && m <= ISA_OJA1_M) {
+        switch (m) {
+        case 1: ISA_OJA1_CALL(ISA(oja1_fixed), 1); return;
+        case 2: ISA_OJA1_CALL(ISA(oja1_fixed), 2); return;
+        case 3: ISA_OJA1_CALL(ISA(oja1_fixed), 3); return;
+        case 4: ISA_OJA1_CALL(ISA(oja1_fixed), 4); return;
+        case 5: ISA_OJA1_CALL(ISA(oja1_fixed), 5); return;
+        default: ISA_OJA1_CALL(ISA(oja1_fixed), 6); return;
+        }
+    }
     if (n >= ISA_N) {
-        ISA_OJA1_ROW(ISA_VEC, ISA_N, ISA(oja1_vec), ISA(store));
+        for (int r = 0; r < nr; r++) {
+            float *w = W + (size_t)r * n;
+            const float *p = syn ? P + (size_t)r * n : NULL;
+            float p_row = syn ? 0.0f : scale * P[r];
+            int last = n - ISA_N;
+            ISA_VEC t = ISA(oja1_vec)(ISA(load)(x + last), w + last, syn ? p + last : NULL, u[r],
+                                      d[r], p_row, scale, syn, unit);
+            for (int j = 0; j < last; j += ISA_N)
+                ISA(store)(w + j, ISA(oja1_vec)(ISA(load)(x + j), w + j, syn ? p + j : NULL, u[r],
+                                                d[r], p_row, scale, syn, unit));
+            ISA(store)(w + last, t);
+        }
         return;
     }
 #if ISA_WIDE
-    if (n >= 8) {
-        ISA_OJA1_ROW(v8sf, 8, ISA(oja1_v8), ISA(store8));
+    if (n >= 8) { /* n < 16 */
+        if (n == 8) ISA_OJA1_CALL(ISA(oja1_fixed8), 1);
+        else ISA_OJA1_CALL(ISA(oja1_fixed8), 2);
         return;
     }
 #endif
-    for (int j = 0; j < n; j++) {
-        float g = 0.0f + u * x[j];
-        if (!syn) w[j] += p_row * (g - dr * w[j]);
-        else if (unit) w[j] += p[j] * (g - dr * w[j]);
-        else w[j] += scale * p[j] * (g - dr * w[j]);
+#if ISA_VEC_BYTES > 16
+    if (n >= 4) { /* n < 8 */
+        if (n == 4) ISA_OJA1_CALL(ISA(oja1_fixed4), 1);
+        else ISA_OJA1_CALL(ISA(oja1_fixed4), 2);
+        return;
     }
+#endif
+    for (int r = 0; r < nr; r++)
+        for (int j = 0; j < n; j++) {
+            float *w = W + (size_t)r * n, g = 0.0f + u[r] * x[j];
+            if (!syn) w[j] += scale * P[r] * (g - d[r] * w[j]);
+            else if (unit) w[j] += P[(size_t)r * n + j] * (g - d[r] * w[j]);
+            else w[j] += scale * P[(size_t)r * n + j] * (g - d[r] * w[j]);
+        }
 }
 
 /* Rows r < nr of W [nr][n]: W[r][j] += p_rj (g_rj - d[r] W[r][j]), where
@@ -353,12 +427,7 @@ static void ISA(oja_rows)(int nr, int n, int nb, const float *u, int ldu, const 
                           const float *d, const float *P, int per_synapse, float scale, float *W)
 {
     if (nb == 1) {
-        for (int r = 0; r < nr; r++) {
-            float *w = W + (size_t)r * n;
-            if (!per_synapse) ISA(oja1_row)(n, u[r], x, d[r], NULL, scale * P[r], scale, w, 0, 0);
-            else if (scale == 1.0f) ISA(oja1_row)(n, u[r], x, d[r], P + (size_t)r * n, 0.0f, scale, w, 1, 1);
-            else ISA(oja1_row)(n, u[r], x, d[r], P + (size_t)r * n, 0.0f, scale, w, 1, 0);
-        }
+        ISA(oja1_rows)(nr, n, u, x, d, P, per_synapse, scale, W);
         return;
     }
     for (int r = 0; r < nr; r++) {
@@ -382,6 +451,11 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
 #undef ISA_N
 #undef ISA_WIDE
 #undef ISA_OJA_STEP
-#undef ISA_OJA1_ROW
+#undef ISA_OJA1_VEC
+#undef ISA_OJA1_M
+#undef ISA_OJA1_AT
+#undef ISA_OJA1_FIXED
+#undef ISA_OJA1_CALL
+#undef ISA_PUT
 #undef ISA_TCOLS
 #undef ISA_TK

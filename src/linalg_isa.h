@@ -132,11 +132,70 @@ static inline v8sf ISA(dot8x8)(int K, const float *restrict a, const float *rest
     return (__builtin_shuffle(u, v, first) + __builtin_shuffle(u, v, second)) + s;
 }
 
-/* c[0..n) += sum_k (alpha a[k sa]) B[k][0..n), k in order: blocks of four vectors held in
+/* Rows of at most ISA_FIXED_M vectors of L lanes as straight-line code: m vectors for n in
+ * ((m - 1) L, m L], n >= L, vector q at ISA_AT(q, m, n, L): q L, the last at n - L, so it
+ * may overlap the one before it. Every vector of a row is computed from the values as they
+ * were before any is stored, so the overlapping lanes get the same bits twice and no lane
+ * is left to a scalar loop. */
+#define ISA_FIXED_M 6
+#define ISA_AT(q, m, n, L) ((q) + 1 < (m) ? (q) * (L) : (n) - (L))
+
+/* Non-zero when axpy_rows (below) takes n columns whole in fixed vectors, on every path. */
+#define ISA_FIXED_FITS(n) ((n) >= 4 && (n) <= ISA_FIXED_M * ISA_N)
+
+/* axpy_rows (below) on n columns in m fixed vectors (V, LOAD, L lanes), each held in a
+ * register while k runs. */
+#define ISA_AXPY_FIXED(NAME, V, LOAD, L)                                                   \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int n, int m, int K, float alpha, const float *a, int sa, const float *restrict B, \
+        int ldb, float *restrict c)                                                        \
+    {                                                                                      \
+        V acc[ISA_FIXED_M];                                                                \
+        for (int q = 0; q < m; q++) acc[q] = LOAD(c + ISA_AT(q, m, n, L));                 \
+        for (int k = 0; k < K; k++) {                                                      \
+            float ak = alpha * a[(size_t)k * sa];                                          \
+            const float *bk = B + (size_t)k * ldb;                                         \
+            for (int q = 0; q < m; q++) acc[q] += ak * LOAD(bk + ISA_AT(q, m, n, L));      \
+        }                                                                                  \
+        for (int q = 0; q < m; q++) ISA_PUT(c + ISA_AT(q, m, n, L), acc[q]);               \
+    }
+ISA_AXPY_FIXED(ISA(axpy_fixed), ISA_VEC, ISA(load), ISA_N)
+#if ISA_WIDE
+ISA_AXPY_FIXED(ISA(axpy_fixed8), v8sf, ISA(load8), 8)
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_AXPY_FIXED(ISA(axpy_fixed4), v4sf, ISA(load4), 4)
+#endif
+
+/* c[0..n) += sum_k (alpha a[k sa]) B[k][0..n), k in order. Widths ISA_FIXED_FITS takes: in
+ * fixed vectors (the widest the row holds); wider rows: blocks of four vectors held in
  * registers while k runs, then single vectors, then the last columns one by one. */
 static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int sa,
                                   const float *restrict B, int ldb, float *restrict c)
 {
+    int m = (n + ISA_N - 1) / ISA_N;
+    if (n >= ISA_N && m <= ISA_FIXED_M) {
+        switch (m) {
+        case 1: ISA(axpy_fixed)(n, 1, K, alpha, a, sa, B, ldb, c); return;
+        case 2: ISA(axpy_fixed)(n, 2, K, alpha, a, sa, B, ldb, c); return;
+        case 3: ISA(axpy_fixed)(n, 3, K, alpha, a, sa, B, ldb, c); return;
+        case 4: ISA(axpy_fixed)(n, 4, K, alpha, a, sa, B, ldb, c); return;
+        case 5: ISA(axpy_fixed)(n, 5, K, alpha, a, sa, B, ldb, c); return;
+        default: ISA(axpy_fixed)(n, 6, K, alpha, a, sa, B, ldb, c); return;
+        }
+    }
+#if ISA_WIDE
+    if (n >= 8 && n < ISA_N) {
+        ISA(axpy_fixed8)(n, n == 8 ? 1 : 2, K, alpha, a, sa, B, ldb, c);
+        return;
+    }
+#endif
+#if ISA_VEC_BYTES > 16
+    if (n >= 4 && n < 8) {
+        ISA(axpy_fixed4)(n, n == 4 ? 1 : 2, K, alpha, a, sa, B, ldb, c);
+        return;
+    }
+#endif
     int j = 0;
     for (; j + 4 * ISA_N <= n; j += 4 * ISA_N) {
         ISA_VEC c0 = ISA(load)(c + j), c1 = ISA(load)(c + j + ISA_N);
@@ -161,7 +220,7 @@ static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int
     for (; j + 8 <= n; j += 8) {
         v8sf c0 = ISA(load8)(c + j);
         for (int k = 0; k < K; k++) c0 += (alpha * a[(size_t)k * sa]) * ISA(load8)(B + (size_t)k * ldb + j);
-        memcpy(c + j, &c0, sizeof c0);
+        ISA_PUT(c + j, c0);
     }
 #endif
     for (; j < n; j++) {
@@ -206,17 +265,22 @@ static void ISA(gemm_nt_short)(int M, int N, int K, float alpha, const float *A,
     }
 }
 
-/* c[j] += alpha dot8(K, a, 1, B[j]) for j < N (B stored [N][ldb]): eight rows of B at a
- * time, then four, then one (batch-1 forward steps: a matrix-vector product). */
+/* c[j] = beta c[j] + alpha dot8(K, a, 1, B[j]) for j < N (B stored [N][ldb]; beta 0: c
+ * is not read, 1: not scaled): eight rows of B at a time, then four, then one (batch-1
+ * forward steps: a matrix-vector product). */
 static __attribute__((noinline)) void ISA(gemv_nt)(int N, int K, float alpha, const float *a,
-                                                   const float *B, int ldb, float *restrict c)
+                                                   const float *B, int ldb, float beta,
+                                                   float *restrict c)
 {
     int j = 0;
     for (; j + 8 <= N; j += 8) {
-        v8sf cv = ISA(load8)(c + j);
+        v8sf cv = {0};
+        if (beta != 0.0f) cv = ISA(load8)(c + j);
+        if (beta != 0.0f && beta != 1.0f) cv *= beta;
         cv += alpha * ISA(dot8x8)(K, a, B + (size_t)j * ldb, ldb);
         ISA_PUT(c + j, cv);
     }
+    for (int i = j; i < N; i++) c[i] = beta == 0.0f ? 0.0f : beta == 1.0f ? c[i] : c[i] * beta;
     for (; j + 4 <= N; j += 4) {
         v4sf t = ISA(dot8x4)(K, a, B + (size_t)j * ldb, ldb);
         for (int r = 0; r < 4; r++) c[j + r] += alpha * t[r];
@@ -224,8 +288,11 @@ static __attribute__((noinline)) void ISA(gemv_nt)(int N, int K, float alpha, co
     for (; j < N; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)j * ldb);
 }
 
-static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc)
+/* The rest of gemm (below): C = beta C, then the product by shape. */
+static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int N, int K,
+                                                     float alpha, const float *A, int lda,
+                                                     const float *B, int ldb, float beta,
+                                                     float *C, int ldc)
 {
     for (int i = 0; i < M; i++) {
         float *restrict c = C + (size_t)i * ldc;
@@ -234,14 +301,15 @@ static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const fl
         else if (beta != 1.0f)
             for (int j = 0; j < N; j++) c[j] *= beta;
     }
-    if (tb && !ta && K <= ISA_TK && N >= 8 && M >= 8) { /* the copy pays off over 8 rows */
+    if (tb && !ta) { /* K <= ISA_TK, N >= 8, M >= 8 (gemm): the copy pays off over 8 rows */
         ISA(gemm_nt_short)(M, N, K, alpha, A, lda, B, ldb, C, ldc);
         return;
     }
     if (ta && !tb) {
-        /* C[i][:] += alpha A[k][i] B[k][:]: whole vectors of columns row by row, then the
-         * last few columns eight rows at a time, across i (A[k][i..i+7] is contiguous) */
-        int nv = N / 8 * 8, i = 0;
+        /* C[i][:] += alpha A[k][i] B[k][:]: whole rows where axpy_rows takes them whole,
+         * else whole vectors of columns row by row, then the last few columns eight rows
+         * at a time, across i (A[k][i..i+7] is contiguous) */
+        int nv = ISA_FIXED_FITS(N) ? N : N / 8 * 8, i = 0;
         for (int r = 0; r < M; r++) ISA(axpy_rows)(nv, K, alpha, A + r, lda, B, ldb, C + (size_t)r * ldc);
         for (; nv < N && i + 8 <= M; i += 8)
             for (int j = nv; j < N; j++) {
@@ -261,15 +329,24 @@ static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const fl
     }
     for (int i = 0; i < M; i++) {
         float *restrict c = C + (size_t)i * ldc;
-        if (!tb) {
-            /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
+        if (!tb) /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
             ISA(axpy_rows)(N, K, alpha, A + (size_t)i * lda, 1, B, ldb, c);
-        } else if (ta) {
+        else
             for (int j = 0; j < N; j++) c[j] += alpha * ISA(dot8)(K, A + i, lda, B + (size_t)j * ldb);
-        } else {
-            ISA(gemv_nt)(N, K, alpha, A + (size_t)i * lda, B, ldb, c);
-        }
     }
+}
+
+/* Batch-1 forward steps (NT products too small to pay for gemm_nt_short's copy) go
+ * straight to gemv_nt; the rest to gemm_rest. */
+static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (tb && !ta && !(K <= ISA_TK && N >= 8 && M >= 8)) {
+        for (int i = 0; i < M; i++)
+            ISA(gemv_nt)(N, K, alpha, A + (size_t)i * lda, B, ldb, beta, C + (size_t)i * ldc);
+        return;
+    }
+    ISA(gemm_rest)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* One vector (V: ISA_VEC or v8sf, LOAD its load) of a row of the Oja update below at
@@ -317,30 +394,28 @@ ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, f
         return wv + scale * LOAD(p) * (g - dr * wv);                                       \
     }
 
-/* Rows of m vectors of L lanes (V, LOAD, FN: ISA_OJA1_VEC's update), m <= ISA_OJA1_M
+/* Rows of m vectors of L lanes (V, LOAD, FN: ISA_OJA1_VEC's update), m <= ISA_FIXED_M
  * and n in ((m - 1) L, m L], n >= L: vector q starts at q L, the last at n - L, so it may
  * overlap the one before it; every vector of a row is computed before any is stored (the
  * overlapping lanes get the same bits twice) and no lane is left to a scalar loop. m,
  * syn and unit are constants where it is inlined: x's vectors stay in registers across
  * the rows and a row is straight-line code. */
-#define ISA_OJA1_M 6
-#define ISA_OJA1_AT(q, m, n, L) ((q) + 1 < (m) ? (q) * (L) : (n) - (L))
 #define ISA_OJA1_FIXED(NAME, V, LOAD, L, FN)                                        \
     static inline __attribute__((always_inline)) void NAME(                                \
         int nr, int n, int m, const float *u, const float *x, const float *d,              \
         const float *P, float scale, float *W, int syn, int unit)                          \
     {                                                                                      \
-        V xv[ISA_OJA1_M], res[ISA_OJA1_M];                                                 \
-        for (int q = 0; q < m; q++) xv[q] = LOAD(x + ISA_OJA1_AT(q, m, n, L));             \
+        V xv[ISA_FIXED_M], res[ISA_FIXED_M];                                                 \
+        for (int q = 0; q < m; q++) xv[q] = LOAD(x + ISA_AT(q, m, n, L));             \
         for (int r = 0; r < nr; r++) {                                                     \
             float *w = W + (size_t)r * n;                                                  \
             const float *p = syn ? P + (size_t)r * n : NULL;                               \
             float p_row = syn ? 0.0f : scale * P[r];                                       \
             for (int q = 0; q < m; q++) {                                                  \
-                int j = ISA_OJA1_AT(q, m, n, L);                                           \
+                int j = ISA_AT(q, m, n, L);                                           \
                 res[q] = FN(xv[q], w + j, syn ? p + j : NULL, u[r], d[r], p_row, scale, syn, unit); \
             }                                                                              \
-            for (int q = 0; q < m; q++) ISA_PUT(w + ISA_OJA1_AT(q, m, n, L), res[q]);       \
+            for (int q = 0; q < m; q++) ISA_PUT(w + ISA_AT(q, m, n, L), res[q]);       \
         }                                                                                  \
     }
 
@@ -364,14 +439,14 @@ ISA_OJA1_FIXED(ISA(oja1_fixed4), v4sf, ISA(load4), 4, ISA(oja1_vec4))
     } while (0)
 
 /* The batch-1 Oja update of rows r < nr of W [nr][n] (see oja_rows): rows of at most
- * ISA_OJA1_M vectors as straight-line code (the widest vector the row holds), wider rows
+ * ISA_FIXED_M vectors as straight-line code (the widest vector the row holds), wider rows
  * vector by vector (x reloaded from L1; the last vector overlapping as above), rows
  * narrower than four lanes one weight at a time. */
 static void ISA(oja1_rows)(int nr, int n, const float *u, const float *x, const float *d,
                            const float *P, int syn, float scale, float *W)
 {
     int unit = scale == 1.0f, m = (n + ISA_N - 1) / ISA_N;
-    if (n >= ISA_N && m <= ISA_OJA1_M) {
+    if (n >= ISA_N && m <= ISA_FIXED_M) {
         switch (m) {
         case 1: ISA_OJA1_CALL(ISA(oja1_fixed), 1); return;
         case 2: ISA_OJA1_CALL(ISA(oja1_fixed), 2); return;
@@ -452,10 +527,12 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
 #undef ISA_WIDE
 #undef ISA_OJA_STEP
 #undef ISA_OJA1_VEC
-#undef ISA_OJA1_M
-#undef ISA_OJA1_AT
 #undef ISA_OJA1_FIXED
 #undef ISA_OJA1_CALL
 #undef ISA_PUT
+#undef ISA_FIXED_FITS
+#undef ISA_AXPY_FIXED
+#undef ISA_FIXED_M
+#undef ISA_AT
 #undef ISA_TCOLS
 #undef ISA_TK

@@ -118,18 +118,20 @@ static void hebb_update(const plast_local *x)
     if (o->granularity == HEBB_LAYER) {
         /* W += eta*A post^T pre (gemm, in place), then the rank-one and constant terms */
         plast_kind_outer(k, post, x->pre, nb, 0, no, eta * A[0], 1.0f, x->W, x->work);
-        float d = eta * D[0] * count;
+        /* eta B and eta C as locals: W (stored to) may not alias them, so the row loop
+         * vectorises (the same products as eta * B[0] * spre[j]) */
+        float d = eta * D[0] * count, eb = eta * B[0], ec = eta * C[0];
         for (int i = 0; i < no; i++) {
-            float *w = x->W + (size_t)i * ni;
-            float ci = eta * C[0] * spost[i] + d;
-            for (int j = 0; j < ni; j++) w[j] += eta * B[0] * spre[j] + ci;
+            float *restrict w = x->W + (size_t)i * ni;
+            float ci = ec * spost[i] + d;
+            for (int j = 0; j < ni; j++) w[j] += eb * spre[j] + ci;
         }
         return;
     }
     plast_kind_outer(k, post, x->pre, nb, 0, no, 1.0f, 0.0f, G, x->work);
     for (int i = 0; i < no; i++) {
         size_t r = (size_t)i * ni;
-        float *w = x->W + r;
+        float *restrict w = x->W + r; /* nothing else read here aliases W: vectorises */
         for (int j = 0; j < ni; j++)
             w[j] += eta * (A[r + j] * G[r + j] + B[r + j] * spre[j] + C[r + j] * spost[i] +
                            D[r + j] * count);

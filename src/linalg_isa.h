@@ -143,6 +143,33 @@ static inline v8sf ISA(dot8x8)(int K, const float *restrict a, const float *rest
 /* Non-zero when axpy_rows (below) takes n columns whole in fixed vectors, on every path. */
 #define ISA_FIXED_FITS(n) ((n) >= 4 && (n) <= ISA_FIXED_M * ISA_N)
 
+/* CALL(F, m) for the straight-line instance F of a kernel that fits width n
+ * (ISA_FIXED_FITS(n)) with its constant m: FIX on ISA_VEC, FIX8 on v8sf for 8 <= n < ISA_N,
+ * FIX4 on v4sf for 4 <= n < 8 (each named only on the paths that have it). */
+#if ISA_WIDE
+#define ISA_FIXED_V8(n, CALL, FIX8) else if ((n) == 8) CALL(FIX8, 1); else if ((n) > 8) CALL(FIX8, 2);
+#else
+#define ISA_FIXED_V8(n, CALL, FIX8)
+#endif
+#if ISA_VEC_BYTES > 16
+#define ISA_FIXED_V4(n, CALL, FIX4) else if ((n) == 4) CALL(FIX4, 1); else CALL(FIX4, 2);
+#else
+#define ISA_FIXED_V4(n, CALL, FIX4)
+#endif
+#define ISA_FIXED_SWITCH(n, CALL, FIX, FIX8, FIX4)                                          \
+    do {                                                                                   \
+        if ((n) >= ISA_N) {                                                                \
+            switch (((n) + ISA_N - 1) / ISA_N) {                                           \
+            case 1: CALL(FIX, 1); break;                                                   \
+            case 2: CALL(FIX, 2); break;                                                   \
+            case 3: CALL(FIX, 3); break;                                                   \
+            case 4: CALL(FIX, 4); break;                                                   \
+            case 5: CALL(FIX, 5); break;                                                   \
+            default: CALL(FIX, 6); break;                                                  \
+            }                                                                              \
+        } ISA_FIXED_V8(n, CALL, FIX8) ISA_FIXED_V4(n, CALL, FIX4)                          \
+    } while (0)
+
 /* axpy_rows (below) on n columns in m fixed vectors (V, LOAD, L lanes), each held in a
  * register while k runs. */
 #define ISA_AXPY_FIXED(NAME, V, LOAD, L)                                                   \
@@ -173,29 +200,12 @@ ISA_AXPY_FIXED(ISA(axpy_fixed4), v4sf, ISA(load4), 4)
 static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int sa,
                                   const float *restrict B, int ldb, float *restrict c)
 {
-    int m = (n + ISA_N - 1) / ISA_N;
-    if (n >= ISA_N && m <= ISA_FIXED_M) {
-        switch (m) {
-        case 1: ISA(axpy_fixed)(n, 1, K, alpha, a, sa, B, ldb, c); return;
-        case 2: ISA(axpy_fixed)(n, 2, K, alpha, a, sa, B, ldb, c); return;
-        case 3: ISA(axpy_fixed)(n, 3, K, alpha, a, sa, B, ldb, c); return;
-        case 4: ISA(axpy_fixed)(n, 4, K, alpha, a, sa, B, ldb, c); return;
-        case 5: ISA(axpy_fixed)(n, 5, K, alpha, a, sa, B, ldb, c); return;
-        default: ISA(axpy_fixed)(n, 6, K, alpha, a, sa, B, ldb, c); return;
-        }
-    }
-#if ISA_WIDE
-    if (n >= 8 && n < ISA_N) {
-        ISA(axpy_fixed8)(n, n == 8 ? 1 : 2, K, alpha, a, sa, B, ldb, c);
+    if (ISA_FIXED_FITS(n)) {
+#define ISA_AXPY_CALL(F, m) F(n, m, K, alpha, a, sa, B, ldb, c)
+        ISA_FIXED_SWITCH(n, ISA_AXPY_CALL, ISA(axpy_fixed), ISA(axpy_fixed8), ISA(axpy_fixed4));
+#undef ISA_AXPY_CALL
         return;
     }
-#endif
-#if ISA_VEC_BYTES > 16
-    if (n >= 4 && n < 8) {
-        ISA(axpy_fixed4)(n, n == 4 ? 1 : 2, K, alpha, a, sa, B, ldb, c);
-        return;
-    }
-#endif
     int j = 0;
     for (; j + 4 * ISA_N <= n; j += 4 * ISA_N) {
         ISA_VEC c0 = ISA(load)(c + j), c1 = ISA(load)(c + j + ISA_N);
@@ -228,6 +238,39 @@ static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int
         for (int k = 0; k < K; k++) cj += (alpha * a[(size_t)k * sa]) * B[(size_t)k * ldb + j];
         c[j] = cj;
     }
+}
+
+/* C[r][0..n) += (alpha a[r]) b[0..n) for r < M: axpy_rows' bits with K = 1 (a batch-1
+ * outer-product update), in m fixed vectors (V, LOAD, L lanes) with b's held in registers
+ * across the rows. */
+#define ISA_GER1_FIXED(NAME, V, LOAD, L)                                                   \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int M, int n, int m, float alpha, const float *a, const float *restrict b,         \
+        float *restrict C, int ldc)                                                        \
+    {                                                                                      \
+        V bv[ISA_FIXED_M], acc[ISA_FIXED_M];                                               \
+        for (int q = 0; q < m; q++) bv[q] = LOAD(b + ISA_AT(q, m, n, L));                  \
+        for (int r = 0; r < M; r++) {                                                      \
+            float *c = C + (size_t)r * ldc, ar = alpha * a[r];                             \
+            for (int q = 0; q < m; q++) acc[q] = LOAD(c + ISA_AT(q, m, n, L)) + ar * bv[q]; \
+            for (int q = 0; q < m; q++) ISA_PUT(c + ISA_AT(q, m, n, L), acc[q]);           \
+        }                                                                                  \
+    }
+ISA_GER1_FIXED(ISA(ger1_fixed), ISA_VEC, ISA(load), ISA_N)
+#if ISA_WIDE
+ISA_GER1_FIXED(ISA(ger1_fixed8), v8sf, ISA(load8), 8)
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_GER1_FIXED(ISA(ger1_fixed4), v4sf, ISA(load4), 4)
+#endif
+
+/* C[r][0..n) += (alpha a[r]) b[0..n) for r < M, n a width ISA_FIXED_FITS takes. */
+static void ISA(ger1_rows)(int M, int n, float alpha, const float *a, const float *b, float *C,
+                           int ldc)
+{
+#define ISA_GER1_CALL(F, m) F(M, n, m, alpha, a, b, C, ldc)
+    ISA_FIXED_SWITCH(n, ISA_GER1_CALL, ISA(ger1_fixed), ISA(ger1_fixed8), ISA(ger1_fixed4));
+#undef ISA_GER1_CALL
 }
 
 /* Columns of B^T a thin NT product transposes at a time (ISA_TCOLS rows of B). */
@@ -309,6 +352,10 @@ static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int 
         /* C[i][:] += alpha A[k][i] B[k][:]: whole rows where axpy_rows takes them whole,
          * else whole vectors of columns row by row, then the last few columns eight rows
          * at a time, across i (A[k][i..i+7] is contiguous) */
+        if (K == 1 && ISA_FIXED_FITS(N)) { /* a batch-1 outer product */
+            ISA(ger1_rows)(M, N, alpha, A, B, C, ldc);
+            return;
+        }
         int nv = ISA_FIXED_FITS(N) ? N : N / 8 * 8, i = 0;
         for (int r = 0; r < M; r++) ISA(axpy_rows)(nv, K, alpha, A + r, lda, B, ldb, C + (size_t)r * ldc);
         for (; nv < N && i + 8 <= M; i += 8)
@@ -445,16 +492,10 @@ ISA_OJA1_FIXED(ISA(oja1_fixed4), v4sf, ISA(load4), 4, ISA(oja1_vec4))
 static void ISA(oja1_rows)(int nr, int n, const float *u, const float *x, const float *d,
                            const float *P, int syn, float scale, float *W)
 {
-    int unit = scale == 1.0f, m = (n + ISA_N - 1) / ISA_N;
-    if (n >= ISA_N && m <= ISA_FIXED_M) {
-        switch (m) {
-        case 1: ISA_OJA1_CALL(ISA(oja1_fixed), 1); return;
-        case 2: ISA_OJA1_CALL(ISA(oja1_fixed), 2); return;
-        case 3: ISA_OJA1_CALL(ISA(oja1_fixed), 3); return;
-        case 4: ISA_OJA1_CALL(ISA(oja1_fixed), 4); return;
-        case 5: ISA_OJA1_CALL(ISA(oja1_fixed), 5); return;
-        default: ISA_OJA1_CALL(ISA(oja1_fixed), 6); return;
-        }
+    int unit = scale == 1.0f;
+    if (ISA_FIXED_FITS(n)) {
+        ISA_FIXED_SWITCH(n, ISA_OJA1_CALL, ISA(oja1_fixed), ISA(oja1_fixed8), ISA(oja1_fixed4));
+        return;
     }
     if (n >= ISA_N) {
         for (int r = 0; r < nr; r++) {
@@ -471,20 +512,6 @@ static void ISA(oja1_rows)(int nr, int n, const float *u, const float *x, const 
         }
         return;
     }
-#if ISA_WIDE
-    if (n >= 8) { /* n < 16 */
-        if (n == 8) ISA_OJA1_CALL(ISA(oja1_fixed8), 1);
-        else ISA_OJA1_CALL(ISA(oja1_fixed8), 2);
-        return;
-    }
-#endif
-#if ISA_VEC_BYTES > 16
-    if (n >= 4) { /* n < 8 */
-        if (n == 4) ISA_OJA1_CALL(ISA(oja1_fixed4), 1);
-        else ISA_OJA1_CALL(ISA(oja1_fixed4), 2);
-        return;
-    }
-#endif
     for (int r = 0; r < nr; r++)
         for (int j = 0; j < n; j++) {
             float *w = W + (size_t)r * n, g = 0.0f + u[r] * x[j];
@@ -532,6 +559,10 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
 #undef ISA_PUT
 #undef ISA_FIXED_FITS
 #undef ISA_AXPY_FIXED
+#undef ISA_GER1_FIXED
+#undef ISA_FIXED_V8
+#undef ISA_FIXED_V4
+#undef ISA_FIXED_SWITCH
 #undef ISA_FIXED_M
 #undef ISA_AT
 #undef ISA_TCOLS

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plast/layer.h"
+#include "plast/linalg.h"
 #include "plast/rule.h"
 
 typedef struct hebb_opts {
@@ -118,14 +119,12 @@ static void hebb_update(const plast_local *x)
     if (o->granularity == HEBB_LAYER) {
         /* W += eta*A post^T pre (gemm, in place), then the rank-one and constant terms */
         plast_kind_outer(k, post, x->pre, nb, 0, no, eta * A[0], 1.0f, x->W, x->work);
-        /* eta B and eta C as locals: W (stored to) may not alias them, so the row loop
-         * vectorises (the same products as eta * B[0] * spre[j]) */
+        /* W[i][j] += eta B spre[j] + (eta C spost[i] + eta D count): the two factors in
+         * place in spre and spost, then one pass over W */
         float d = eta * D[0] * count, eb = eta * B[0], ec = eta * C[0];
-        for (int i = 0; i < no; i++) {
-            float *restrict w = x->W + (size_t)i * ni;
-            float ci = ec * spost[i] + d;
-            for (int j = 0; j < ni; j++) w[j] += eb * spre[j] + ci;
-        }
+        for (int j = 0; j < ni; j++) spre[j] = eb * spre[j];
+        for (int i = 0; i < no; i++) spost[i] = ec * spost[i] + d;
+        plast_rowcol_add(no, ni, spre, spost, x->W);
         return;
     }
     plast_kind_outer(k, post, x->pre, nb, 0, no, 1.0f, 0.0f, G, x->work);

@@ -273,6 +273,46 @@ static void ISA(ger1_rows)(int M, int n, float alpha, const float *a, const floa
 #undef ISA_GER1_CALL
 }
 
+/* W[r][0..n) += v[0..n) + c[r] for r < nr, in m fixed vectors (V, LOAD, L lanes) with v's
+ * held in registers across the rows. */
+#define ISA_ROWCOL_FIXED(NAME, V, LOAD, L)                                                 \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int nr, int n, int m, const float *restrict v, const float *c, float *restrict W)  \
+    {                                                                                      \
+        V vv[ISA_FIXED_M], acc[ISA_FIXED_M];                                               \
+        for (int q = 0; q < m; q++) vv[q] = LOAD(v + ISA_AT(q, m, n, L));                  \
+        for (int r = 0; r < nr; r++) {                                                     \
+            float *w = W + (size_t)r * n, cr = c[r];                                       \
+            for (int q = 0; q < m; q++) acc[q] = LOAD(w + ISA_AT(q, m, n, L)) + (vv[q] + cr); \
+            for (int q = 0; q < m; q++) ISA_PUT(w + ISA_AT(q, m, n, L), acc[q]);           \
+        }                                                                                  \
+    }
+ISA_ROWCOL_FIXED(ISA(rowcol_fixed), ISA_VEC, ISA(load), ISA_N)
+#if ISA_WIDE
+ISA_ROWCOL_FIXED(ISA(rowcol_fixed8), v8sf, ISA(load8), 8)
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_ROWCOL_FIXED(ISA(rowcol_fixed4), v4sf, ISA(load4), 4)
+#endif
+
+/* W[r][j] += v[j] + c[r] (W [nr][n]): widths ISA_FIXED_FITS takes in fixed vectors, others
+ * vector by vector, the last columns one by one. */
+static void ISA(rowcol_add)(int nr, int n, const float *v, const float *c, float *W)
+{
+    if (ISA_FIXED_FITS(n)) {
+#define ISA_ROWCOL_CALL(F, m) F(nr, n, m, v, c, W)
+        ISA_FIXED_SWITCH(n, ISA_ROWCOL_CALL, ISA(rowcol_fixed), ISA(rowcol_fixed8), ISA(rowcol_fixed4));
+#undef ISA_ROWCOL_CALL
+        return;
+    }
+    for (int r = 0; r < nr; r++) {
+        float *restrict w = W + (size_t)r * n, cr = c[r];
+        int j = 0;
+        for (; j + ISA_N <= n; j += ISA_N) ISA(store)(w + j, ISA(load)(w + j) + (ISA(load)(v + j) + cr));
+        for (; j < n; j++) w[j] += v[j] + cr;
+    }
+}
+
 /* Columns of B^T a thin NT product transposes at a time (ISA_TCOLS rows of B). */
 #define ISA_TCOLS 64
 
@@ -548,7 +588,7 @@ static void ISA(axpy)(int n, float alpha, const float *restrict x, float *restri
     for (; i < n; i++) y[i] += alpha * x[i];
 }
 
-static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
+static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy), ISA(rowcol_add)};
 
 #undef ISA_N
 #undef ISA_WIDE
@@ -560,6 +600,7 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
 #undef ISA_FIXED_FITS
 #undef ISA_AXPY_FIXED
 #undef ISA_GER1_FIXED
+#undef ISA_ROWCOL_FIXED
 #undef ISA_FIXED_V8
 #undef ISA_FIXED_V4
 #undef ISA_FIXED_SWITCH

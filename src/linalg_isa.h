@@ -377,11 +377,11 @@ static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int 
                                                      const float *B, int ldb, float beta,
                                                      float *C, int ldc)
 {
-    for (int i = 0; i < M; i++) {
+    for (int i = 0; i < M && beta != 1.0f; i++) {
         float *restrict c = C + (size_t)i * ldc;
         if (beta == 0.0f)
             for (int j = 0; j < N; j++) c[j] = 0.0f;
-        else if (beta != 1.0f)
+        else
             for (int j = 0; j < N; j++) c[j] *= beta;
     }
     if (tb && !ta) { /* K <= ISA_TK, N >= 8, M >= 8 (gemm): the copy pays off over 8 rows */

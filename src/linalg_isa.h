@@ -356,6 +356,22 @@ static __attribute__((noinline)) void ISA(gemv_nt)(int N, int K, float alpha, co
                                                    float *restrict c)
 {
     int j = 0;
+    if (K == 1 && ldb == 1) {
+        /* one term, B's column contiguous (direct feedback from one output): dot8 is
+         * tree (+0) + (0 + a b), vectorised across j */
+        for (; j + ISA_N <= N; j += ISA_N) {
+            ISA_VEC cv = {0};
+            if (beta != 0.0f) cv = ISA(load)(c + j);
+            if (beta != 0.0f && beta != 1.0f) cv *= beta;
+            cv += alpha * (0.0f + (0.0f + a[0] * ISA(load)(B + j)));
+            ISA(store)(c + j, cv);
+        }
+        for (; j < N; j++) {
+            float cj = beta == 0.0f ? 0.0f : beta == 1.0f ? c[j] : c[j] * beta;
+            c[j] = cj + alpha * (0.0f + (0.0f + a[0] * B[j]));
+        }
+        return;
+    }
     for (; j + 8 <= N; j += 8) {
         v8sf cv = {0};
         if (beta != 0.0f) cv = ISA(load8)(c + j);

@@ -6,6 +6,10 @@
  * time. The kernels are written with GCC's vector extensions (the compiler maps a vector to
  * one register or to several narrower ones) for batch-1 and small-batch work on weights
  * that sit in cache: matrix-vector products, outer products and the fused Oja update.
+ * Rows of up to ISA_FIXED_M vectors (small networks: 11- and 40-wide rows) are straight-line
+ * code with the other operand's vectors held in registers across the rows, and a row whose
+ * width the vector does not divide ends in a vector that overlaps the one before it (each
+ * computed from the values before any is stored), so no lane is left to a scalar loop.
  *
  * Every sum runs in an order fixed by the code, never by the vector width: a sum over k
  * accumulates sequentially per output (the vectors run across outputs), and a dot product
@@ -140,7 +144,7 @@ static inline v8sf ISA(dot8x8)(int K, const float *restrict a, const float *rest
 #define ISA_FIXED_M 6
 #define ISA_AT(q, m, n, L) ((q) + 1 < (m) ? (q) * (L) : (n) - (L))
 
-/* Non-zero when axpy_rows (below) takes n columns whole in fixed vectors, on every path. */
+/* Non-zero when the straight-line kernels take a row of n columns whole, on every path. */
 #define ISA_FIXED_FITS(n) ((n) >= 4 && (n) <= ISA_FIXED_M * ISA_N)
 
 /* CALL(F, m) for the straight-line instance F of a kernel that fits width n

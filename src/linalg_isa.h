@@ -443,12 +443,13 @@ static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int 
     }
 }
 
-/* Batch-1 forward steps (NT products too small to pay for gemm_nt_short's copy) go
- * straight to gemv_nt; the rest to gemm_rest. */
+/* NT products too small to pay for gemm_nt_short's copy (batch-1 forward steps) and
+ * one-term ones with a contiguous column (direct feedback from one output, any batch) go
+ * straight to gemv_nt, row by row; the rest to gemm_rest. */
 static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if (tb && !ta && !(K <= ISA_TK && N >= 8 && M >= 8)) {
+    if (tb && !ta && ((K == 1 && ldb == 1) || !(K <= ISA_TK && N >= 8 && M >= 8))) {
         for (int i = 0; i < M; i++)
             ISA(gemv_nt)(N, K, alpha, A + (size_t)i * lda, B, ldb, beta, C + (size_t)i * ldc);
         return;

@@ -443,12 +443,36 @@ static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int 
     }
 }
 
-/* NT products too small to pay for gemm_nt_short's copy (batch-1 forward steps) and
- * one-term ones with a contiguous column (direct feedback from one output, any batch) go
- * straight to gemv_nt, row by row; the rest to gemm_rest. */
+/* C[i][0] = beta C[i][0] + alpha dot8(K, A[i], 1, b) for i < M (one output per row of A:
+ * a one-unit layer's forward over a batch): dot8x8 on eight rows of A at a time (a b and
+ * b a are the same products), the last rows one by one through gemv_nt. */
+static __attribute__((noinline)) void ISA(gemv_nt_one)(int M, int K, float alpha, const float *A,
+                                                       int lda, const float *b, float beta,
+                                                       float *C, int ldc)
+{
+    int i = 0;
+    for (; i + 8 <= M; i += 8) {
+        v8sf t = ISA(dot8x8)(K, b, A + (size_t)i * lda, lda);
+        for (int r = 0; r < 8; r++) {
+            float *c = C + (size_t)(i + r) * ldc;
+            float cv = beta == 0.0f ? 0.0f : beta == 1.0f ? *c : *c * beta;
+            *c = cv + alpha * t[r];
+        }
+    }
+    for (; i < M; i++) ISA(gemv_nt)(1, K, alpha, A + (size_t)i * lda, b, K, beta, C + (size_t)i * ldc);
+}
+
+/* NT products with one output column go to gemv_nt_one; those too small to pay for
+ * gemm_nt_short's copy (batch-1 forward steps) and one-term ones with a contiguous column
+ * (direct feedback from one output, any batch) straight to gemv_nt, row by row; the rest
+ * to gemm_rest. */
 static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc)
 {
+    if (tb && !ta && N == 1 && M >= 8) {
+        ISA(gemv_nt_one)(M, K, alpha, A, lda, B, beta, C, ldc);
+        return;
+    }
     if (tb && !ta && ((K == 1 && ldb == 1) || !(K <= ISA_TK && N >= 8 && M >= 8))) {
         for (int i = 0; i < M; i++)
             ISA(gemv_nt)(N, K, alpha, A + (size_t)i * lda, B, ldb, beta, C + (size_t)i * ldc);

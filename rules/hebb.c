@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plast/layer.h"
+#include "plast/linalg.h"
 #include "plast/rule.h"
 
 typedef struct hebb_opts {
@@ -118,18 +119,18 @@ static void hebb_update(const plast_local *x)
     if (o->granularity == HEBB_LAYER) {
         /* W += eta*A post^T pre (gemm, in place), then the rank-one and constant terms */
         plast_kind_outer(k, post, x->pre, nb, 0, no, eta * A[0], 1.0f, x->W, x->work);
-        float d = eta * D[0] * count;
-        for (int i = 0; i < no; i++) {
-            float *w = x->W + (size_t)i * ni;
-            float ci = eta * C[0] * spost[i] + d;
-            for (int j = 0; j < ni; j++) w[j] += eta * B[0] * spre[j] + ci;
-        }
+        /* W[i][j] += eta B spre[j] + (eta C spost[i] + eta D count): the two factors in
+         * place in spre and spost, then one pass over W */
+        float d = eta * D[0] * count, eb = eta * B[0], ec = eta * C[0];
+        for (int j = 0; j < ni; j++) spre[j] = eb * spre[j];
+        for (int i = 0; i < no; i++) spost[i] = ec * spost[i] + d;
+        plast_rowcol_add(no, ni, spre, spost, x->W);
         return;
     }
     plast_kind_outer(k, post, x->pre, nb, 0, no, 1.0f, 0.0f, G, x->work);
     for (int i = 0; i < no; i++) {
         size_t r = (size_t)i * ni;
-        float *w = x->W + r;
+        float *restrict w = x->W + r; /* nothing else read here aliases W: vectorises */
         for (int j = 0; j < ni; j++)
             w[j] += eta * (A[r + j] * G[r + j] + B[r + j] * spre[j] + C[r + j] * spost[i] +
                            D[r + j] * count);

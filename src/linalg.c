@@ -25,6 +25,7 @@ typedef struct isa_kernels {
     void (*oja_rows)(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
                      const float *d, const float *P, int per_synapse, float scale, float *W);
     void (*axpy)(int n, float alpha, const float *x, float *y);
+    void (*rowcol_add)(int nr, int n, const float *v, const float *c, float *W);
 } isa_kernels;
 
 /* GCC vector extensions: the compiler maps each to the registers of the path it builds. */
@@ -220,6 +221,11 @@ void plast_oja_rows(int nr, int n, int nb, const float *u, int ldu, const float 
                     const float *d, const float *P, int per_synapse, float scale, float *W)
 {
     kern->oja_rows(nr, n, nb, u, ldu, x, ldx, d, P, per_synapse, scale, W);
+}
+
+void plast_rowcol_add(int nr, int n, const float *v, const float *c, float *W)
+{
+    kern->rowcol_add(nr, n, v, c, W);
 }
 
 void plast_colsum(int rows, int cols, const float *X, float *out)

@@ -6,6 +6,10 @@
  * time. The kernels are written with GCC's vector extensions (the compiler maps a vector to
  * one register or to several narrower ones) for batch-1 and small-batch work on weights
  * that sit in cache: matrix-vector products, outer products and the fused Oja update.
+ * Rows of up to ISA_FIXED_M vectors (small networks: 11- and 40-wide rows) are straight-line
+ * code with the other operand's vectors held in registers across the rows, and a row whose
+ * width the vector does not divide ends in a vector that overlaps the one before it (each
+ * computed from the values before any is stored), so no lane is left to a scalar loop.
  *
  * Every sum runs in an order fixed by the code, never by the vector width: a sum over k
  * accumulates sequentially per output (the vectors run across outputs), and a dot product
@@ -31,9 +35,24 @@ static inline void ISA(store)(float *p, ISA_VEC v)
     memcpy(p, &v, sizeof v);
 }
 
+/* Stores the vector v (of any width) at p, through a copy (v may be an element of an array
+ * the compiler keeps in registers). */
+#define ISA_PUT(p, v)                                                                      \
+    do {                                                                                   \
+        __typeof__(v) put_ = (v);                                                          \
+        memcpy((p), &put_, sizeof put_);                                                   \
+    } while (0)
+
 static inline v8sf ISA(load8)(const float *p)
 {
     v8sf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline v4sf ISA(load4)(const float *p)
+{
+    v4sf v;
     memcpy(&v, p, sizeof v);
     return v;
 }
@@ -81,11 +100,116 @@ static inline v4sf ISA(dot8x4)(int K, const float *restrict a, const float *rest
     return (u_lo + u_hi) + s;
 }
 
-/* c[0..n) += sum_k (alpha a[k sa]) B[k][0..n), k in order: blocks of four vectors held in
+/* out[r] = dot8(K, a, 1, b + r ldb) for r < 8: dot8x4's lanes and tree for eight rows, the
+ * eight trees reduced side by side (pairs, then quads, then halves) into one vector. */
+static inline v8sf ISA(dot8x8)(int K, const float *restrict a, const float *restrict b, int ldb)
+{
+    v8sf l[8] = {{0}};
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        v8sf av = ISA(load8)(a + k);
+        for (int r = 0; r < 8; r++) l[r] += av * ISA(load8)(b + (size_t)r * ldb + k);
+    }
+    /* the rest of each row in order, the eight rows side by side: one column of them at
+     * a time (the rows are contiguous when ldb is 1, that is K = 1) */
+    v8sf s = {0};
+    for (; k < K; k++) {
+        v8sf bk;
+        if (ldb == 1) bk = ISA(load8)(b + k);
+        else bk = (v8sf){b[k], b[ldb + k], b[2 * (size_t)ldb + k], b[3 * (size_t)ldb + k],
+                         b[4 * (size_t)ldb + k], b[5 * (size_t)ldb + k], b[6 * (size_t)ldb + k],
+                         b[7 * (size_t)ldb + k]};
+        s += a[k] * bk;
+    }
+    if (K < 8) return 0.0f + s; /* no whole group: every lane, and so the tree, is +0 */
+    /* t[q] = [r (0+1), r' (0+1), r (2+3), r' (2+3), ...] for the rows r = 2q, r' = 2q + 1 */
+    const v8si ev = {0, 8, 2, 10, 4, 12, 6, 14}, od = {1, 9, 3, 11, 5, 13, 7, 15};
+    v8sf t0 = __builtin_shuffle(l[0], l[1], ev) + __builtin_shuffle(l[0], l[1], od);
+    v8sf t1 = __builtin_shuffle(l[2], l[3], ev) + __builtin_shuffle(l[2], l[3], od);
+    v8sf t2 = __builtin_shuffle(l[4], l[5], ev) + __builtin_shuffle(l[4], l[5], od);
+    v8sf t3 = __builtin_shuffle(l[6], l[7], ev) + __builtin_shuffle(l[6], l[7], od);
+    /* u = [rows 0..3 ((0+1)+(2+3)), rows 0..3 ((4+5)+(6+7))], v the same for rows 4..7 */
+    const v8si lo = {0, 1, 8, 9, 4, 5, 12, 13}, hi = {2, 3, 10, 11, 6, 7, 14, 15};
+    v8sf u = __builtin_shuffle(t0, t1, lo) + __builtin_shuffle(t0, t1, hi);
+    v8sf v = __builtin_shuffle(t2, t3, lo) + __builtin_shuffle(t2, t3, hi);
+    const v8si first = {0, 1, 2, 3, 8, 9, 10, 11}, second = {4, 5, 6, 7, 12, 13, 14, 15};
+    return (__builtin_shuffle(u, v, first) + __builtin_shuffle(u, v, second)) + s;
+}
+
+/* Rows of at most ISA_FIXED_M vectors of L lanes as straight-line code: m vectors for n in
+ * ((m - 1) L, m L], n >= L, vector q at ISA_AT(q, m, n, L): q L, the last at n - L, so it
+ * may overlap the one before it. Every vector of a row is computed from the values as they
+ * were before any is stored, so the overlapping lanes get the same bits twice and no lane
+ * is left to a scalar loop. */
+#define ISA_FIXED_M 6
+#define ISA_AT(q, m, n, L) ((q) + 1 < (m) ? (q) * (L) : (n) - (L))
+
+/* Non-zero when the straight-line kernels take a row of n columns whole, on every path. */
+#define ISA_FIXED_FITS(n) ((n) >= 4 && (n) <= ISA_FIXED_M * ISA_N)
+
+/* CALL(F, m) for the straight-line instance F of a kernel that fits width n
+ * (ISA_FIXED_FITS(n)) with its constant m: FIX on ISA_VEC, FIX8 on v8sf for 8 <= n < ISA_N,
+ * FIX4 on v4sf for 4 <= n < 8 (each named only on the paths that have it). */
+#if ISA_WIDE
+#define ISA_FIXED_V8(n, CALL, FIX8) else if ((n) == 8) CALL(FIX8, 1); else if ((n) > 8) CALL(FIX8, 2);
+#else
+#define ISA_FIXED_V8(n, CALL, FIX8)
+#endif
+#if ISA_VEC_BYTES > 16
+#define ISA_FIXED_V4(n, CALL, FIX4) else if ((n) == 4) CALL(FIX4, 1); else CALL(FIX4, 2);
+#else
+#define ISA_FIXED_V4(n, CALL, FIX4)
+#endif
+#define ISA_FIXED_SWITCH(n, CALL, FIX, FIX8, FIX4)                                          \
+    do {                                                                                   \
+        if ((n) >= ISA_N) {                                                                \
+            switch (((n) + ISA_N - 1) / ISA_N) {                                           \
+            case 1: CALL(FIX, 1); break;                                                   \
+            case 2: CALL(FIX, 2); break;                                                   \
+            case 3: CALL(FIX, 3); break;                                                   \
+            case 4: CALL(FIX, 4); break;                                                   \
+            case 5: CALL(FIX, 5); break;                                                   \
+            default: CALL(FIX, 6); break;                                                  \
+            }                                                                              \
+        } ISA_FIXED_V8(n, CALL, FIX8) ISA_FIXED_V4(n, CALL, FIX4)                          \
+    } while (0)
+
+/* axpy_rows (below) on n columns in m fixed vectors (V, LOAD, L lanes), each held in a
+ * register while k runs. */
+#define ISA_AXPY_FIXED(NAME, V, LOAD, L)                                                   \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int n, int m, int K, float alpha, const float *a, int sa, const float *restrict B, \
+        int ldb, float *restrict c)                                                        \
+    {                                                                                      \
+        V acc[ISA_FIXED_M];                                                                \
+        for (int q = 0; q < m; q++) acc[q] = LOAD(c + ISA_AT(q, m, n, L));                 \
+        for (int k = 0; k < K; k++) {                                                      \
+            float ak = alpha * a[(size_t)k * sa];                                          \
+            const float *bk = B + (size_t)k * ldb;                                         \
+            for (int q = 0; q < m; q++) acc[q] += ak * LOAD(bk + ISA_AT(q, m, n, L));      \
+        }                                                                                  \
+        for (int q = 0; q < m; q++) ISA_PUT(c + ISA_AT(q, m, n, L), acc[q]);               \
+    }
+ISA_AXPY_FIXED(ISA(axpy_fixed), ISA_VEC, ISA(load), ISA_N)
+#if ISA_WIDE
+ISA_AXPY_FIXED(ISA(axpy_fixed8), v8sf, ISA(load8), 8)
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_AXPY_FIXED(ISA(axpy_fixed4), v4sf, ISA(load4), 4)
+#endif
+
+/* c[0..n) += sum_k (alpha a[k sa]) B[k][0..n), k in order. Widths ISA_FIXED_FITS takes: in
+ * fixed vectors (the widest the row holds); wider rows: blocks of four vectors held in
  * registers while k runs, then single vectors, then the last columns one by one. */
 static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int sa,
                                   const float *restrict B, int ldb, float *restrict c)
 {
+    if (ISA_FIXED_FITS(n)) {
+#define ISA_AXPY_CALL(F, m) F(n, m, K, alpha, a, sa, B, ldb, c)
+        ISA_FIXED_SWITCH(n, ISA_AXPY_CALL, ISA(axpy_fixed), ISA(axpy_fixed8), ISA(axpy_fixed4));
+#undef ISA_AXPY_CALL
+        return;
+    }
     int j = 0;
     for (; j + 4 * ISA_N <= n; j += 4 * ISA_N) {
         ISA_VEC c0 = ISA(load)(c + j), c1 = ISA(load)(c + j + ISA_N);
@@ -110,13 +234,86 @@ static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int
     for (; j + 8 <= n; j += 8) {
         v8sf c0 = ISA(load8)(c + j);
         for (int k = 0; k < K; k++) c0 += (alpha * a[(size_t)k * sa]) * ISA(load8)(B + (size_t)k * ldb + j);
-        memcpy(c + j, &c0, sizeof c0);
+        ISA_PUT(c + j, c0);
     }
 #endif
     for (; j < n; j++) {
         float cj = c[j];
         for (int k = 0; k < K; k++) cj += (alpha * a[(size_t)k * sa]) * B[(size_t)k * ldb + j];
         c[j] = cj;
+    }
+}
+
+/* C[r][0..n) += (alpha a[r]) b[0..n) for r < M: axpy_rows' bits with K = 1 (a batch-1
+ * outer-product update), in m fixed vectors (V, LOAD, L lanes) with b's held in registers
+ * across the rows. */
+#define ISA_GER1_FIXED(NAME, V, LOAD, L)                                                   \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int M, int n, int m, float alpha, const float *a, const float *restrict b,         \
+        float *restrict C, int ldc)                                                        \
+    {                                                                                      \
+        V bv[ISA_FIXED_M], acc[ISA_FIXED_M];                                               \
+        for (int q = 0; q < m; q++) bv[q] = LOAD(b + ISA_AT(q, m, n, L));                  \
+        for (int r = 0; r < M; r++) {                                                      \
+            float *c = C + (size_t)r * ldc, ar = alpha * a[r];                             \
+            for (int q = 0; q < m; q++) acc[q] = LOAD(c + ISA_AT(q, m, n, L)) + ar * bv[q]; \
+            for (int q = 0; q < m; q++) ISA_PUT(c + ISA_AT(q, m, n, L), acc[q]);           \
+        }                                                                                  \
+    }
+ISA_GER1_FIXED(ISA(ger1_fixed), ISA_VEC, ISA(load), ISA_N)
+#if ISA_WIDE
+ISA_GER1_FIXED(ISA(ger1_fixed8), v8sf, ISA(load8), 8)
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_GER1_FIXED(ISA(ger1_fixed4), v4sf, ISA(load4), 4)
+#endif
+
+/* C[r][0..n) += (alpha a[r]) b[0..n) for r < M, n a width ISA_FIXED_FITS takes. */
+static void ISA(ger1_rows)(int M, int n, float alpha, const float *a, const float *b, float *C,
+                           int ldc)
+{
+#define ISA_GER1_CALL(F, m) F(M, n, m, alpha, a, b, C, ldc)
+    ISA_FIXED_SWITCH(n, ISA_GER1_CALL, ISA(ger1_fixed), ISA(ger1_fixed8), ISA(ger1_fixed4));
+#undef ISA_GER1_CALL
+}
+
+/* W[r][0..n) += v[0..n) + c[r] for r < nr, in m fixed vectors (V, LOAD, L lanes) with v's
+ * held in registers across the rows. */
+#define ISA_ROWCOL_FIXED(NAME, V, LOAD, L)                                                 \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int nr, int n, int m, const float *restrict v, const float *c, float *restrict W)  \
+    {                                                                                      \
+        V vv[ISA_FIXED_M], acc[ISA_FIXED_M];                                               \
+        for (int q = 0; q < m; q++) vv[q] = LOAD(v + ISA_AT(q, m, n, L));                  \
+        for (int r = 0; r < nr; r++) {                                                     \
+            float *w = W + (size_t)r * n, cr = c[r];                                       \
+            for (int q = 0; q < m; q++) acc[q] = LOAD(w + ISA_AT(q, m, n, L)) + (vv[q] + cr); \
+            for (int q = 0; q < m; q++) ISA_PUT(w + ISA_AT(q, m, n, L), acc[q]);           \
+        }                                                                                  \
+    }
+ISA_ROWCOL_FIXED(ISA(rowcol_fixed), ISA_VEC, ISA(load), ISA_N)
+#if ISA_WIDE
+ISA_ROWCOL_FIXED(ISA(rowcol_fixed8), v8sf, ISA(load8), 8)
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_ROWCOL_FIXED(ISA(rowcol_fixed4), v4sf, ISA(load4), 4)
+#endif
+
+/* W[r][j] += v[j] + c[r] (W [nr][n]): widths ISA_FIXED_FITS takes in fixed vectors, others
+ * vector by vector, the last columns one by one. */
+static void ISA(rowcol_add)(int nr, int n, const float *v, const float *c, float *W)
+{
+    if (ISA_FIXED_FITS(n)) {
+#define ISA_ROWCOL_CALL(F, m) F(nr, n, m, v, c, W)
+        ISA_FIXED_SWITCH(n, ISA_ROWCOL_CALL, ISA(rowcol_fixed), ISA(rowcol_fixed8), ISA(rowcol_fixed4));
+#undef ISA_ROWCOL_CALL
+        return;
+    }
+    for (int r = 0; r < nr; r++) {
+        float *restrict w = W + (size_t)r * n, cr = c[r];
+        int j = 0;
+        for (; j + ISA_N <= n; j += ISA_N) ISA(store)(w + j, ISA(load)(w + j) + (ISA(load)(v + j) + cr));
+        for (; j < n; j++) w[j] += v[j] + cr;
     }
 }
 
@@ -155,24 +352,71 @@ static void ISA(gemm_nt_short)(int M, int N, int K, float alpha, const float *A,
     }
 }
 
-static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc)
+/* c[j] = beta c[j] + alpha dot8(K, a, 1, B[j]) for j < N (B stored [N][ldb]; beta 0: c
+ * is not read, 1: not scaled): eight rows of B at a time, then four, then one (batch-1
+ * forward steps: a matrix-vector product). */
+static __attribute__((noinline)) void ISA(gemv_nt)(int N, int K, float alpha, const float *a,
+                                                   const float *B, int ldb, float beta,
+                                                   float *restrict c)
 {
-    for (int i = 0; i < M; i++) {
+    int j = 0;
+    if (K == 1 && ldb == 1) {
+        /* one term, B's column contiguous (direct feedback from one output): dot8 is
+         * tree (+0) + (0 + a b), vectorised across j */
+        for (; j + ISA_N <= N; j += ISA_N) {
+            ISA_VEC cv = {0};
+            if (beta != 0.0f) cv = ISA(load)(c + j);
+            if (beta != 0.0f && beta != 1.0f) cv *= beta;
+            cv += alpha * (0.0f + (0.0f + a[0] * ISA(load)(B + j)));
+            ISA(store)(c + j, cv);
+        }
+        for (; j < N; j++) {
+            float cj = beta == 0.0f ? 0.0f : beta == 1.0f ? c[j] : c[j] * beta;
+            c[j] = cj + alpha * (0.0f + (0.0f + a[0] * B[j]));
+        }
+        return;
+    }
+    for (; j + 8 <= N; j += 8) {
+        v8sf cv = {0};
+        if (beta != 0.0f) cv = ISA(load8)(c + j);
+        if (beta != 0.0f && beta != 1.0f) cv *= beta;
+        cv += alpha * ISA(dot8x8)(K, a, B + (size_t)j * ldb, ldb);
+        ISA_PUT(c + j, cv);
+    }
+    for (int i = j; i < N; i++) c[i] = beta == 0.0f ? 0.0f : beta == 1.0f ? c[i] : c[i] * beta;
+    for (; j + 4 <= N; j += 4) {
+        v4sf t = ISA(dot8x4)(K, a, B + (size_t)j * ldb, ldb);
+        for (int r = 0; r < 4; r++) c[j + r] += alpha * t[r];
+    }
+    for (; j < N; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)j * ldb);
+}
+
+/* The rest of gemm (below): C = beta C, then the product by shape. */
+static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int N, int K,
+                                                     float alpha, const float *A, int lda,
+                                                     const float *B, int ldb, float beta,
+                                                     float *C, int ldc)
+{
+    for (int i = 0; i < M && beta != 1.0f; i++) {
         float *restrict c = C + (size_t)i * ldc;
         if (beta == 0.0f)
             for (int j = 0; j < N; j++) c[j] = 0.0f;
-        else if (beta != 1.0f)
+        else
             for (int j = 0; j < N; j++) c[j] *= beta;
     }
-    if (tb && !ta && K <= ISA_TK && N >= 8 && M >= 8) { /* the copy pays off over 8 rows */
+    if (tb && !ta) { /* K <= ISA_TK, N >= 8, M >= 8 (gemm): the copy pays off over 8 rows */
         ISA(gemm_nt_short)(M, N, K, alpha, A, lda, B, ldb, C, ldc);
         return;
     }
     if (ta && !tb) {
-        /* C[i][:] += alpha A[k][i] B[k][:]: whole vectors of columns row by row, then the
-         * last few columns eight rows at a time, across i (A[k][i..i+7] is contiguous) */
-        int nv = N / 8 * 8, i = 0;
+        /* C[i][:] += alpha A[k][i] B[k][:]: whole rows where axpy_rows takes them whole,
+         * else whole vectors of columns row by row, then the last few columns eight rows
+         * at a time, across i (A[k][i..i+7] is contiguous) */
+        if (K == 1 && ISA_FIXED_FITS(N)) { /* a batch-1 outer product */
+            ISA(ger1_rows)(M, N, alpha, A, B, C, ldc);
+            return;
+        }
+        int nv = ISA_FIXED_FITS(N) ? N : N / 8 * 8, i = 0;
         for (int r = 0; r < M; r++) ISA(axpy_rows)(nv, K, alpha, A + r, lda, B, ldb, C + (size_t)r * ldc);
         for (; nv < N && i + 8 <= M; i += 8)
             for (int j = nv; j < N; j++) {
@@ -192,46 +436,69 @@ static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const fl
     }
     for (int i = 0; i < M; i++) {
         float *restrict c = C + (size_t)i * ldc;
-        if (!tb) {
-            /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
+        if (!tb) /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
             ISA(axpy_rows)(N, K, alpha, A + (size_t)i * lda, 1, B, ldb, c);
-        } else if (ta) {
+        else
             for (int j = 0; j < N; j++) c[j] += alpha * ISA(dot8)(K, A + i, lda, B + (size_t)j * ldb);
-        } else {
-            /* C[i][j] += alpha dot8(A[i], B[j]): four rows of B at a time */
-            const float *a = A + (size_t)i * lda;
-            int j = 0;
-            for (; j + 4 <= N; j += 4) {
-                v4sf t = ISA(dot8x4)(K, a, B + (size_t)j * ldb, ldb);
-                for (int r = 0; r < 4; r++) c[j + r] += alpha * t[r];
-            }
-            for (; j < N; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)j * ldb);
-        }
     }
 }
 
+/* C[i][0] = beta C[i][0] + alpha dot8(K, A[i], 1, b) for i < M (one output per row of A:
+ * a one-unit layer's forward over a batch): dot8x8 on eight rows of A at a time (a b and
+ * b a are the same products), the last rows one by one through gemv_nt. */
+static __attribute__((noinline)) void ISA(gemv_nt_one)(int M, int K, float alpha, const float *A,
+                                                       int lda, const float *b, float beta,
+                                                       float *C, int ldc)
+{
+    int i = 0;
+    for (; i + 8 <= M; i += 8) {
+        v8sf t = ISA(dot8x8)(K, b, A + (size_t)i * lda, lda);
+        for (int r = 0; r < 8; r++) {
+            float *c = C + (size_t)(i + r) * ldc;
+            float cv = beta == 0.0f ? 0.0f : beta == 1.0f ? *c : *c * beta;
+            *c = cv + alpha * t[r];
+        }
+    }
+    for (; i < M; i++) ISA(gemv_nt)(1, K, alpha, A + (size_t)i * lda, b, K, beta, C + (size_t)i * ldc);
+}
+
+/* NT products with one output column go to gemv_nt_one; those too small to pay for
+ * gemm_nt_short's copy (batch-1 forward steps) and one-term ones with a contiguous column
+ * (direct feedback from one output, any batch) straight to gemv_nt, row by row; the rest
+ * to gemm_rest. */
+static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (tb && !ta && N == 1 && M >= 8) {
+        ISA(gemv_nt_one)(M, K, alpha, A, lda, B, beta, C, ldc);
+        return;
+    }
+    if (tb && !ta && ((K == 1 && ldb == 1) || !(K <= ISA_TK && N >= 8 && M >= 8))) {
+        for (int i = 0; i < M; i++)
+            ISA(gemv_nt)(N, K, alpha, A + (size_t)i * lda, B, ldb, beta, C + (size_t)i * ldc);
+        return;
+    }
+    ISA(gemm_rest)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 /* One vector (V: ISA_VEC or v8sf, LOAD its load) of a row of the Oja update below at
- * column j: g from the nb rows of x, then w += p (g - d w). With one row (batch 1) g is
- * 0 + u x, the same bits as the general sum. */
+ * column j: g from the nb rows of x, then w += p (g - d w). */
 #define ISA_OJA_STEP(V, LOAD)                                                              \
     do {                                                                                   \
         V g = {0};                                                                         \
-        if (one) g += u0 * LOAD(x + j);                                                    \
-        else                                                                               \
-            for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * LOAD(x + (size_t)b * ldx + j); \
+        for (int b = 0; b < nb; b++) g += ur[(size_t)b * ldu] * LOAD(x + (size_t)b * ldx + j); \
         V wv = LOAD(w + j);                                                                \
         if (syn) wv += scale * LOAD(p + j) * (g - dr * wv);                                \
         else wv += p_row * (g - dr * wv);                                                  \
         memcpy(w + j, &wv, sizeof wv);                                                     \
     } while (0)
 
-/* One row of the Oja update; one (nb == 1) and syn (per synapse) are constants where it is
- * inlined, so each of the four loops is compiled without tests inside. */
+/* One row of the Oja update; syn (per synapse) is a constant where it is inlined, so each
+ * of the two loops is compiled without tests inside. */
 static inline __attribute__((always_inline)) void
 ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, float dr,
-             const float *restrict p, float p_row, float scale, float *restrict w, int one, int syn)
+             const float *restrict p, float p_row, float scale, float *restrict w, int syn)
 {
-    float u0 = ur[0];
     int j = 0;
     for (; j + ISA_N <= n; j += ISA_N) ISA_OJA_STEP(ISA_VEC, ISA(load));
 #if ISA_WIDE
@@ -245,6 +512,100 @@ ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, f
     }
 }
 
+/* The batch-1 Oja update of one vector (V, LOAD) of a row, at w (and p) with x's vector
+ * xv, returned, not stored: w + p ((0 + u x) - d w), the general sum's bits with its one
+ * term. unit: scale is 1, so scale p is p (the same bits) and is not formed. */
+#define ISA_OJA1_VEC(NAME, V, LOAD)                                                         \
+    static inline __attribute__((always_inline)) V NAME(                                   \
+        V xv, const float *w, const float *p, float u, float dr, float p_row, float scale, \
+        int syn, int unit)                                                                 \
+    {                                                                                      \
+        V g = 0.0f + u * xv, wv = LOAD(w);                                                 \
+        if (!syn) return wv + p_row * (g - dr * wv);                                       \
+        if (unit) return wv + LOAD(p) * (g - dr * wv);                                     \
+        return wv + scale * LOAD(p) * (g - dr * wv);                                       \
+    }
+
+/* Rows of m vectors of L lanes (V, LOAD, FN: ISA_OJA1_VEC's update), m <= ISA_FIXED_M
+ * and n in ((m - 1) L, m L], n >= L: vector q starts at q L, the last at n - L, so it may
+ * overlap the one before it; every vector of a row is computed before any is stored (the
+ * overlapping lanes get the same bits twice) and no lane is left to a scalar loop. m,
+ * syn and unit are constants where it is inlined: x's vectors stay in registers across
+ * the rows and a row is straight-line code. */
+#define ISA_OJA1_FIXED(NAME, V, LOAD, L, FN)                                        \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int nr, int n, int m, const float *u, const float *x, const float *d,              \
+        const float *P, float scale, float *W, int syn, int unit)                          \
+    {                                                                                      \
+        V xv[ISA_FIXED_M], res[ISA_FIXED_M];                                                 \
+        for (int q = 0; q < m; q++) xv[q] = LOAD(x + ISA_AT(q, m, n, L));             \
+        for (int r = 0; r < nr; r++) {                                                     \
+            float *w = W + (size_t)r * n;                                                  \
+            const float *p = syn ? P + (size_t)r * n : NULL;                               \
+            float p_row = syn ? 0.0f : scale * P[r];                                       \
+            for (int q = 0; q < m; q++) {                                                  \
+                int j = ISA_AT(q, m, n, L);                                           \
+                res[q] = FN(xv[q], w + j, syn ? p + j : NULL, u[r], d[r], p_row, scale, syn, unit); \
+            }                                                                              \
+            for (int q = 0; q < m; q++) ISA_PUT(w + ISA_AT(q, m, n, L), res[q]);       \
+        }                                                                                  \
+    }
+
+ISA_OJA1_VEC(ISA(oja1_vec), ISA_VEC, ISA(load))
+ISA_OJA1_FIXED(ISA(oja1_fixed), ISA_VEC, ISA(load), ISA_N, ISA(oja1_vec))
+#if ISA_WIDE
+ISA_OJA1_VEC(ISA(oja1_vec8), v8sf, ISA(load8))
+ISA_OJA1_FIXED(ISA(oja1_fixed8), v8sf, ISA(load8), 8, ISA(oja1_vec8))
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_OJA1_VEC(ISA(oja1_vec4), v4sf, ISA(load4))
+ISA_OJA1_FIXED(ISA(oja1_fixed4), v4sf, ISA(load4), 4, ISA(oja1_vec4))
+#endif
+
+/* FIXED (an ISA_OJA1_FIXED function) with the constant m and the flags of the call. */
+#define ISA_OJA1_CALL(FIXED, m)                                                            \
+    do {                                                                                   \
+        if (!syn) FIXED(nr, n, m, u, x, d, P, scale, W, 0, 0);                             \
+        else if (unit) FIXED(nr, n, m, u, x, d, P, scale, W, 1, 1);                        \
+        else FIXED(nr, n, m, u, x, d, P, scale, W, 1, 0);                                  \
+    } while (0)
+
+/* The batch-1 Oja update of rows r < nr of W [nr][n] (see oja_rows): rows of at most
+ * ISA_FIXED_M vectors as straight-line code (the widest vector the row holds), wider rows
+ * vector by vector (x reloaded from L1; the last vector overlapping as above), rows
+ * narrower than four lanes one weight at a time. */
+static void ISA(oja1_rows)(int nr, int n, const float *u, const float *x, const float *d,
+                           const float *P, int syn, float scale, float *W)
+{
+    int unit = scale == 1.0f;
+    if (ISA_FIXED_FITS(n)) {
+        ISA_FIXED_SWITCH(n, ISA_OJA1_CALL, ISA(oja1_fixed), ISA(oja1_fixed8), ISA(oja1_fixed4));
+        return;
+    }
+    if (n >= ISA_N) {
+        for (int r = 0; r < nr; r++) {
+            float *w = W + (size_t)r * n;
+            const float *p = syn ? P + (size_t)r * n : NULL;
+            float p_row = syn ? 0.0f : scale * P[r];
+            int last = n - ISA_N;
+            ISA_VEC t = ISA(oja1_vec)(ISA(load)(x + last), w + last, syn ? p + last : NULL, u[r],
+                                      d[r], p_row, scale, syn, unit);
+            for (int j = 0; j < last; j += ISA_N)
+                ISA(store)(w + j, ISA(oja1_vec)(ISA(load)(x + j), w + j, syn ? p + j : NULL, u[r],
+                                                d[r], p_row, scale, syn, unit));
+            ISA(store)(w + last, t);
+        }
+        return;
+    }
+    for (int r = 0; r < nr; r++)
+        for (int j = 0; j < n; j++) {
+            float *w = W + (size_t)r * n, g = 0.0f + u[r] * x[j];
+            if (!syn) w[j] += scale * P[r] * (g - d[r] * w[j]);
+            else if (unit) w[j] += P[(size_t)r * n + j] * (g - d[r] * w[j]);
+            else w[j] += scale * P[(size_t)r * n + j] * (g - d[r] * w[j]);
+        }
+}
+
 /* Rows r < nr of W [nr][n]: W[r][j] += p_rj (g_rj - d[r] W[r][j]), where
  * g_rj = sum_b u[b ldu + r] x[b ldx + j] (from 0, b in order) and p_rj = scale P[r n + j]
  * (per_synapse) or scale P[r]. G is never stored: each vector of g is formed in a register
@@ -252,17 +613,16 @@ ISA(oja_row)(int n, int nb, const float *ur, int ldu, const float *x, int ldx, f
 static void ISA(oja_rows)(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
                           const float *d, const float *P, int per_synapse, float scale, float *W)
 {
+    if (nb == 1) {
+        ISA(oja1_rows)(nr, n, u, x, d, P, per_synapse, scale, W);
+        return;
+    }
     for (int r = 0; r < nr; r++) {
         float *w = W + (size_t)r * n;
-        if (per_synapse) {
-            const float *p = P + (size_t)r * n;
-            if (nb == 1) ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], p, 0.0f, scale, w, 1, 1);
-            else ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], p, 0.0f, scale, w, 0, 1);
-        } else {
-            float p_row = scale * P[r];
-            if (nb == 1) ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, p_row, scale, w, 1, 0);
-            else ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, p_row, scale, w, 0, 0);
-        }
+        if (per_synapse)
+            ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], P + (size_t)r * n, 0.0f, scale, w, 1);
+        else
+            ISA(oja_row)(n, nb, u + r, ldu, x, ldx, d[r], NULL, scale * P[r], scale, w, 0);
     }
 }
 
@@ -273,10 +633,23 @@ static void ISA(axpy)(int n, float alpha, const float *restrict x, float *restri
     for (; i < n; i++) y[i] += alpha * x[i];
 }
 
-static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy)};
+static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy), ISA(rowcol_add)};
 
 #undef ISA_N
 #undef ISA_WIDE
 #undef ISA_OJA_STEP
+#undef ISA_OJA1_VEC
+#undef ISA_OJA1_FIXED
+#undef ISA_OJA1_CALL
+#undef ISA_PUT
+#undef ISA_FIXED_FITS
+#undef ISA_AXPY_FIXED
+#undef ISA_GER1_FIXED
+#undef ISA_ROWCOL_FIXED
+#undef ISA_FIXED_V8
+#undef ISA_FIXED_V4
+#undef ISA_FIXED_SWITCH
+#undef ISA_FIXED_M
+#undef ISA_AT
 #undef ISA_TCOLS
 #undef ISA_TK

@@ -1,11 +1,15 @@
 /* test_kernels.c — plast's own SIMD kernels (src/linalg_isa.h) on every path this machine
  * supports, forced one after another with plast_isa_select:
- *   - gemm, all four transposes, on odd sizes (widths 1, 7, 33, 300; batches 1, 5, 32),
+ *   - gemm, all four transposes, on odd sizes (widths 1, 7, 11, 16, 33, 40, 300: the
+ *     straight-line kernels' one, two and several vectors, with and without an overlapping
+ *     last one; batches 1, 5, 32),
  *     against the plain C reference (double accumulation) within
  *     |kernel - ref| <= 1e-5 (1 + |alpha| sum_k |a_ik b_kj|) + 1e-6 |beta c|,
  *     a bound on float32 accumulation error for K up to a few hundred;
- *   - the fused Oja update (plast_oja_rows, per synapse and per row, Oja and Hebb forms)
- *     against a double reference of W + p (u^T x - d W) within 1e-5 (1 + |W| + |p| sum |u x|);
+ *   - the fused Oja update (plast_oja_rows, per synapse and per row, Oja and Hebb forms,
+ *     scale 1 and not) against a double reference of W + p (u^T x - d W) within
+ *     1e-5 (1 + |W| + |p| sum |u x|);
+ *   - plast_rowcol_add against the same float operations done one by one (exactly);
  *   - every path gives the same bits as the baseline x86-64 path (the kernels sum in an
  *     order fixed by the code, not the vector width), for the kernels and for whole
  *     episodes of FLP, SGD, DFA and Hebb steps (batch 1 and 5).
@@ -26,7 +30,8 @@ static void fill(plast_rng *r, float *x, size_t n)
     for (size_t i = 0; i < n; i++) x[i] = (float)plast_rng_normal(r);
 }
 
-static const int widths[4] = {1, 7, 33, 300};
+#define N_WIDTHS 7
+static const int widths[N_WIDTHS] = {1, 7, 11, 16, 33, 40, 300};
 static const int batches[3] = {1, 5, 32};
 
 /* gemm of every shape and transpose on the selected path into out (concatenated), each
@@ -35,8 +40,8 @@ static size_t gemm_all(const float *A, const float *B, const float *C0, float *C
 {
     size_t at = 0;
     for (int bi = 0; bi < 3; bi++)
-        for (int ni = 0; ni < 4; ni++)
-            for (int ki = 0; ki < 4; ki++)
+        for (int ni = 0; ni < N_WIDTHS; ni++)
+            for (int ki = 0; ki < N_WIDTHS; ki++)
                 for (int t = 0; t < 4; t++) {
                     int M = batches[bi], N = widths[ni], K = widths[ki], ta = t & 1, tb = t >> 1;
                     float alpha = t == 3 ? -0.7f : 1.0f, beta = (float)(t % 3) * 0.5f; /* 0, 0.5, 1 */
@@ -73,11 +78,11 @@ static size_t oja_all(const float *W0, const float *P, const float *U,
     size_t at = 0;
     double moved = 0.0;
     for (int bi = 0; bi < 3; bi++)
-        for (int ri = 0; ri < 4; ri++)
-            for (int ci = 0; ci < 4; ci++)
-                for (int v = 0; v < 4; v++) {
-                    int nb = batches[bi], nr = widths[ri], n = widths[ci], syn = v & 1, oja = v >> 1;
-                    float scale = 0.03f, d[300];
+        for (int ri = 0; ri < N_WIDTHS; ri++)
+            for (int ci = 0; ci < N_WIDTHS; ci++)
+                for (int v = 0; v < 8; v++) {
+                    int nb = batches[bi], nr = widths[ri], n = widths[ci], syn = v & 1, oja = (v >> 1) & 1;
+                    float scale = v >> 2 ? 1.0f : 0.03f, d[300];
                     for (int i = 0; i < nr; i++) {
                         d[i] = 0.0f;
                         if (oja)
@@ -107,6 +112,32 @@ static size_t oja_all(const float *W0, const float *P, const float *U,
                     at += (size_t)nr * n;
                 }
     CHECK(moved > 1.0); /* the updates are not trivially zero */
+    return at;
+}
+
+/* plast_rowcol_add on every shape into out, each checked against the same float operations
+ * done one weight at a time (the kernels only vectorise across weights: exactly equal). */
+static size_t rowcol_all(const float *W0, const float *V, const float *C, float *out)
+{
+    size_t at = 0;
+    for (int ri = 0; ri < N_WIDTHS; ri++)
+        for (int ci = 0; ci < N_WIDTHS; ci++) {
+            int nr = widths[ri], n = widths[ci], bad = 0;
+            float *W = out + at;
+            memcpy(W, W0, sizeof(float) * nr * n);
+            plast_rowcol_add(nr, n, V, C, W);
+            for (int i = 0; i < nr; i++)
+                for (int j = 0; j < n; j++) {
+                    float want = W0[i * n + j];
+                    want += V[j] + C[i];
+                    bad += memcmp(&want, &W[i * n + j], sizeof want) != 0;
+                }
+            if (bad)
+                fprintf(stderr, "rowcol_add %s rows %d n %d: %d weights off\n",
+                        plast_isa_name(plast_isa_current()), nr, n, bad);
+            CHECK(bad == 0);
+            at += (size_t)nr * n;
+        }
     return at;
 }
 
@@ -165,7 +196,7 @@ int main(void)
     float *A = malloc(sizeof(float) * big), *B = malloc(sizeof(float) * big);
     float *C0 = malloc(sizeof(float) * big), *Cr = malloc(sizeof(float) * big);
     float *P = malloc(sizeof(float) * big), *W0 = malloc(sizeof(float) * big);
-    size_t n_out = 4 * 1000000;
+    size_t n_out = 8 * 1000000;
     float *base = malloc(sizeof(float) * n_out), *now = malloc(sizeof(float) * n_out);
     REQUIRE(A && B && C0 && Cr && P && W0 && base && now);
     fill(&r, A, big), fill(&r, B, big), fill(&r, C0, big), fill(&r, W0, big);
@@ -182,6 +213,7 @@ int main(void)
         float *out = i == PLAST_ISA_DEFAULT ? base : now;
         size_t m = gemm_all(A, B, C0, Cr, out);
         m += oja_all(W0, P, A, B, out + m);
+        m += rowcol_all(W0, A, B, out + m);
         const char *rules[4] = {"flp", "sgd", "dfa", "hebb"};
         for (int k = 0; k < 4; k++)
             for (int nb = 1; nb <= 5; nb += 4) m += episode_state(rules[k], nb, out + m, n_out - m);

@@ -1,7 +1,8 @@
 /* bench_inner.c — inner-loop speed (scripts/bench runs it; not a test).
  *
- * For FLP and SGD on the reference sine network (11-300x5-900-300-300-1, batch 32) and on
- * a small one (11-40-40-40-1, batch 1): one full episode of the sine protocol (400 updates
+ * For FLP and SGD (and, on the reference network, Hebb, terms, DFA and FA at rates that keep
+ * it finite) on the reference sine network (11-300x5-900-300-300-1, batch 32) and on a small
+ * one (11-40-40-40-1, batch 1): one full episode of the sine protocol (400 updates
  * then the 320-point query evaluation), inner-loop steps per second, samples per second
  * and achieved GFLOP/s, next to the rate OpenBLAS sgemm reaches on the same shapes on this
  * machine, one thread. The small network also runs FLP, SGD, DFA and Hebb on every SIMD
@@ -45,7 +46,8 @@ typedef struct result {
 
 /* FLOPs of one training step, per layer with weights W [rows][cols] serving P positions:
  * forward 2 B P rows cols; the update's outer product as much again, plus 3 per weight
- * (FLP's P (.) (G - d W)); SGD adds the backward product for every layer above the first. */
+ * (FLP's P (.) (G - d W)); a rule whose signal travels down the layers (sgd through W, fa
+ * and terms through B) adds that product for every layer above the first. */
 static double step_flops(const plast_net *net, int batch, int sgd)
 {
     double f = 0.0;
@@ -142,11 +144,13 @@ static void setup_free(bench_setup *b)
     plast_learner_free(&b->L);
 }
 
-/* One rule on a network (net: the config's "net" object) and a task, batch and episodes. */
+/* One rule (a name, or a JSON object with its options) on a network (net: the config's
+ * "net" object) and a task, batch and episodes. */
 static result bench_net(const char *rule, const char *net, int batch, int episodes, const char *task)
 {
     char json[2048];
-    snprintf(json, sizeof json, "{\"net\": %s, \"rule\": \"%s\", \"task\": %s}", net, rule, task);
+    if (rule[0] == '{') snprintf(json, sizeof json, "{\"net\": %s, \"rule\": %s, \"task\": %s}", net, rule, task);
+    else snprintf(json, sizeof json, "{\"net\": %s, \"rule\": \"%s\", \"task\": %s}", net, rule, task);
     static bench_setup b; /* large: the config's option blocks */
     setup_init(&b, json);
     const plast_task_shape *sh = &b.sh;
@@ -170,8 +174,9 @@ static result bench_net(const char *rule, const char *net, int batch, int episod
     res.episode_s = ep_s;
     res.steps_per_s = steps / dt;
     res.samples_per_s = steps * (double)batch / dt;
-    res.gflops = step_flops(&b.L.net, batch, b.cfg.rule->nonlocal) * steps / dt / 1e9;
-    res.sgemm_gflops = sgemm_rate(&b.L.net, batch, b.cfg.rule->nonlocal);
+    int down = b.cfg.rule->path == PLAST_PATH_CHAIN || b.cfg.rule->path == PLAST_PATH_TRANSPOSE;
+    res.gflops = step_flops(&b.L.net, batch, down) * steps / dt / 1e9;
+    res.sgemm_gflops = sgemm_rate(&b.L.net, batch, down);
     setup_free(&b);
     return res;
 }
@@ -359,13 +364,21 @@ int main(int argc, char **argv)
         printf("\n| rule | network | batch | episode (s) | steps/s | samples/s | GFLOP/s | sgemm GFLOP/s same shapes | ratio |\n");
         printf("|---|---|---|---|---|---|---|---|---|\n");
     }
-    for (int k = 0; k < 2; k++) {
+    /* the reference network also with the other local rules, at rates small enough to stay
+     * finite over an episode at this width (their defaults diverge there) */
+    const char *more[4][2] = {{"hebb", "{\"name\": \"hebb\", \"eta_init\": 1e-8}"},
+                              {"terms", "{\"name\": \"terms\", \"eta\": 1e-6}"},
+                              {"dfa", "{\"name\": \"dfa\", \"lr\": 1e-5}"},
+                              {"fa", "{\"name\": \"fa\", \"lr\": 1e-5}"}};
+    for (int k = 0; k < 6; k++) {
         if (wanted(argc, argv, "reference")) {
-            result a = bench(rules[k], ref, 8, 32, 3);
+            const char *label = k < 2 ? rules[k] : more[k - 2][0], *rule = k < 2 ? rules[k] : more[k - 2][1];
+            result a = bench(rule, ref, 8, 32, 3);
             printf("| %s | reference 11-300x5-900-300-300-1 | 32 | %.3f | %.0f | %.0f | %.1f | %.1f | %.2f |\n",
-                   rules[k], a.episode_s, a.steps_per_s, a.samples_per_s, a.gflops, a.sgemm_gflops,
+                   label, a.episode_s, a.steps_per_s, a.samples_per_s, a.gflops, a.sgemm_gflops,
                    a.gflops / a.sgemm_gflops);
         }
+        if (k >= 2) continue;
         if (wanted(argc, argv, "small")) {
             result b = bench(rules[k], small, 3, 1, 20);
             printf("| %s | small 11-40-40-40-1 | 1 | %.4f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", rules[k],
@@ -374,7 +387,7 @@ int main(int argc, char **argv)
         }
     }
     if (wanted(argc, argv, "reference"))
-        printf("\ntarget: reference FLP episode >= 0.85 of the sgemm rate on the same shapes\n");
+        printf("\ntarget: reference FLP (and Hebb, terms, DFA, FA) episode >= 0.85 of the sgemm rate on the same shapes\n");
     if (wanted(argc, argv, "small")) small_rates();
 
     if (wanted(argc, argv, "classification")) {

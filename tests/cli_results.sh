@@ -165,7 +165,7 @@ EOS
         && grep -q '^  "git": "[^"]' "$T/pr/run.json" && grep -q '^  "blas": "' "$T/pr/run.json" \
         && grep -q '^  "resumed": false,' "$T/pr/run.json" && grep -q '^  "status": "finished",' "$T/pr/run.json" \
         && grep -q '^  "exit_code": 0' "$T/pr/run.json"; then ok; else fail_case "run.json: $(cat "$T/pr/run.json")"; fi
-    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/pr"
+    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/pr" --threads 2 # probe takes no --threads: not passed on
     want_rc 0; want_out "identical"
     CASE="probe --resume adds its session to run.json"
     run "$BIN" probe "$T/ps.json" --out "$T/pr" --resume --quiet

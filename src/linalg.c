@@ -120,8 +120,16 @@ void plast_linalg_init(void)
      * compares them; every path gives the same bits). */
     plast_isa isa = plast_isa_best();
     const char *want = getenv("PLAST_ISA");
+    int found = !want || !want[0];
     for (int i = 0; want && i < PLAST_ISA_N; i++)
-        if (!strcmp(want, isa_names[i]) && plast_isa_supported((plast_isa)i)) isa = (plast_isa)i;
+        if (!strcmp(want, isa_names[i])) {
+            found = 1;
+            if (plast_isa_supported((plast_isa)i)) isa = (plast_isa)i;
+            else fprintf(stderr, "plast: note: PLAST_ISA=%s: this CPU lacks it; using %s\n", want, isa_names[isa]);
+        }
+    if (!found) /* every path gives the same bits: a note, not an error */
+        fprintf(stderr, "plast: note: PLAST_ISA=%s is not one of default, avx2, avx512; using %s\n", want,
+                isa_names[isa]);
     plast_isa_select(isa);
 }
 

@@ -186,6 +186,9 @@ CASE="--version"
 run "$BIN" --version
 want_rc 0
 if head -n 1 "$T/stdout" | grep -q '^plast [0-9][0-9]*\.[0-9][0-9]*\.[0-9]'; then ok; else bad "first line is not 'plast X.Y.Z'"; fi
+CASE="an unknown PLAST_ISA is named, not ignored"
+run env PLAST_ISA=avx9 "$BIN" --version
+want_rc 0; want_err "PLAST_ISA=avx9 is not one of default, avx2, avx512"
 
 CASE="help eval"
 run "$BIN" help eval

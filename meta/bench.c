@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "plast/plot.h"
+#include "plast/run_record.h"
 #include "plast/registry.h"
 #include "plast/run.h"
 
@@ -713,20 +714,7 @@ static char *previous_sessions(const char *dir)
     plast_err e;
     char *out = calloc(1, 1);
     if (!out || plast_json_load(path, &root, &e)) return out;
-    const plast_json *l = plast_json_get(root, "sessions");
-    for (const plast_json *x = plast_json_is_array(l) ? plast_json_first(l) : NULL; x; x = plast_json_next(x)) {
-        char *t = plast_json_print(x);
-        if (!t) break;
-        size_t n = strlen(out) + strlen(t) + 8;
-        char *grown = realloc(out, n);
-        if (!grown) {
-            free(t);
-            break;
-        }
-        out = grown;
-        snprintf(out + strlen(out), n - strlen(out), "%s\n    %s", out[0] ? "," : "", t);
-        free(t);
-    }
+    out = plast_run_record_sessions(out, plast_json_get(root, "sessions"));
     plast_json_delete(root);
     return out;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "plast/config.h"
 #include "plast/registry.h"
 #include "plast/dataset.h"
@@ -24,21 +25,6 @@
 #include "plast/layer.h"
 #include "plast/linalg.h"
 
-/* Seconds of this thread's CPU time. */
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* Seconds of wall time (the thread pool's rates: several threads). */
-static double wall(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 typedef struct result {
     double episode_s, steps_per_s, samples_per_s, gflops, sgemm_gflops;
@@ -83,9 +69,9 @@ static double sgemm_rate(const plast_net *net, int batch, int sgd)
     float *W = calloc(maxw + 1, 4), *G = calloc(maxw + 1, 4), *X = calloc(maxa + 1, 4), *Y = calloc(maxa + 1, 4);
     for (size_t i = 0; i < maxw; i++) W[i] = 0.001f * (float)(i % 97);
     for (size_t i = 0; i < maxa; i++) X[i] = 0.01f * (float)(i % 13);
-    double flops = 0.0, t0 = now();
+    double flops = 0.0, t0 = cpu_s();
     int reps = 0;
-    while (now() - t0 < 0.5 || reps < 3) {
+    while (cpu_s() - t0 < 0.5 || reps < 3) {
         for (int q = 0; q < 16; q++) /* the clock is read every 16 repetitions */
         for (int l = 0; l < net->n_layers; l++) {
             const plast_kind *k = &net->layer[l].kind;
@@ -104,7 +90,7 @@ static double sgemm_rate(const plast_net *net, int batch, int sgd)
         }
         reps += 16;
     }
-    double rate = flops / (now() - t0) / 1e9;
+    double rate = flops / (cpu_s() - t0) / 1e9;
     free(W), free(G), free(X), free(Y);
     return rate;
 }
@@ -155,9 +141,9 @@ static result bench_net(const char *rule, const char *net, int batch, int episod
     setup_init(&b, json);
     const plast_task_shape *sh = &b.sh;
     plast_episode_run(&b.ep, &b.st); /* warm-up */
-    double t0 = now();
+    double t0 = cpu_s();
     for (int e = 0; e < episodes; e++) plast_episode_run(&b.ep, &b.st);
-    double ep_s = (now() - t0) / episodes;
+    double ep_s = (cpu_s() - t0) / episodes;
     /* Steps alone (no evaluation), for the rates, and sgemm on the same shapes: three
      * alternations, the best of each (a shared machine only ever slows a measurement, and
      * the two sides then see the same minutes). */
@@ -166,15 +152,15 @@ static result bench_net(const char *rule, const char *net, int batch, int episod
     for (int trial = 0; trial < 3; trial++) {
         plast_episode_reset(&b.ep);
         int steps = 0;
-        t0 = now();
-        while (now() - t0 < 0.5 || steps < 400) /* the clock is read every 64 steps */
+        t0 = cpu_s();
+        while (cpu_s() - t0 < 0.5 || steps < 400) /* the clock is read every 64 steps */
             for (int q = 0; q < 64; q++) {
                 int t = steps % b.st.n_steps;
                 plast_episode_step(&b.ep, b.st.x + (size_t)t * batch * sh->n_in,
                                    b.st.y + (size_t)t * batch * sh->n_out, batch, NULL);
                 if (++steps % b.st.n_steps == 0) plast_episode_reset(&b.ep);
             }
-        rate = fmax(rate, steps / (now() - t0));
+        rate = fmax(rate, steps / (cpu_s() - t0));
         sgemm = fmax(sgemm, sgemm_rate(&b.L.net, batch, down));
     }
     result res;
@@ -192,9 +178,9 @@ static double per_call(void (*fn)(void *), void *ctx)
 {
     fn(ctx); /* warm-up */
     int reps = 0;
-    double t0 = now();
-    while (now() - t0 < 0.5 || reps < 3) fn(ctx), reps++;
-    return (now() - t0) / reps;
+    double t0 = cpu_s();
+    while (cpu_s() - t0 < 0.5 || reps < 3) fn(ctx), reps++;
+    return (cpu_s() - t0) / reps;
 }
 
 typedef struct conv_case {
@@ -299,17 +285,17 @@ static void omniglot_loads(void)
     plast_dataset d;
     plast_err err;
     int hit;
-    double t0 = wall();
+    double t0 = wall_s();
     if (plast_omniglot_load(&d, src, 2, 28, dir, &hit, &err)) {
         printf("\nOmniglot load: %s: %s (run from the repository root with ../shared present)\n",
                err.where, err.msg);
         return;
     }
-    double t1 = wall();
+    double t1 = wall_s();
     int n = d.n;
     plast_dataset_free(&d);
     plast_omniglot_load(&d, src, 2, 28, dir, &hit, &err);
-    double t2 = wall();
+    double t2 = wall_s();
     plast_dataset_free(&d);
     printf("\nOmniglot load, shared subsets (%d images, 28x28): first %.3f s (%.0f images/s), "
            "cached %.3f s (%.1fx faster)\n", n, t1 - t0, n / (t1 - t0), t2 - t1, (t1 - t0) / (t2 - t1));

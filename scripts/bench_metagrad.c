@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "plast/config.h"
 #include "plast/episode.h"
 #include "plast/evaluate.h"
@@ -33,12 +34,6 @@
 #include "plast/pool.h"
 #include "plast/registry.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static double max_rss_mib(void)
 {
@@ -97,21 +92,15 @@ static void mg_free(mg_bench *b)
     plast_eval_setup_free(&b->S);
 }
 
-static double thread_cpu(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static void mg_item(void *ctx, int thread, int item)
 {
     mg_bench *b = ctx;
-    double loss, c0 = thread_cpu();
+    double loss, c0 = cpu_s();
     size_t ns = b->S.L.net.p.n_floats;
     (void)item;
     plast_metagrad_run(b->g[thread], &b->st, &loss, b->grad[thread], b->grad[thread] + ns);
-    b->cpu[thread] += thread_cpu() - c0;
+    b->cpu[thread] += cpu_s() - c0;
 }
 
 /* The best of reps timings of one call of each, in CPU seconds of the calling thread: the
@@ -121,9 +110,9 @@ static double time_double_forward(mg_bench *b, int reps)
     double best = INFINITY;
     size_t ns = b->S.L.net.p.n_floats;
     for (int q = 0; q < reps; q++) {
-        double t0 = thread_cpu();
+        double t0 = cpu_s();
         (void)plast_metagrad_loss(b->g[0], &b->st, b->theta, b->theta + ns);
-        best = fmin(best, thread_cpu() - t0);
+        best = fmin(best, cpu_s() - t0);
     }
     return best;
 }
@@ -132,9 +121,9 @@ static double time_float_episode(mg_bench *b, int reps)
 {
     double best = INFINITY;
     for (int q = 0; q < reps; q++) {
-        double t0 = thread_cpu();
+        double t0 = cpu_s();
         plast_episode_run(&b->ep, &b->st);
-        best = fmin(best, thread_cpu() - t0);
+        best = fmin(best, cpu_s() - t0);
     }
     return best;
 }
@@ -146,9 +135,9 @@ static double time_gradient(mg_bench *b, plast_metagrad *g, int reps)
     plast_metagrad *keep = b->g[0];
     b->g[0] = g;
     for (int q = 0; q < reps; q++) {
-        double t0 = thread_cpu();
+        double t0 = cpu_s();
         mg_item(b, 0, 0);
-        best = fmin(best, thread_cpu() - t0);
+        best = fmin(best, cpu_s() - t0);
     }
     b->g[0] = keep;
     return best;
@@ -160,9 +149,9 @@ static double pool_rate(mg_bench *b, int T, int n_per_thread, double *cpu)
 {
     plast_pool_job pj = {.n_items = n_per_thread * T, .rank = 0, .n_ranks = 1, .run = mg_item, .ctx = b};
     b->cpu[0] = b->cpu[1] = 0.0;
-    double t0 = now();
+    double t0 = wall_s();
     plast_pool_run(&pj, T);
-    double rate = pj.n_items / (now() - t0);
+    double rate = pj.n_items / (wall_s() - t0);
     *cpu = (b->cpu[0] + b->cpu[1]) / pj.n_items;
     return rate;
 }
@@ -191,9 +180,9 @@ static double ceiling_efficiency(int trials)
     for (int t = 0; t < trials; t++)
         for (int T = 1; T <= 2; T++) {
             plast_pool_job pj = {.n_items = 2 * T, .rank = 0, .n_ranks = 1, .run = ceiling_item, .ctx = NULL};
-            double t0 = now();
+            double t0 = wall_s();
             plast_pool_run(&pj, T);
-            double r = pj.n_items / (now() - t0);
+            double r = pj.n_items / (wall_s() - t0);
             if (T == 1) r1 = fmax(r1, r);
             else r2 = fmax(r2, r);
         }

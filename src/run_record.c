@@ -73,19 +73,9 @@ static void previous_session(plast_run_record *r, const char *path)
         snprintf(r->prev_status, sizeof r->prev_status, "killed");
 }
 
-/* The sessions of a run.json as JSON array elements joined by commas (heap); a run.json
- * older than the session list gives its own session. The thread count into *threads. */
-static char *history(const char *path, int *threads)
+char *plast_run_record_sessions(char *out, const plast_json *sessions)
 {
-    plast_json *root;
-    plast_err e;
-    char *out = calloc(1, 1);
-    if (!out || plast_json_load(path, &root, &e)) return out;
-    double th;
-    if (threads && plast_json_number(plast_json_get(root, "threads"), &th) && th >= 1 && th <= 256)
-        *threads = (int)th;
-    const plast_json *l = plast_json_get(root, "sessions");
-    const plast_json *x = plast_json_is_array(l) ? plast_json_first(l) : NULL;
+    const plast_json *x = plast_json_is_array(sessions) ? plast_json_first(sessions) : NULL;
     for (; x; x = plast_json_next(x)) {
         char *t = plast_json_print(x);
         size_t n = t ? strlen(out) + strlen(t) + 8 : 0;
@@ -98,6 +88,22 @@ static char *history(const char *path, int *threads)
         snprintf(out + strlen(out), n - strlen(out), "%s\n    %s", out[0] ? "," : "", t);
         free(t);
     }
+    return out;
+}
+
+/* The sessions of a run.json as JSON array elements joined by commas (heap); a run.json
+ * older than the session list gives its own session. The thread count into *threads. */
+static char *history(const char *path, int *threads)
+{
+    plast_json *root;
+    plast_err e;
+    char *out = calloc(1, 1);
+    if (!out || plast_json_load(path, &root, &e)) return out;
+    double th;
+    if (threads && plast_json_number(plast_json_get(root, "threads"), &th) && th >= 1 && th <= 256)
+        *threads = (int)th;
+    const plast_json *l = plast_json_get(root, "sessions");
+    out = plast_run_record_sessions(out, l);
     if (!plast_json_is_array(l)) { /* one session, described at the top level */
         const char *cmd = plast_json_string(plast_json_get(root, "command"));
         const char *st = plast_json_string(plast_json_get(root, "start"));

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "plast/config.h" /* plast_json */
 #include "plast/error.h"
 
 typedef struct plast_run_record {
@@ -36,6 +37,10 @@ void plast_run_record_resume(plast_run_record *r, const char *dir, int *threads)
 void plast_run_record_end(plast_run_record *r, const char *status, int exit_code);
 /* The record as JSON: a plast_writer (include/plast/run.h) whose ctx is the record. */
 int plast_run_record_json(FILE *f, const void *record);
+/* Appends each element of the JSON array sessions (none when it is not an array) to out (a
+ * heap string, "" or elements already) as ",\n    element"; returns the string, perhaps
+ * moved (on a failed allocation what was appended so far). For run.json and bench.json. */
+char *plast_run_record_sessions(char *out, const plast_json *sessions);
 /* Writes dir/run.json atomically. */
 int plast_run_record_write(const plast_run_record *r, const char *dir, plast_err *err);
 void plast_run_record_free(plast_run_record *r);

@@ -218,11 +218,9 @@ void plast_kind_oja(const plast_kind *k, const float *u, const float *x, int nb,
                     const float *P, int per_synapse, float scale, float *W, float *G, float *work)
 {
     int rows = k->rows, ni = k->cols;
-    int block = rows < PLAST_OJA_ROWS ? rows : PLAST_OJA_ROWS;
-    /* Dense, where a block's product is one plast_gemm runs in its own kernels: fused (the
-     * same bits). Otherwise (conv, or blocks BLAS computes): G = the outer product, a block
-     * of rows at a time (G holds PLAST_OJA_ROWS rows), then the elementwise update. */
-    if (k->type == PLAST_LAYER_DENSE && plast_gemm_is_small(block, ni, nb)) {
+    /* Dense: fused (the same bits as forming G). Conv: G = the outer product, a block of
+     * rows at a time (G holds PLAST_OJA_ROWS rows), then the elementwise update. */
+    if (k->type == PLAST_LAYER_DENSE) {
         plast_oja_rows(rows, ni, nb, u, k->rows, x, ni, d, P, per_synapse, scale, W);
         return;
     }

@@ -1,23 +1,11 @@
-/* linalg.c — the one place BLAS is called, and its plain C reference. */
+/* linalg.c — the float products (plast's own kernels), the one place BLAS is called (double
+ * products, LAPACK, the benchmark's comparison), and the plain C reference. */
 #include "plast/linalg.h"
 
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* plast's own kernels (linalg_isa.h) run a product of at most this many multiply-adds, where
- * a BLAS call costs more than the work (batch-1 steps on small networks); larger products
- * stay with BLAS, and with them the bits of every committed result. (Thin products of any
- * size, e.g. batch-1 steps on 784-wide inputs, are faster in the kernels too, but routing
- * them there changes the bits of results made through BLAS: left for when those are
- * regenerated.) */
-#define SMALL_GEMM 32768.0
-
-int plast_gemm_is_small(int M, int N, int K)
-{
-    return (double)M * N * K <= SMALL_GEMM;
-}
 
 /* The kernels of linalg_isa.h, one table per SIMD path. */
 typedef struct isa_kernels {
@@ -146,12 +134,6 @@ void plast_gemm_blas(int ta, int tb, int M, int N, int K, float alpha, const flo
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void plast_gemm_simd(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, int ldb, float beta, float *C, int ldc)
-{
-    kern->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
                  const double *B, int ldb, double beta, double *C, int ldc)
 {
@@ -168,10 +150,7 @@ void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double
 void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if (plast_gemm_is_small(M, N, K))
-        kern->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    else
-        plast_gemm_blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    kern->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void plast_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,

@@ -244,6 +244,33 @@ static inline void ISA(axpy_rows)(int n, int K, float alpha, const float *a, int
     }
 }
 
+/* axpy_rows on four rows at once (row r: a + r ar, c + r ldc), for rows too wide for the
+ * straight-line kernels: two vectors of each row held in registers while k runs, so each
+ * load of B serves four rows; every output keeps axpy_rows' sequential sum over k. */
+static void ISA(axpy_rows4)(int n, int K, float alpha, const float *a, int sa, int ar,
+                            const float *restrict B, int ldb, float *restrict c, int ldc)
+{
+    int j = 0;
+    for (; j + 2 * ISA_N <= n; j += 2 * ISA_N) {
+        ISA_VEC acc[4][2];
+        for (int r = 0; r < 4; r++)
+            for (int q = 0; q < 2; q++) acc[r][q] = ISA(load)(c + (size_t)r * ldc + j + q * ISA_N);
+        for (int k = 0; k < K; k++) {
+            const float *bk = B + (size_t)k * ldb + j;
+            ISA_VEC b0 = ISA(load)(bk), b1 = ISA(load)(bk + ISA_N);
+            for (int r = 0; r < 4; r++) {
+                float ak = alpha * a[(size_t)r * ar + (size_t)k * sa];
+                acc[r][0] += ak * b0;
+                acc[r][1] += ak * b1;
+            }
+        }
+        for (int r = 0; r < 4; r++)
+            for (int q = 0; q < 2; q++) ISA(store)(c + (size_t)r * ldc + j + q * ISA_N, acc[r][q]);
+    }
+    for (int r = 0; r < 4; r++)
+        ISA(axpy_rows)(n - j, K, alpha, a + (size_t)r * ar, sa, B + j, ldb, c + (size_t)r * ldc + j);
+}
+
 /* C[r][0..n) += (alpha a[r]) b[0..n) for r < M: axpy_rows' bits with K = 1 (a batch-1
  * outer-product update), in m fixed vectors (V, LOAD, L lanes) with b's held in registers
  * across the rows. */
@@ -324,6 +351,29 @@ static void ISA(rowcol_add)(int nr, int n, const float *v, const float *c, float
  * transposed, a block of ISA_TCOLS rows at a time, and the eight lanes of dot8 become eight
  * vectors across j, so the result has dot8's bits with the work vectorised across outputs. */
 #define ISA_TK 64
+/* gemm_nt_short's vectors across outputs: ISA_VEC where it is at least v8sf. */
+#if ISA_VEC_BYTES >= 32
+#define ISA_NT_V ISA_VEC
+#define ISA_NT_LOAD ISA(load)
+#define ISA_NT_L ISA_N
+#else
+#define ISA_NT_V v8sf
+#define ISA_NT_LOAD ISA(load8)
+#define ISA_NT_L 8
+#endif
+/* gemm_nt_short's outputs j .. j + lanes of V, added to cp[0 ..): dot8's eight lanes as
+ * eight vectors. */
+#define ISA_NT_SHORT_COLS(V, LOAD, cp)                                                     \
+    do {                                                                                   \
+        V l[8] = {0}, s = {0};                                                             \
+        for (int k = 0; k < full; k += 8)                                                  \
+            for (int q = 0; q < 8; q++) l[q] += a[k + q] * LOAD(bt + (k + q) * ISA_TCOLS + j); \
+        for (int k = full; k < K; k++) s += a[k] * LOAD(bt + k * ISA_TCOLS + j);          \
+        V t = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])) + s;        \
+        V cv = LOAD(cp);                                                                   \
+        cv += alpha * t;                                                                   \
+        ISA_PUT(cp, cv);                                                                   \
+    } while (0)
 static void ISA(gemm_nt_short)(int M, int N, int K, float alpha, const float *A, int lda,
                                const float *B, int ldb, float *C, int ldc)
 {
@@ -331,23 +381,22 @@ static void ISA(gemm_nt_short)(int M, int N, int K, float alpha, const float *A,
     int full = K / 8 * 8;
     for (int j0 = 0; j0 < N; j0 += ISA_TCOLS) {
         int nj = N - j0 < ISA_TCOLS ? N - j0 : ISA_TCOLS;
+        int pad = (nj + ISA_NT_L - 1) / ISA_NT_L * ISA_NT_L; /* <= ISA_TCOLS */
         for (int j = 0; j < nj; j++)
             for (int k = 0; k < K; k++) bt[k * ISA_TCOLS + j] = B[(size_t)(j0 + j) * ldb + k];
+        for (int k = 0; k < K; k++)
+            for (int j = nj; j < pad; j++) bt[k * ISA_TCOLS + j] = 0.0f;
         for (int i = 0; i < M; i++) {
             const float *a = A + (size_t)i * lda;
             float *c = C + (size_t)i * ldc + j0;
             int j = 0;
-            for (; j + 8 <= nj; j += 8) {
-                v8sf l[8] = {{0}}, s = {0};
-                for (int k = 0; k < full; k += 8)
-                    for (int q = 0; q < 8; q++) l[q] += a[k + q] * ISA(load8)(bt + (k + q) * ISA_TCOLS + j);
-                for (int k = full; k < K; k++) s += a[k] * ISA(load8)(bt + k * ISA_TCOLS + j);
-                v8sf t = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])) + s;
-                v8sf cv = ISA(load8)(c + j);
-                cv += alpha * t;
-                memcpy(c + j, &cv, sizeof cv);
+            for (; j + ISA_NT_L <= nj; j += ISA_NT_L) ISA_NT_SHORT_COLS(ISA_NT_V, ISA_NT_LOAD, c + j);
+            if (j < nj) { /* the last columns through a copy: lanes past nj read zeros */
+                float ct[ISA_NT_L] = {0};
+                memcpy(ct, c + j, sizeof(float) * (size_t)(nj - j));
+                ISA_NT_SHORT_COLS(ISA_NT_V, ISA_NT_LOAD, ct);
+                memcpy(c + j, ct, sizeof(float) * (size_t)(nj - j));
             }
-            for (; j < nj; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)(j0 + j) * ldb);
         }
     }
 }
@@ -391,6 +440,41 @@ static __attribute__((noinline)) void ISA(gemv_nt)(int N, int K, float alpha, co
     for (; j < N; j++) c[j] += alpha * ISA(dot8)(K, a, 1, B + (size_t)j * ldb);
 }
 
+/* TN products with few columns (N <= ISA_TN_NARROW: an input layer's outer-product update
+ * over a batch), rows i of C a vector at a time: A[k][i ..] is contiguous, so each column j
+ * is one vector across rows, held in a register while k runs; every output keeps
+ * axpy_rows' sequential sum over k. Returns the rows done (whole vectors). */
+#define ISA_TN_NARROW 16
+static int ISA(gemm_tn_narrow)(int M, int N, int K, float alpha, const float *A, int lda,
+                               const float *B, int ldb, float *C, int ldc)
+{
+    int i = 0;
+    for (; i + ISA_N <= M; i += ISA_N) {
+        ISA_VEC acc[ISA_TN_NARROW] = {{0}};
+        float t[ISA_N];
+#pragma GCC unroll 16
+        for (int j = 0; j < ISA_TN_NARROW; j++)
+            if (j < N) {
+                for (int r = 0; r < ISA_N; r++) t[r] = C[(size_t)(i + r) * ldc + j];
+                acc[j] = ISA(load)(t);
+            }
+        for (int k = 0; k < K; k++) {
+            ISA_VEC ak = alpha * ISA(load)(A + (size_t)k * lda + i);
+            const float *bk = B + (size_t)k * ldb;
+#pragma GCC unroll 16
+            for (int j = 0; j < ISA_TN_NARROW; j++)
+                if (j < N) acc[j] += ak * bk[j];
+        }
+#pragma GCC unroll 16
+        for (int j = 0; j < ISA_TN_NARROW; j++)
+            if (j < N) {
+                ISA(store)(t, acc[j]);
+                for (int r = 0; r < ISA_N; r++) C[(size_t)(i + r) * ldc + j] = t[r];
+            }
+    }
+    return i;
+}
+
 /* The rest of gemm (below): C = beta C, then the product by shape. */
 static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int N, int K,
                                                      float alpha, const float *A, int lda,
@@ -409,15 +493,19 @@ static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int 
         return;
     }
     if (ta && !tb) {
-        /* C[i][:] += alpha A[k][i] B[k][:]: whole rows where axpy_rows takes them whole,
-         * else whole vectors of columns row by row, then the last few columns eight rows
+        /* C[i][:] += alpha A[k][i] B[k][:]: a few columns, a vector of rows at a time
+         * (gemm_tn_narrow); whole rows where axpy_rows takes them whole, else whole vectors
+         * of columns four rows, then one row, at a time, and the last few columns eight rows
          * at a time, across i (A[k][i..i+7] is contiguous) */
         if (K == 1 && ISA_FIXED_FITS(N)) { /* a batch-1 outer product */
             ISA(ger1_rows)(M, N, alpha, A, B, C, ldc);
             return;
         }
-        int nv = ISA_FIXED_FITS(N) ? N : N / 8 * 8, i = 0;
-        for (int r = 0; r < M; r++) ISA(axpy_rows)(nv, K, alpha, A + r, lda, B, ldb, C + (size_t)r * ldc);
+        int r = N <= ISA_TN_NARROW ? ISA(gemm_tn_narrow)(M, N, K, alpha, A, lda, B, ldb, C, ldc) : 0;
+        int nv = ISA_FIXED_FITS(N) ? N : N / 8 * 8, i = r;
+        for (; !ISA_FIXED_FITS(N) && r + 4 <= M; r += 4)
+            ISA(axpy_rows4)(nv, K, alpha, A + r, lda, 1, B, ldb, C + (size_t)r * ldc, ldc);
+        for (; r < M; r++) ISA(axpy_rows)(nv, K, alpha, A + r, lda, B, ldb, C + (size_t)r * ldc);
         for (; nv < N && i + 8 <= M; i += 8)
             for (int j = nv; j < N; j++) {
                 v8sf acc;
@@ -434,7 +522,10 @@ static __attribute__((noinline)) void ISA(gemm_rest)(int ta, int tb, int M, int 
             }
         return;
     }
-    for (int i = 0; i < M; i++) {
+    int i0 = 0;
+    for (; !tb && !ISA_FIXED_FITS(N) && i0 + 4 <= M; i0 += 4)
+        ISA(axpy_rows4)(N, K, alpha, A + (size_t)i0 * lda, 1, lda, B, ldb, C + (size_t)i0 * ldc, ldc);
+    for (int i = i0; i < M; i++) {
         float *restrict c = C + (size_t)i * ldc;
         if (!tb) /* C[i][:] += alpha a(i,k) B[k][:], contiguous in j */
             ISA(axpy_rows)(N, K, alpha, A + (size_t)i * lda, 1, B, ldb, c);
@@ -466,8 +557,8 @@ static __attribute__((noinline)) void ISA(gemv_nt_one)(int M, int K, float alpha
  * gemm_nt_short's copy (batch-1 forward steps) and one-term ones with a contiguous column
  * (direct feedback from one output, any batch) straight to gemv_nt, row by row; the rest
  * to gemm_rest. */
-static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc)
+static void ISA(gemm_panel)(int ta, int tb, int M, int N, int K, float alpha, const float *A,
+                            int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (tb && !ta && N == 1 && M >= 8) {
         ISA(gemv_nt_one)(M, K, alpha, A, lda, B, beta, C, ldc);
@@ -633,6 +724,26 @@ static void ISA(axpy)(int n, float alpha, const float *restrict x, float *restri
     for (; i < n; i++) y[i] += alpha * x[i];
 }
 
+/* B operands above this many bytes are taken in panels of output columns (rows of B in an
+ * NT product) that stay in the core's cache while every row of A passes over them. */
+#define ISA_PANEL_BYTES (512 * 1024)
+
+/* gemm_panel on column panels of C when B outgrows ISA_PANEL_BYTES: each output's sum runs
+ * in the order it has unsplit (a panel only chooses which outputs are computed together),
+ * so the bits do not depend on the panel width. */
+static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc)
+{
+    size_t bytes = (size_t)K * N * sizeof(float);
+    int nb = bytes > ISA_PANEL_BYTES && M > 1 ? (int)(ISA_PANEL_BYTES / ((size_t)K * sizeof(float))) / 64 * 64 : N;
+    if (nb < 64) nb = 64;
+    for (int j0 = 0; j0 < N; j0 += nb) {
+        int n = N - j0 < nb ? N - j0 : nb;
+        ISA(gemm_panel)(ta, tb, M, n, K, alpha, A, lda, tb ? B + (size_t)j0 * ldb : B + j0, ldb, beta,
+                        C + j0, ldc);
+    }
+}
+
 static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy), ISA(rowcol_add)};
 
 #undef ISA_N
@@ -653,3 +764,9 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy), IS
 #undef ISA_AT
 #undef ISA_TCOLS
 #undef ISA_TK
+#undef ISA_NT_V
+#undef ISA_NT_LOAD
+#undef ISA_NT_L
+#undef ISA_NT_SHORT_COLS
+#undef ISA_TN_NARROW
+#undef ISA_PANEL_BYTES

@@ -9,6 +9,9 @@
  *   - the fused Oja update (plast_oja_rows, per synapse and per row, Oja and Hebb forms,
  *     scale 1 and not) against a double reference of W + p (u^T x - d W) within
  *     1e-5 (1 + |W| + |p| sum |u x|);
+ *   - gemm on products whose B outgrows the kernels' cache panel (9 x 600 x 300, all four
+ *     transposes) gives exactly the bits of the same product computed in narrow column
+ *     slices (other kernels: the straight-line ones), and stays within the bound above;
  *   - plast_rowcol_add against the same float operations done one by one (exactly);
  *   - every path gives the same bits as the baseline x86-64 path (the kernels sum in an
  *     order fixed by the code, not the vector width), for the kernels and for whole
@@ -49,7 +52,7 @@ static size_t gemm_all(const float *A, const float *B, const float *C0, float *C
                     float *C = out + at;
                     memcpy(C, C0, sizeof(float) * M * N);
                     memcpy(Cr, C0, sizeof(float) * M * N);
-                    plast_gemm_simd(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
+                    plast_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
                     plast_gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cr, N);
                     int bad = 0;
                     for (int i = 0; i < M; i++)
@@ -67,6 +70,42 @@ static size_t gemm_all(const float *A, const float *B, const float *C0, float *C
                     CHECK(bad == 0);
                     at += (size_t)M * N;
                 }
+    return at;
+}
+
+/* A product large enough to be taken in cache panels (and rows four at a time), against
+ * the same product in column slices of 37, each too small for a panel: the same bits. */
+static size_t gemm_panels(plast_rng *r, float *out)
+{
+    enum { M = 9, N = 600, K = 300, S = 37 };
+    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+    float *C0 = malloc(sizeof(float) * M * N), *Cs = malloc(sizeof(float) * M * N);
+    float *Cr = malloc(sizeof(float) * M * N);
+    REQUIRE(A && B && C0 && Cs && Cr);
+    fill(r, A, M * K), fill(r, B, K * N), fill(r, C0, M * N);
+    size_t at = 0;
+    for (int t = 0; t < 4; t++) {
+        int ta = t & 1, tb = t >> 1, lda = ta ? M : K, ldb = tb ? K : N;
+        float alpha = t == 3 ? -0.7f : 1.0f, beta = (float)(t % 3) * 0.5f;
+        float *C = out + at;
+        memcpy(C, C0, sizeof(float) * M * N);
+        memcpy(Cs, C0, sizeof(float) * M * N);
+        memcpy(Cr, C0, sizeof(float) * M * N);
+        plast_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
+        for (int j0 = 0; j0 < N; j0 += S) {
+            int n = N - j0 < S ? N - j0 : S;
+            plast_gemm(ta, tb, M, n, K, alpha, A, lda, tb ? B + (size_t)j0 * ldb : B + j0, ldb, beta, Cs + j0, N);
+        }
+        int same = memcmp(C, Cs, sizeof(float) * M * N) == 0;
+        if (!same) fprintf(stderr, "gemm panels %s ta %d tb %d: not the slices' bits\n", plast_isa_name(plast_isa_current()), ta, tb);
+        CHECK(same);
+        plast_gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cr, N);
+        int bad = 0;
+        for (int i = 0; i < M * N; i++) bad += !(fabs((double)C[i] - Cr[i]) <= 1e-4 * (1.0 + fabs((double)Cr[i])) * sqrt((double)K));
+        CHECK(bad == 0);
+        at += (size_t)M * N;
+    }
+    free(A), free(B), free(C0), free(Cs), free(Cr);
     return at;
 }
 
@@ -212,6 +251,9 @@ int main(void)
         paths++;
         float *out = i == PLAST_ISA_DEFAULT ? base : now;
         size_t m = gemm_all(A, B, C0, Cr, out);
+        plast_rng rp;
+        plast_rng_seed(&rp, 9, 10);
+        m += gemm_panels(&rp, out + m);
         m += oja_all(W0, P, A, B, out + m);
         m += rowcol_all(W0, A, B, out + m);
         const char *rules[4] = {"flp", "sgd", "dfa", "hebb"};

@@ -20,18 +20,14 @@
  * means the stored matrix is transposed (A stored [K][M], B stored [N][K]). */
 typedef void plast_gemm_fn(int ta, int tb, int M, int N, int K, float alpha, const float *A,
                            int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* plast's own kernels on the selected SIMD path (src/linalg_isa.h): every float product. */
 plast_gemm_fn plast_gemm;
+/* The plain loops, summing in double: what the kernels are tested against. */
 plast_gemm_fn plast_gemm_ref;
-/* Always OpenBLAS sgemm, whatever the size (plast_gemm runs small products in plain
- * loops, where a BLAS call costs more than the work); for the benchmark's comparison. */
+/* OpenBLAS sgemm: the benchmark's comparison rate. */
 plast_gemm_fn plast_gemm_blas;
-/* Always plast's own kernels on the selected SIMD path, whatever the size (plast_gemm uses
- * them for small products); for the tests. */
-plast_gemm_fn plast_gemm_simd;
-/* Non-zero when plast_gemm runs an M x N x K product in plast's own kernels. */
-int plast_gemm_is_small(int M, int N, int K);
 
-/* The same in double precision (cblas_dgemm), for exact meta-gradients. */
+/* Double precision (OpenBLAS dgemm), for exact meta-gradients. */
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
                  const double *B, int ldb, double beta, double *C, int ldc);
 
@@ -63,7 +59,7 @@ void plast_axpy(int n, float alpha, const float *x, float *y);
  *   W[r][j] += p_rj (g_rj - d_r W[r][j]),  g_rj = sum_b u[b][r] x[b][j],
  *   p_rj = scale P[r][j] (or scale P[r]).
  * g is never stored whole: each block of it is applied while in cache. The same bits as
- * forming G with plast_gemm_simd(1, 0, ..., beta 0) and applying it row by row. */
+ * forming G with plast_gemm(1, 0, ..., beta 0) and applying it row by row. */
 void plast_oja_rows(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
                     const float *d, const float *P, int per_synapse, float scale, float *W);
 /* W[r][j] += v[j] + c[r] for W [nr][n] (row stride n), v [n], c [nr]. */

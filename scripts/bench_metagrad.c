@@ -18,10 +18,12 @@
  * processes on the machine inflate the clock, much less the CPU time); episodes per second
  * are by the clock, 1 and 2 threads alternated a few times and the best of each kept (on a
  * shared virtual machine one measurement of each varies by ±20%). Figures are for comparing within one run.
+ * Arguments "small" and/or "reference" run only those rows (default: both).
  * Prints a Markdown table; exit 0 (70 when the set-up fails). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -220,7 +222,15 @@ static void row(const char *label, const char *net, int reps, int per_thread, in
     mg_free(&b);
 }
 
-int main(void)
+/* Is row name asked for (no arguments: every row)? */
+static int wanted(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], name)) return 1;
+    return argc < 2;
+}
+
+int main(int argc, char **argv)
 {
     plast_linalg_init();
     printf("meta-gradients: FLP per synapse on sine (400 steps of batch 32, 320 query points), "
@@ -230,8 +240,9 @@ int main(void)
            " workspace (MiB) | every state kept (MiB) | max RSS (MiB) | gradient episodes/s, 1 thread |"
            " 2 threads | parallel efficiency, clock | by CPU time |\n"
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    row("11-100-1", "{\"hidden\": [100]}", 5, 8, 5);
-    row("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}", 2, 1, 3);
+    if (wanted(argc, argv, "small")) row("11-100-1", "{\"hidden\": [100]}", 5, 8, 5);
+    if (wanted(argc, argv, "reference"))
+        row("reference 11-300x5-900-300-300-1", "{\"hidden\": [300, 300, 300, 300, 300, 900, 300, 300]}", 2, 1, 3);
     printf("\nthe machine's ceiling: 2-thread efficiency of a pure arithmetic loop (registers only): %.2f\n",
            ceiling_efficiency(3));
     printf("\nworkspace: the engine's count (stored states, adjoints, activations, its float episode), "

@@ -1,5 +1,5 @@
-/* linalg.c — the float products (plast's own kernels), the one place BLAS is called (double
- * products, LAPACK, the benchmark's comparison), and the plain C reference. */
+/* linalg.c — the products (plast's own kernels, linalg_isa.h), the one place BLAS is called
+ * (LAPACK, the benchmark's comparison), and the plain C reference. */
 #include "plast/linalg.h"
 
 #include <cblas.h>
@@ -10,6 +10,8 @@
 /* The kernels of linalg_isa.h, one table per SIMD path. */
 typedef struct isa_kernels {
     plast_gemm_fn *gemm;
+    void (*dgemm)(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                  const double *B, int ldb, double beta, double *C, int ldc);
     void (*oja_rows)(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
                      const float *d, const float *P, int per_synapse, float scale, float *W);
     void (*axpy)(int n, float alpha, const float *x, float *y);
@@ -137,12 +139,12 @@ void plast_gemm_blas(int ta, int tb, int M, int N, int K, float alpha, const flo
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
                  const double *B, int ldb, double beta, double *C, int ldc)
 {
-    if (M < 1 || N < 1) return;
-    if (K < 1) { /* BLAS leaves C alone for K = 0 only when beta = 1: be explicit */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] *= beta;
-        return;
-    }
+    kern->dgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void plast_dgemm_blas(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                      const double *B, int ldb, double beta, double *C, int ldc)
+{
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

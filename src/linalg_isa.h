@@ -744,7 +744,97 @@ static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const fl
     }
 }
 
-static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy), ISA(rowcol_add)};
+/* ---- double products (exact meta-gradients) ----
+ * C = beta C + alpha op(A) op(B) with every output's sum in one order, whatever the path or
+ * the shape: c = beta c (0 when beta is 0), then c += (alpha a_k) b_k for k = 0, 1, ...
+ * Vectorised across outputs, so the order does not depend on the vector width. An NT
+ * product transposes B a block at a time (ISA_DB x ISA_DB) and runs as NN on it. */
+typedef double ISA(dvec) __attribute__((vector_size(ISA_VEC_BYTES)));
+#define ISA_DN ((int)(sizeof(ISA(dvec)) / sizeof(double)))
+#define ISA_DB 64
+
+static inline ISA(dvec) ISA(dload)(const double *p)
+{
+    ISA(dvec) v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* c[0..n) += sum_k (alpha a[k sa]) B[k][0..n), k in order: four vectors of c held in
+ * registers while k runs, then one; a width the vector does not divide ends in a vector that
+ * overlaps the one before it, computed first from c as it was and stored last (its shared
+ * lanes get the same bits twice); rows narrower than a vector one output at a time. */
+static void ISA(daxpy_rows)(int n, int K, double alpha, const double *a, int sa,
+                            const double *restrict B, int ldb, double *restrict c)
+{
+    int j = 0, last = n % ISA_DN && n > ISA_DN ? n - ISA_DN : -1;
+    ISA(dvec) cl = {0};
+    if (last >= 0) {
+        cl = ISA(dload)(c + last);
+        for (int k = 0; k < K; k++) cl += (alpha * a[(size_t)k * sa]) * ISA(dload)(B + (size_t)k * ldb + last);
+        n = n / ISA_DN * ISA_DN;
+    }
+    for (; j + 4 * ISA_DN <= n; j += 4 * ISA_DN) {
+        ISA(dvec) c0 = ISA(dload)(c + j), c1 = ISA(dload)(c + j + ISA_DN);
+        ISA(dvec) c2 = ISA(dload)(c + j + 2 * ISA_DN), c3 = ISA(dload)(c + j + 3 * ISA_DN);
+        for (int k = 0; k < K; k++) {
+            double ak = alpha * a[(size_t)k * sa];
+            const double *bk = B + (size_t)k * ldb + j;
+            c0 += ak * ISA(dload)(bk);
+            c1 += ak * ISA(dload)(bk + ISA_DN);
+            c2 += ak * ISA(dload)(bk + 2 * ISA_DN);
+            c3 += ak * ISA(dload)(bk + 3 * ISA_DN);
+        }
+        ISA_PUT(c + j, c0);
+        ISA_PUT(c + j + ISA_DN, c1);
+        ISA_PUT(c + j + 2 * ISA_DN, c2);
+        ISA_PUT(c + j + 3 * ISA_DN, c3);
+    }
+    for (; j + ISA_DN <= n; j += ISA_DN) {
+        ISA(dvec) c0 = ISA(dload)(c + j);
+        for (int k = 0; k < K; k++) c0 += (alpha * a[(size_t)k * sa]) * ISA(dload)(B + (size_t)k * ldb + j);
+        ISA_PUT(c + j, c0);
+    }
+    for (; j < n; j++) {
+        double cj = c[j];
+        for (int k = 0; k < K; k++) cj += (alpha * a[(size_t)k * sa]) * B[(size_t)k * ldb + j];
+        c[j] = cj;
+    }
+    if (last >= 0) ISA_PUT(c + last, cl);
+}
+
+static void ISA(dgemm)(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                       const double *B, int ldb, double beta, double *C, int ldc)
+{
+    for (int i = 0; i < M && beta != 1.0; i++) {
+        double *restrict c = C + (size_t)i * ldc;
+        if (beta == 0.0)
+            for (int j = 0; j < N; j++) c[j] = 0.0;
+        else
+            for (int j = 0; j < N; j++) c[j] *= beta;
+    }
+    /* row i of op(A): A + i lda, step 1; transposed: A + i, step lda */
+    size_t ai = ta ? 1 : (size_t)lda;
+    int sa = ta ? lda : 1;
+    if (!tb) {
+        for (int i = 0; i < M; i++) ISA(daxpy_rows)(N, K, alpha, A + i * ai, sa, B, ldb, C + (size_t)i * ldc);
+        return;
+    }
+    double bt[ISA_DB * ISA_DB];
+    for (int k0 = 0; k0 < K; k0 += ISA_DB) {
+        int nk = K - k0 < ISA_DB ? K - k0 : ISA_DB;
+        for (int j0 = 0; j0 < N; j0 += ISA_DB) {
+            int nj = N - j0 < ISA_DB ? N - j0 : ISA_DB;
+            for (int j = 0; j < nj; j++)
+                for (int k = 0; k < nk; k++) bt[k * ISA_DB + j] = B[(size_t)(j0 + j) * ldb + k0 + k];
+            for (int i = 0; i < M; i++)
+                ISA(daxpy_rows)(nj, nk, alpha, A + i * ai + (size_t)k0 * sa, sa, bt, ISA_DB,
+                                C + (size_t)i * ldc + j0);
+        }
+    }
+}
+
+static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(dgemm), ISA(oja_rows), ISA(axpy), ISA(rowcol_add)};
 
 #undef ISA_N
 #undef ISA_WIDE
@@ -770,3 +860,5 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(oja_rows), ISA(axpy), IS
 #undef ISA_NT_SHORT_COLS
 #undef ISA_TN_NARROW
 #undef ISA_PANEL_BYTES
+#undef ISA_DN
+#undef ISA_DB

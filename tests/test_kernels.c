@@ -13,6 +13,9 @@
  *     transposes) gives exactly the bits of the same product computed in narrow column
  *     slices (other kernels: the straight-line ones), and stays within the bound above;
  *   - plast_rowcol_add against the same float operations done one by one (exactly);
+ *   - plast_dgemm, all four transposes, on the same odd sizes and on a product larger than
+ *     its transposition block (70 x 130 x 150), bit for bit against its defined order (beta c,
+ *     then c += (alpha a_k) b_k for k in order) done one output at a time;
  *   - every path gives the same bits as the baseline x86-64 path (the kernels sum in an
  *     order fixed by the code, not the vector width), for the kernels and for whole
  *     episodes of FLP, SGD, DFA and Hebb steps (batch 1 and 5).
@@ -106,6 +109,56 @@ static size_t gemm_panels(plast_rng *r, float *out)
         at += (size_t)M * N;
     }
     free(A), free(B), free(C0), free(Cs), free(Cr);
+    return at;
+}
+
+/* plast_dgemm on one shape against its defined order, output by output: exactly. */
+static int dgemm_one(int ta, int tb, int M, int N, int K, double alpha, double beta, const double *A,
+                     const double *B, const double *C0, double *C)
+{
+    int lda = ta ? M : K, ldb = tb ? K : N, bad = 0;
+    memcpy(C, C0, sizeof(double) * M * N);
+    plast_dgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double c = beta == 0.0 ? 0.0 : beta == 1.0 ? C0[i * N + j] : beta * C0[i * N + j];
+            for (int k = 0; k < K; k++)
+                c += (alpha * (ta ? A[k * lda + i] : A[i * lda + k])) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+            bad += memcmp(&c, &C[i * N + j], sizeof c) != 0;
+        }
+    if (bad)
+        fprintf(stderr, "dgemm %s ta %d tb %d M %d N %d K %d: %d outputs off\n",
+                plast_isa_name(plast_isa_current()), ta, tb, M, N, K, bad);
+    return bad;
+}
+
+/* plast_dgemm on every shape and transpose (and one larger than its blocks) into out (as
+ * floats: the paths are compared bit for bit through them too). */
+static size_t dgemm_all(plast_rng *r, float *out)
+{
+    enum { BIG = 150 * 150 };
+    double *A = malloc(sizeof(double) * BIG), *B = malloc(sizeof(double) * BIG);
+    double *C0 = malloc(sizeof(double) * BIG), *C = malloc(sizeof(double) * BIG);
+    REQUIRE(A && B && C0 && C);
+    for (int i = 0; i < BIG; i++) A[i] = plast_rng_normal(r), B[i] = plast_rng_normal(r), C0[i] = plast_rng_normal(r);
+    size_t at = 0;
+    double moved = 0.0;
+    for (int t = 0; t < 4; t++) {
+        int ta = t & 1, tb = t >> 1;
+        double alpha = t == 3 ? -0.7 : 1.0, beta = (double)(t % 3) * 0.5;
+        for (int bi = 0; bi < 3; bi++)
+            for (int ni = 0; ni < N_WIDTHS; ni++)
+                for (int ki = 0; ki < N_WIDTHS; ki++) {
+                    int M = batches[bi], N = widths[ni], K = widths[ki];
+                    if (N * K > BIG) continue;
+                    CHECK(dgemm_one(ta, tb, M, N, K, alpha, beta, A, B, C0, C) == 0);
+                    for (int i = 0; i < M * N; i++) out[at++] = (float)C[i], moved += fabs(C[i] - C0[i]);
+                }
+        CHECK(dgemm_one(ta, tb, 70, 130, 150, alpha, beta, A, B, C0, C) == 0);
+        for (int i = 0; i < 70 * 130; i++) out[at++] = (float)C[i];
+    }
+    CHECK(moved > 1.0);
+    free(A), free(B), free(C0), free(C);
     return at;
 }
 
@@ -254,6 +307,7 @@ int main(void)
         plast_rng rp;
         plast_rng_seed(&rp, 9, 10);
         m += gemm_panels(&rp, out + m);
+        m += dgemm_all(&rp, out + m);
         m += oja_all(W0, P, A, B, out + m);
         m += rowcol_all(W0, A, B, out + m);
         const char *rules[4] = {"flp", "sgd", "dfa", "hebb"};

@@ -27,9 +27,13 @@ plast_gemm_fn plast_gemm_ref;
 /* OpenBLAS sgemm: the benchmark's comparison rate. */
 plast_gemm_fn plast_gemm_blas;
 
-/* Double precision (OpenBLAS dgemm), for exact meta-gradients. */
+/* Double precision, for exact meta-gradients: plast's own kernels, each output summed in one
+ * fixed order (beta c, then the terms in k order) on every path. */
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
                  const double *B, int ldb, double beta, double *C, int ldc);
+/* OpenBLAS dgemm: the benchmark's comparison. */
+void plast_dgemm_blas(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                      const double *B, int ldb, double beta, double *C, int ldc);
 
 /* The SIMD paths of plast's own kernels. */
 typedef enum { PLAST_ISA_DEFAULT, PLAST_ISA_AVX2, PLAST_ISA_AVX512, PLAST_ISA_N } plast_isa;

@@ -117,14 +117,16 @@ static void hebb_update(const plast_local *x)
     plast_kind_rowdot(k, post, NULL, nb, spost);
 
     if (o->granularity == HEBB_LAYER) {
-        /* W += eta*A post^T pre (gemm, in place), then the rank-one and constant terms */
-        plast_kind_outer(k, post, x->pre, nb, 0, no, eta * A[0], 1.0f, x->W, x->work);
-        /* W[i][j] += eta B spre[j] + (eta C spost[i] + eta D count): the two factors in
-         * place in spre and spost, then one pass over W */
+        /* W += eta*A post^T pre, then W[i][j] += eta B spre[j] + (eta C spost[i] + eta D
+         * count) (the two factors in place in spre and spost): one pass over W where the
+         * outer product has one term (a dense layer at batch 1), else the outer product
+         * first (gemm, in place) */
         float d = eta * D[0] * count, eb = eta * B[0], ec = eta * C[0];
         for (int j = 0; j < ni; j++) spre[j] = eb * spre[j];
         for (int i = 0; i < no; i++) spost[i] = ec * spost[i] + d;
-        plast_rowcol_add(no, ni, spre, spost, x->W);
+        int fused = k->type == PLAST_LAYER_DENSE && nb == 1;
+        if (!fused) plast_kind_outer(k, post, x->pre, nb, 0, no, eta * A[0], 1.0f, x->W, x->work);
+        plast_rowcol_add(no, ni, eta * A[0], fused ? post : NULL, x->pre, spre, spost, x->W);
         return;
     }
     plast_kind_outer(k, post, x->pre, nb, 0, no, 1.0f, 0.0f, G, x->work);

@@ -15,7 +15,8 @@ typedef struct isa_kernels {
     void (*oja_rows)(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
                      const float *d, const float *P, int per_synapse, float scale, float *W);
     void (*axpy)(int n, float alpha, const float *x, float *y);
-    void (*rowcol_add)(int nr, int n, const float *v, const float *c, float *W);
+    void (*rowcol_add)(int nr, int n, float alpha, const float *u, const float *x, const float *v,
+                       const float *c, float *W);
 } isa_kernels;
 
 /* GCC vector extensions: the compiler maps each to the registers of the path it builds. */
@@ -212,9 +213,10 @@ void plast_oja_rows(int nr, int n, int nb, const float *u, int ldu, const float 
     kern->oja_rows(nr, n, nb, u, ldu, x, ldx, d, P, per_synapse, scale, W);
 }
 
-void plast_rowcol_add(int nr, int n, const float *v, const float *c, float *W)
+void plast_rowcol_add(int nr, int n, float alpha, const float *u, const float *x, const float *v,
+                      const float *c, float *W)
 {
-    kern->rowcol_add(nr, n, v, c, W);
+    kern->rowcol_add(nr, n, alpha, u, x, v, c, W);
 }
 
 void plast_colsum(int rows, int cols, const float *X, float *out)

@@ -308,13 +308,20 @@ static void ISA(ger1_rows)(int M, int n, float alpha, const float *a, const floa
  * held in registers across the rows. */
 #define ISA_ROWCOL_FIXED(NAME, V, LOAD, L)                                                 \
     static inline __attribute__((always_inline)) void NAME(                                \
-        int nr, int n, int m, const float *restrict v, const float *c, float *restrict W)  \
+        int nr, int n, int m, float alpha, const float *u, const float *restrict x,        \
+        const float *restrict v, const float *c, float *restrict W)                        \
     {                                                                                      \
-        V vv[ISA_FIXED_M], acc[ISA_FIXED_M];                                               \
+        V vv[ISA_FIXED_M], xv[ISA_FIXED_M], acc[ISA_FIXED_M];                              \
         for (int q = 0; q < m; q++) vv[q] = LOAD(v + ISA_AT(q, m, n, L));                  \
+        for (int q = 0; q < m && u; q++) xv[q] = LOAD(x + ISA_AT(q, m, n, L));             \
         for (int r = 0; r < nr; r++) {                                                     \
             float *w = W + (size_t)r * n, cr = c[r];                                       \
-            for (int q = 0; q < m; q++) acc[q] = LOAD(w + ISA_AT(q, m, n, L)) + (vv[q] + cr); \
+            for (int q = 0; q < m; q++) acc[q] = LOAD(w + ISA_AT(q, m, n, L));             \
+            if (u) {                                                                       \
+                float ur = alpha * u[r];                                                   \
+                for (int q = 0; q < m; q++) acc[q] = acc[q] + ur * xv[q];                  \
+            }                                                                              \
+            for (int q = 0; q < m; q++) acc[q] = acc[q] + (vv[q] + cr);                    \
             for (int q = 0; q < m; q++) ISA_PUT(w + ISA_AT(q, m, n, L), acc[q]);           \
         }                                                                                  \
     }
@@ -326,21 +333,31 @@ ISA_ROWCOL_FIXED(ISA(rowcol_fixed8), v8sf, ISA(load8), 8)
 ISA_ROWCOL_FIXED(ISA(rowcol_fixed4), v4sf, ISA(load4), 4)
 #endif
 
-/* W[r][j] += v[j] + c[r] (W [nr][n]): widths ISA_FIXED_FITS takes in fixed vectors, others
- * vector by vector, the last columns one by one. */
-static void ISA(rowcol_add)(int nr, int n, const float *v, const float *c, float *W)
+/* W[r][j] = (W[r][j] + (alpha u[r]) x[j]) + (v[j] + c[r]) (W [nr][n]; without the first
+ * term when u is NULL): widths ISA_FIXED_FITS takes in fixed vectors, others vector by
+ * vector, the last columns one by one. */
+static void ISA(rowcol_add)(int nr, int n, float alpha, const float *u, const float *x,
+                            const float *v, const float *c, float *W)
 {
     if (ISA_FIXED_FITS(n)) {
-#define ISA_ROWCOL_CALL(F, m) F(nr, n, m, v, c, W)
+#define ISA_ROWCOL_CALL(F, m) F(nr, n, m, alpha, u, x, v, c, W)
         ISA_FIXED_SWITCH(n, ISA_ROWCOL_CALL, ISA(rowcol_fixed), ISA(rowcol_fixed8), ISA(rowcol_fixed4));
 #undef ISA_ROWCOL_CALL
         return;
     }
     for (int r = 0; r < nr; r++) {
-        float *restrict w = W + (size_t)r * n, cr = c[r];
+        float *restrict w = W + (size_t)r * n, cr = c[r], ur = u ? alpha * u[r] : 0.0f;
         int j = 0;
-        for (; j + ISA_N <= n; j += ISA_N) ISA(store)(w + j, ISA(load)(w + j) + (ISA(load)(v + j) + cr));
-        for (; j < n; j++) w[j] += v[j] + cr;
+        for (; j + ISA_N <= n; j += ISA_N) {
+            ISA_VEC t = ISA(load)(w + j);
+            if (u) t = t + ur * ISA(load)(x + j);
+            ISA(store)(w + j, t + (ISA(load)(v + j) + cr));
+        }
+        for (; j < n; j++) {
+            float t = w[j];
+            if (u) t = t + ur * x[j];
+            w[j] = t + (v[j] + cr);
+        }
     }
 }
 

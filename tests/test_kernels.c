@@ -12,7 +12,8 @@
  *   - gemm on products whose B outgrows the kernels' cache panel (9 x 600 x 300, all four
  *     transposes) gives exactly the bits of the same product computed in narrow column
  *     slices (other kernels: the straight-line ones), and stays within the bound above;
- *   - plast_rowcol_add against the same float operations done one by one (exactly);
+ *   - plast_rowcol_add, with and without its rank-one term, against the same float
+ *     operations done one by one (exactly);
  *   - plast_dgemm, all four transposes, on the same odd sizes and on a product larger than
  *     its transposition block (70 x 130 x 150), bit for bit against its defined order (beta c,
  *     then c += (alpha a_k) b_k for k in order) done one output at a time;
@@ -209,27 +210,30 @@ static size_t oja_all(const float *W0, const float *P, const float *U,
 
 /* plast_rowcol_add on every shape into out, each checked against the same float operations
  * done one weight at a time (the kernels only vectorise across weights: exactly equal). */
-static size_t rowcol_all(const float *W0, const float *V, const float *C, float *out)
+static size_t rowcol_all(const float *W0, const float *V, const float *C, const float *U,
+                         const float *X, float *out)
 {
     size_t at = 0;
     for (int ri = 0; ri < N_WIDTHS; ri++)
-        for (int ci = 0; ci < N_WIDTHS; ci++) {
-            int nr = widths[ri], n = widths[ci], bad = 0;
-            float *W = out + at;
-            memcpy(W, W0, sizeof(float) * nr * n);
-            plast_rowcol_add(nr, n, V, C, W);
-            for (int i = 0; i < nr; i++)
-                for (int j = 0; j < n; j++) {
-                    float want = W0[i * n + j];
-                    want += V[j] + C[i];
-                    bad += memcmp(&want, &W[i * n + j], sizeof want) != 0;
-                }
-            if (bad)
-                fprintf(stderr, "rowcol_add %s rows %d n %d: %d weights off\n",
-                        plast_isa_name(plast_isa_current()), nr, n, bad);
-            CHECK(bad == 0);
-            at += (size_t)nr * n;
-        }
+        for (int ci = 0; ci < N_WIDTHS; ci++)
+            for (int with_u = 0; with_u < 2; with_u++) {
+                int nr = widths[ri], n = widths[ci], bad = 0;
+                float alpha = 0.3f, *W = out + at;
+                memcpy(W, W0, sizeof(float) * nr * n);
+                plast_rowcol_add(nr, n, alpha, with_u ? U : NULL, X, V, C, W);
+                for (int i = 0; i < nr; i++)
+                    for (int j = 0; j < n; j++) {
+                        float want = W0[i * n + j];
+                        if (with_u) want = want + (alpha * U[i]) * X[j];
+                        want = want + (V[j] + C[i]);
+                        bad += memcmp(&want, &W[i * n + j], sizeof want) != 0;
+                    }
+                if (bad)
+                    fprintf(stderr, "rowcol_add %s rows %d n %d u %d: %d weights off\n",
+                            plast_isa_name(plast_isa_current()), nr, n, with_u, bad);
+                CHECK(bad == 0);
+                at += (size_t)nr * n;
+            }
     return at;
 }
 
@@ -309,7 +313,7 @@ int main(void)
         m += gemm_panels(&rp, out + m);
         m += dgemm_all(&rp, out + m);
         m += oja_all(W0, P, A, B, out + m);
-        m += rowcol_all(W0, A, B, out + m);
+        m += rowcol_all(W0, A, B, C0, P, out + m);
         const char *rules[4] = {"flp", "sgd", "dfa", "hebb"};
         for (int k = 0; k < 4; k++)
             for (int nb = 1; nb <= 5; nb += 4) m += episode_state(rules[k], nb, out + m, n_out - m);

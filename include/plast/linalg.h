@@ -66,8 +66,12 @@ void plast_axpy(int n, float alpha, const float *x, float *y);
  * forming G with plast_gemm(1, 0, ..., beta 0) and applying it row by row. */
 void plast_oja_rows(int nr, int n, int nb, const float *u, int ldu, const float *x, int ldx,
                     const float *d, const float *P, int per_synapse, float scale, float *W);
-/* W[r][j] += v[j] + c[r] for W [nr][n] (row stride n), v [n], c [nr]. */
-void plast_rowcol_add(int nr, int n, const float *v, const float *c, float *W);
+/* W[r][j] = (W[r][j] + (alpha u[r]) x[j]) + (v[j] + c[r]) for W [nr][n] (row stride n),
+ * u [nr], x [n], v [n], c [nr]; u NULL: W[r][j] + (v[j] + c[r]). One pass over W with the
+ * bits of a batch-1 outer product (plast_gemm(1, 0, nr, n, 1, alpha, u, nr, x, n, 1, W, n))
+ * followed by the u NULL form. */
+void plast_rowcol_add(int nr, int n, float alpha, const float *u, const float *x, const float *v,
+                      const float *c, float *W);
 /* Sum over the rows of X[rows][cols] into out[cols] (out is overwritten). */
 void plast_colsum(int rows, int cols, const float *X, float *out);
 /* Eigenvalues (ascending) of the symmetric n x n matrix A (row-major, double; destroyed),

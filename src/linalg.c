@@ -143,13 +143,6 @@ void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double
     kern->dgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void plast_dgemm_blas(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
-                      const double *B, int ldb, double beta, double *C, int ldc)
-{
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
 void plast_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {

@@ -31,9 +31,6 @@ plast_gemm_fn plast_gemm_blas;
  * fixed order (beta c, then the terms in k order) on every path. */
 void plast_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
                  const double *B, int ldb, double beta, double *C, int ldc);
-/* OpenBLAS dgemm: the benchmark's comparison. */
-void plast_dgemm_blas(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
-                      const double *B, int ldb, double beta, double *C, int ldc);
 
 /* The SIMD paths of plast's own kernels. */
 typedef enum { PLAST_ISA_DEFAULT, PLAST_ISA_AVX2, PLAST_ISA_AVX512, PLAST_ISA_N } plast_isa;

@@ -1,0 +1,18 @@
+# Mean score matrix R[i][j]: score on class (function) j after learning 0..i.
+set terminal pngcairo size 798,620 noenhanced
+if (!exists('outfile')) outfile = 'heatmap_continual-order_oml-style-meta-learned-representation-s.png'
+set output outfile
+set datafile separator ','
+set datafile missing 'nan'
+set grid
+set cblabel 'mean MSE (lower is better; dark = better)'
+set datafile separator whitespace
+unset grid
+set title 'OML-style: meta-learned representation, SGD head (non-local head): continual order'
+set xlabel 'evaluated on j'
+set ylabel 'after learning i'
+set xrange [-0.5:9.5]
+set yrange [9.5:-0.5]
+set palette defined (0 '#08306b', 1 '#f7fbff')
+set cbrange [*:*]
+plot 'heatmap_continual-order_oml-style-meta-learned-representation-s.dat' matrix with image notitle

@@ -1,11 +1,13 @@
-/* linalg_isa.h — the small-product and plasticity kernels, compiled once per SIMD path.
+/* linalg_isa.h — the product and plasticity kernels, compiled once per SIMD path.
  *
  * src/linalg.c includes this file once for each path (AVX-512, AVX2, baseline x86-64),
  * under "#pragma GCC target", with ISA(name) giving each copy its own name and ISA_VEC the
  * vector type of its elementwise loops; plast_isa_select (linalg.h) chooses a copy at run
  * time. The kernels are written with GCC's vector extensions (the compiler maps a vector to
- * one register or to several narrower ones) for batch-1 and small-batch work on weights
- * that sit in cache: matrix-vector products, outer products and the fused Oja update.
+ * one register or to several narrower ones): every float product of the lab (matrix-vector
+ * products of batch-1 steps on weights that sit in cache, batch products, outer products,
+ * with B taken in cache panels when it is large), the fused Oja update, and the double
+ * products of meta-gradients.
  * Rows of up to ISA_FIXED_M vectors (small networks: 11- and 40-wide rows) are straight-line
  * code with the other operand's vectors held in registers across the rows, and a row whose
  * width the vector does not divide ends in a vector that overlaps the one before it (each
@@ -15,9 +17,9 @@
  * accumulates sequentially per output (the vectors run across outputs), and a dot product
  * keeps eight fixed lanes, a fixed reduction tree and a sequential tail (dot8). The build
  * has no -ffast-math and C11 mode contracts nothing into FMAs (-ffp-contract=off), so every
- * copy gives the same bits, and the same bits as the scalar loops these kernels replaced.
+ * copy gives the same bits, whatever the shape's route through the kernels (tested).
  *
- * Shapes: row-major float32; gemm has the contract of plast_gemm_fn (linalg.h). */
+ * Shapes: row-major; gemm has the contract of plast_gemm_fn, dgemm of plast_dgemm (linalg.h). */
 
 /* ISA_VEC's lanes; ISA_WIDE: wider than v8sf, so a row's remainder may still hold one v8sf. */
 #define ISA_N ((int)(sizeof(ISA_VEC) / sizeof(float)))

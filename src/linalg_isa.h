@@ -750,17 +750,26 @@ static void ISA(axpy)(int n, float alpha, const float *restrict x, float *restri
 /* gemm_panel on column panels of C when B outgrows ISA_PANEL_BYTES: each output's sum runs
  * in the order it has unsplit (a panel only chooses which outputs are computed together),
  * so the bits do not depend on the panel width. */
-static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc)
+static __attribute__((noinline)) void ISA(gemm_panels)(int ta, int tb, int M, int N, int K, float alpha,
+                                                       const float *A, int lda, const float *B, int ldb,
+                                                       float beta, float *C, int ldc)
 {
-    size_t bytes = (size_t)K * N * sizeof(float);
-    int nb = bytes > ISA_PANEL_BYTES && M > 1 ? (int)(ISA_PANEL_BYTES / ((size_t)K * sizeof(float))) / 64 * 64 : N;
+    int nb = (int)(ISA_PANEL_BYTES / ((size_t)K * sizeof(float))) / 64 * 64;
     if (nb < 64) nb = 64;
     for (int j0 = 0; j0 < N; j0 += nb) {
         int n = N - j0 < nb ? N - j0 : nb;
         ISA(gemm_panel)(ta, tb, M, n, K, alpha, A, lda, tb ? B + (size_t)j0 * ldb : B + j0, ldb, beta,
                         C + j0, ldc);
     }
+}
+
+static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M > 1 && (size_t)K * N * sizeof(float) > ISA_PANEL_BYTES)
+        ISA(gemm_panels)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        ISA(gemm_panel)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* ---- double products (exact meta-gradients) ----

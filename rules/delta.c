@@ -15,6 +15,7 @@
 
 #include "plast/layer.h"
 #include "plast/layer_d.h"
+#include "plast/linalg.h"
 #include "plast/rule.h"
 
 typedef struct delta_opts {
@@ -91,6 +92,16 @@ static void apply(const plast_local *x, const float *delta)
 static void chain_update(const plast_local *x)
 {
     apply(x, x->delta);
+}
+
+/* sgd at batch 1 on a dense layer: apply()'s update and the backward product delta W the
+ * layer below needs, in one pass over W. */
+static void sgd_update_down(const plast_local *x, float *fb_below)
+{
+    const delta_opts *o = x->opts;
+    float k = *((const delta_handles *)x->h)->lr / (float)x->batch;
+    plast_ger_backward(x->kind.rows, x->kind.cols, k, x->delta, x->pre, x->W, fb_below);
+    if (o->biases) plast_kind_rowaxpy(&x->kind, x->delta, x->batch, k, x->b);
 }
 
 static void dfa_update(const plast_local *x)
@@ -173,6 +184,7 @@ const plast_rule plast_rule_sgd = {
     DELTA_COMMON,
     .signal = delta_signal,
     .update = chain_update,
+    .update_down = sgd_update_down,
 };
 
 const plast_rule plast_rule_fa = {

@@ -191,6 +191,16 @@ static float loss_and_signal(plast_episode *ep, const float *out, const float *y
     return (float)loss;
 }
 
+/* Non-zero when layer l's update is applied together with the feedback it sends to layer
+ * l-1 (the rule's update_down: a TRANSPOSE rule at batch 1 on a plastic dense layer). */
+static int fused_down(const plast_episode *ep, int l, int nb)
+{
+    const plast_rule *rule = ep->L->rule;
+    const plast_layer *ly = &ep->work.layer[l];
+    return rule->update_down && rule->path == PLAST_PATH_TRANSPOSE && nb == 1 && l - 1 >= ep->lowest &&
+           ly->plastic && ly->kind.type == PLAST_LAYER_DENSE;
+}
+
 float plast_episode_step(plast_episode *ep, const float *x, const float *y, int nb,
                          const float *bcast)
 {
@@ -251,6 +261,9 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
                     /* through a pool or flatten layer: its own routing, no weights */
                     plast_kind_backward(&up->kind, NULL, ep->acts.h[l], ep->delta[l + 1], nb,
                                         ep->fb[l], ep->acts.work, plast_gemm);
+                } else if (fused_down(ep, l + 1, nb)) {
+                    /* layer l+1's update and the feedback it sends here, one pass over W */
+                    rule->update_down(&ep->local[l + 1], ep->fb[l]);
                 } else if (rule->path == PLAST_PATH_CHAIN && up->kind.type == PLAST_LAYER_DENSE) {
                     /* fb [batch][n] = delta_{l+1} [batch][n_up] B^T (B is [n][n_up]) + c */
                     plast_gemm(0, 1, nb, n, n_up, 1.0f, ep->delta[l + 1], n_up, ly->B, n_up,
@@ -280,7 +293,7 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
         plast_local *lc = &ep->local[l];
         int below = l > ep->lowest && (rule->path != PLAST_PATH_DIRECT || net->layer[l - 1].n_fb);
         lc->pre_delta = rule->signal && below ? ep->delta[l - 1] : NULL;
-        if (net->layer[l].plastic) rule->update(lc);
+        if (net->layer[l].plastic && !fused_down(ep, l, nb)) rule->update(lc);
     }
     return loss;
 }

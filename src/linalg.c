@@ -17,6 +17,8 @@ typedef struct isa_kernels {
     void (*axpy)(int n, float alpha, const float *x, float *y);
     void (*rowcol_add)(int nr, int n, float alpha, const float *u, const float *x, const float *v,
                        const float *c, float *W);
+    void (*ger_backward)(int nr, int n, float alpha, const float *u, const float *x, float *W,
+                         float *g);
 } isa_kernels;
 
 /* GCC vector extensions: the compiler maps each to the registers of the path it builds. */
@@ -210,6 +212,12 @@ void plast_rowcol_add(int nr, int n, float alpha, const float *u, const float *x
                       const float *c, float *W)
 {
     kern->rowcol_add(nr, n, alpha, u, x, v, c, W);
+}
+
+void plast_ger_backward(int nr, int n, float alpha, const float *u, const float *x, float *W,
+                        float *g)
+{
+    kern->ger_backward(nr, n, alpha, u, x, W, g);
 }
 
 void plast_colsum(int rows, int cols, const float *X, float *out)

@@ -363,6 +363,64 @@ static void ISA(rowcol_add)(int nr, int n, float alpha, const float *u, const fl
     }
 }
 
+/* g[0..n) = sum_r u[r] W[r][0..n) (W as it was, r in order, from +0) and W[r][j] +=
+ * (alpha u[r]) x[j], in one pass over W (see plast_ger_backward): m fixed vectors (V, LOAD,
+ * L lanes) of g and of x held in registers across the rows. */
+#define ISA_GERBACK_FIXED(NAME, V, LOAD, L)                                                \
+    static inline __attribute__((always_inline)) void NAME(                                \
+        int nr, int n, int m, float alpha, const float *u, const float *restrict x,        \
+        float *restrict W, float *restrict g)                                              \
+    {                                                                                      \
+        V xv[ISA_FIXED_M], acc[ISA_FIXED_M], wv[ISA_FIXED_M];                              \
+        for (int q = 0; q < m; q++) xv[q] = LOAD(x + ISA_AT(q, m, n, L)), acc[q] = (V){0}; \
+        for (int r = 0; r < nr; r++) {                                                     \
+            float *w = W + (size_t)r * n, ur = alpha * u[r];                               \
+            for (int q = 0; q < m; q++) wv[q] = LOAD(w + ISA_AT(q, m, n, L));              \
+            for (int q = 0; q < m; q++) acc[q] += u[r] * wv[q];                            \
+            for (int q = 0; q < m; q++) ISA_PUT(w + ISA_AT(q, m, n, L), wv[q] + ur * xv[q]); \
+        }                                                                                  \
+        for (int q = 0; q < m; q++) ISA_PUT(g + ISA_AT(q, m, n, L), acc[q]);               \
+    }
+ISA_GERBACK_FIXED(ISA(gerback_fixed), ISA_VEC, ISA(load), ISA_N)
+#if ISA_WIDE
+ISA_GERBACK_FIXED(ISA(gerback_fixed8), v8sf, ISA(load8), 8)
+#endif
+#if ISA_VEC_BYTES > 16
+ISA_GERBACK_FIXED(ISA(gerback_fixed4), v4sf, ISA(load4), 4)
+#endif
+
+/* The same for any width: vector by vector of columns, the last columns one by one. */
+static void ISA(ger_backward)(int nr, int n, float alpha, const float *u, const float *x, float *W,
+                              float *g)
+{
+    if (ISA_FIXED_FITS(n)) {
+#define ISA_GERBACK_CALL(F, m) F(nr, n, m, alpha, u, x, W, g)
+        ISA_FIXED_SWITCH(n, ISA_GERBACK_CALL, ISA(gerback_fixed), ISA(gerback_fixed8), ISA(gerback_fixed4));
+#undef ISA_GERBACK_CALL
+        return;
+    }
+    int j = 0;
+    for (; j + ISA_N <= n; j += ISA_N) {
+        ISA_VEC acc = {0}, xv = ISA(load)(x + j);
+        for (int r = 0; r < nr; r++) {
+            float *w = W + (size_t)r * n + j;
+            ISA_VEC wv = ISA(load)(w);
+            acc += u[r] * wv;
+            ISA(store)(w, wv + (alpha * u[r]) * xv);
+        }
+        ISA(store)(g + j, acc);
+    }
+    for (; j < n; j++) {
+        float acc = 0.0f;
+        for (int r = 0; r < nr; r++) {
+            float *w = W + (size_t)r * n + j, wv = *w;
+            acc += u[r] * wv;
+            *w = wv + (alpha * u[r]) * x[j];
+        }
+        g[j] = acc;
+    }
+}
+
 /* Columns of B^T a thin NT product transposes at a time (ISA_TCOLS rows of B). */
 #define ISA_TCOLS 64
 
@@ -862,7 +920,8 @@ static void ISA(dgemm)(int ta, int tb, int M, int N, int K, double alpha, const 
     }
 }
 
-static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(dgemm), ISA(oja_rows), ISA(axpy), ISA(rowcol_add)};
+static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(dgemm), ISA(oja_rows), ISA(axpy), ISA(rowcol_add),
+                                         ISA(ger_backward)};
 
 #undef ISA_N
 #undef ISA_WIDE
@@ -875,6 +934,7 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(dgemm), ISA(oja_rows), I
 #undef ISA_AXPY_FIXED
 #undef ISA_GER1_FIXED
 #undef ISA_ROWCOL_FIXED
+#undef ISA_GERBACK_FIXED
 #undef ISA_FIXED_V8
 #undef ISA_FIXED_V4
 #undef ISA_FIXED_SWITCH

@@ -14,6 +14,8 @@
  *     slices (other kernels: the straight-line ones), and stays within the bound above;
  *   - plast_rowcol_add, with and without its rank-one term, against the same float
  *     operations done one by one (exactly);
+ *   - plast_ger_backward (a backward product and an outer-product update in one pass)
+ *     against the two plast_gemm calls it replaces, on every shape: exactly;
  *   - plast_dgemm, all four transposes, on the same odd sizes and on a product larger than
  *     its transposition block (70 x 130 x 150), bit for bit against its defined order (beta c,
  *     then c += (alpha a_k) b_k for k in order) done one output at a time;
@@ -110,6 +112,33 @@ static size_t gemm_panels(plast_rng *r, float *out)
         at += (size_t)M * N;
     }
     free(A), free(B), free(C0), free(Cs), free(Cr);
+    return at;
+}
+
+/* plast_ger_backward on every shape against the backward product and the update made by
+ * plast_gemm one after the other: the same bits, g and W. */
+static size_t ger_backward_all(const float *W0, const float *U, const float *X, float *out)
+{
+    size_t at = 0;
+    static float Wr[300 * 300], g[300], gr[300];
+    for (int ri = 0; ri < N_WIDTHS; ri++)
+        for (int ci = 0; ci < N_WIDTHS; ci++) {
+            int nr = widths[ri], n = widths[ci];
+            float alpha = -0.3f, *W = out + at;
+            memcpy(W, W0, sizeof(float) * nr * n);
+            memcpy(Wr, W0, sizeof(float) * nr * n);
+            plast_ger_backward(nr, n, alpha, U, X, W, g);
+            plast_gemm(0, 0, 1, n, nr, 1.0f, U, nr, Wr, n, 0.0f, gr, n);
+            plast_gemm(1, 0, nr, n, 1, alpha, U, nr, X, n, 1.0f, Wr, n);
+            int same = !memcmp(W, Wr, sizeof(float) * nr * n) && !memcmp(g, gr, sizeof(float) * n);
+            if (!same)
+                fprintf(stderr, "ger_backward %s rows %d n %d: not the two products' bits\n",
+                        plast_isa_name(plast_isa_current()), nr, n);
+            CHECK(same);
+            at += (size_t)nr * n;
+            memcpy(out + at, g, sizeof(float) * n);
+            at += (size_t)n;
+        }
     return at;
 }
 
@@ -314,6 +343,7 @@ int main(void)
         m += dgemm_all(&rp, out + m);
         m += oja_all(W0, P, A, B, out + m);
         m += rowcol_all(W0, A, B, C0, P, out + m);
+        m += ger_backward_all(W0, A, B, out + m);
         const char *rules[4] = {"flp", "sgd", "dfa", "hebb"};
         for (int k = 0; k < 4; k++)
             for (int nb = 1; nb <= 5; nb += 4) m += episode_state(rules[k], nb, out + m, n_out - m);

@@ -69,6 +69,12 @@ void plast_oja_rows(int nr, int n, int nb, const float *u, int ldu, const float 
  * followed by the u NULL form. */
 void plast_rowcol_add(int nr, int n, float alpha, const float *u, const float *x, const float *v,
                       const float *c, float *W);
+/* A batch-1 backward product and outer-product update in one pass over W [nr][n]:
+ * g[j] = sum_r u[r] W[r][j] with W as it was, then W[r][j] += (alpha u[r]) x[j]; u [nr],
+ * x [n], g [n]. The bits of plast_gemm(0, 0, 1, n, nr, 1, u, nr, W, n, 0, g, n) followed by
+ * plast_gemm(1, 0, nr, n, 1, alpha, u, nr, x, n, 1, W, n). */
+void plast_ger_backward(int nr, int n, float alpha, const float *u, const float *x, float *W,
+                        float *g);
 /* Sum over the rows of X[rows][cols] into out[cols] (out is overwritten). */
 void plast_colsum(int rows, int cols, const float *X, float *out);
 /* Eigenvalues (ascending) of the symmetric n x n matrix A (row-major, double; destroyed),

@@ -161,6 +161,12 @@ typedef struct plast_rule {
     void (*signal)(const plast_local *x);
     /* Updates W (and b, and the layer's plastic tensors) in place. */
     void (*update)(const plast_local *x);
+    /* Optional, TRANSPOSE rules: update() of a dense layer at batch 1 together with the
+     * feedback of the layer below, fb_below [n_in] = delta W with W as it was, in one pass
+     * over W (the same bits as the engine's product followed by update()). The engine calls
+     * it instead of both while it goes down the layers, right after this layer's signal()
+     * (pre_delta is NULL then). */
+    void (*update_down)(const plast_local *x, float *fb_below);
     /* Optional: the rule with these meta-parameters as a readable equation (rule
      * discovery); returns the length written, 0 when the rule has nothing to say. */
     int (*describe)(const void *opts, const plast_pset *meta, char *buf, size_t n);

@@ -12,6 +12,8 @@
  *   - gemm on products whose B outgrows the kernels' cache panel (9 x 600 x 300, all four
  *     transposes) gives exactly the bits of the same product computed in narrow column
  *     slices (other kernels: the straight-line ones), and stays within the bound above;
+ *   - outer products onto few columns (100 x 11 x 32, rows of C a vector at a time) give
+ *     the bits of the same product one row at a time;
  *   - plast_rowcol_add, with and without its rank-one term, against the same float
  *     operations done one by one (exactly);
  *   - plast_ger_backward (a backward product and an outer-product update in one pass)
@@ -192,6 +194,28 @@ static size_t dgemm_all(plast_rng *r, float *out)
     return at;
 }
 
+/* Outer products onto few columns (an 11-input layer over a batch: rows of C a vector at a
+ * time, the rows a vector does not cover one by one) against the same product one row of C
+ * at a time: the same bits. */
+static size_t gemm_narrow_rows(plast_rng *r, float *out)
+{
+    enum { M = 100, N = 11, K = 32 };
+    float A[K * M], B[K * N], C0[M * N], Cs[M * N];
+    fill(r, A, K * M), fill(r, B, K * N), fill(r, C0, M * N);
+    float *C = out;
+    for (int t = 0; t < 2; t++) {
+        float beta = t ? 0.5f : 0.0f;
+        memcpy(C, C0, sizeof C0);
+        memcpy(Cs, C0, sizeof C0);
+        plast_gemm(1, 0, M, N, K, 0.3f, A, M, B, N, beta, C, N);
+        for (int i = 0; i < M; i++) plast_gemm(1, 0, 1, N, K, 0.3f, A + i, M, B, N, beta, Cs + i * N, N);
+        int same = memcmp(C, Cs, sizeof Cs) == 0;
+        if (!same) fprintf(stderr, "gemm narrow TN %s beta %g: not the row-by-row bits\n", plast_isa_name(plast_isa_current()), beta);
+        CHECK(same);
+    }
+    return (size_t)M * N;
+}
+
 /* plast_oja_rows on every shape, per synapse and per row, Oja (d from u) and Hebb (d = 0),
  * into out (the updated W's), each checked against the double reference. */
 static size_t oja_all(const float *W0, const float *P, const float *U,
@@ -340,6 +364,7 @@ int main(void)
         plast_rng rp;
         plast_rng_seed(&rp, 9, 10);
         m += gemm_panels(&rp, out + m);
+        m += gemm_narrow_rows(&rp, out + m);
         m += dgemm_all(&rp, out + m);
         m += oja_all(W0, P, A, B, out + m);
         m += rowcol_all(W0, A, B, C0, P, out + m);

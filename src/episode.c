@@ -263,6 +263,7 @@ float plast_episode_step(plast_episode *ep, const float *x, const float *y, int 
                                         ep->fb[l], ep->acts.work, plast_gemm);
                 } else if (fused_down(ep, l + 1, nb)) {
                     /* layer l+1's update and the feedback it sends here, one pass over W */
+                    ep->local[l + 1].pre_delta = NULL;
                     rule->update_down(&ep->local[l + 1], ep->fb[l]);
                 } else if (rule->path == PLAST_PATH_CHAIN && up->kind.type == PLAST_LAYER_DENSE) {
                     /* fb [batch][n] = delta_{l+1} [batch][n_up] B^T (B is [n][n_up]) + c */

@@ -123,10 +123,11 @@ static long best_generation(const plast_gen_stats *h, int n)
 }
 
 /* metatrain.gp over metrics.csv: columns 2 best, 3 mean, 4 std, 5 validation. Its first
- * row (generation 0) holds only the starting point's validation. The y range (log scale)
- * is the robust range of the curves so far (plot.h), so that a generation whose
- * candidates diverge (a fitness of 1e8 beside 3) does not flatten everything else; the
- * best-validated generation is marked. Rewritten at every checkpoint and at the end. */
+ * row (generation 0) holds only the starting point's validation. The y range (log scale;
+ * linear when no value is positive) is the robust range of the curves so far (plot.h), so
+ * that a generation whose candidates diverge (a fitness of 1e8 beside 3) does not flatten
+ * everything else; the best-validated generation is marked. Rewritten at every checkpoint
+ * and at the end, and drawn at the end. */
 static int save_metatrain_plot(const ctx *x, plast_err *err)
 {
     char title[256], ylabel[96], mark[64];
@@ -159,6 +160,8 @@ static int save_metatrain_plot(const ctx *x, plast_err *err)
             double lo, hi;
             plast_plot_robust_range(v, m, v + 3 * n, &lo, &hi);
             p.y_min = pow(10.0, lo), p.y_max = pow(10.0, hi);
+        } else {
+            p.log_y = 0; /* nothing positive to draw on a log scale (e.g. a probe loss of 0) */
         }
         free(v);
         long bg = best_generation(h, n);
@@ -560,6 +563,8 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
         make_table(&x, res->table, sizeof res->table);
         const plast_summary *b = &fin.best.final_sum, *s0 = &fin.start.final_sum;
         res->beats_start = x.obj->higher_better ? b->lo > s0->hi : b->hi < s0->lo;
+    }
+    if (!rc && writer) { /* with or without a final evaluation (a probe meta-loss has none) */
         int n_plots;
         plast_err perr;
         if (plast_metatrain_plot(res->dir, &n_plots, &perr)) note(hooks, perr.msg);

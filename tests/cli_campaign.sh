@@ -2,7 +2,7 @@
 # cli_campaign.sh — `plast meta-train` end to end: a run directory with every file, the
 # refusal to overwrite, SIGTERM in the middle of a run (exit 75, checkpoint) and --resume
 # giving the same metrics as an uninterrupted run, a foreign checkpoint, a config without a
-# campaign, `plast show` and `plast plot`.
+# campaign, a probe meta-loss campaign's plot, `plast show` and `plast plot`.
 # usage: cli_campaign.sh PLAST_BIN SOURCE_DIR
 set -u
 bin=$1
@@ -68,6 +68,21 @@ has "$tmp/out" "P\[1\]" "show names the tensors"
 if command -v gnuplot >/dev/null 2>&1; then
   expect 0 "plot" "$bin" plot "$tmp/run"
   [ -s "$tmp/run/metatrain.png" ] && [ -s "$tmp/run/curves.png" ] && ok || bad "plots not drawn"
+fi
+
+# A campaign with no final evaluation (a probe meta-loss) still draws its meta-training plot,
+# also when every meta-loss is 0 (nothing for a log scale).
+cat >"$tmp/pm.json" <<'JSON'
+{"seed": 2, "net": {"hidden": [16], "act": "relu"},
+ "rule": {"name": "hinge", "feedback": "bp", "lr": 0.002, "head_lr": 0.002, "head": 8},
+ "task": {"name": "views", "source": "synthetic", "steps": 10, "pairs": 4, "shift": 1, "out": 8},
+ "campaign": {"optimizer": "snes", "generations": 2, "popsize": 4, "episodes": 1,
+              "validate_every": 1, "validation_runs": 1, "owns": ["lr"],
+              "meta_loss": "probe", "probe_train": 50, "probe_test": 20, "probe_epochs": 1}}
+JSON
+expect 0 "probe meta-loss campaign" "$bin" meta-train "$tmp/pm.json" --out "$tmp/pm" --quiet
+if command -v gnuplot >/dev/null 2>&1; then
+  [ -s "$tmp/pm/metatrain.png" ] && ok || bad "no metatrain.png for a probe meta-loss campaign"
 fi
 
 # SIGTERM in the middle, then --resume: same metrics as the uninterrupted run.

@@ -124,7 +124,7 @@ static long best_generation(const plast_gen_stats *h, int n)
 
 /* metatrain.gp over metrics.csv: columns 2 best, 3 mean, 4 std, 5 validation. Its first
  * row (generation 0) holds only the starting point's validation. The y range (log scale;
- * linear when no value is positive) is the robust range of the curves so far (plot.h), so
+ * linear within a decade or when no value is positive) is the robust range of the curves so far (plot.h), so
  * that a generation whose candidates diverge (a fitness of 1e8 beside 3) does not flatten
  * everything else; the best-validated generation is marked. Rewritten at every checkpoint
  * and at the end, and drawn at the end. */
@@ -160,6 +160,7 @@ static int save_metatrain_plot(const ctx *x, plast_err *err)
             double lo, hi;
             plast_plot_robust_range(v, m, v + 3 * n, &lo, &hi);
             p.y_min = pow(10.0, lo), p.y_max = pow(10.0, hi);
+            if (hi - lo < 1.0) p.log_y = 0; /* within a decade a log axis would show no tic */
         } else {
             p.log_y = 0; /* nothing positive to draw on a log scale (e.g. a probe loss of 0) */
         }

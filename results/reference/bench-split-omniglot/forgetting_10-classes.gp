@@ -1,0 +1,17 @@
+# Forgetting per method: horizontal bars (mean over runs) with their 95% interval,
+# the method names on the left.
+set terminal pngcairo size 1200,428 noenhanced
+if (!exists('outfile')) outfile = 'forgetting_10-classes.png'
+set output outfile
+set datafile separator ','
+set datafile missing 'nan'
+set grid
+set title 'split-omniglot: 10 classes, forgetting'
+set xlabel 'forgetting (accuracy lost)'
+set style fill solid 0.6
+set yrange [7.6:-0.6]
+unset key
+set grid noytics
+set ytics ('online SGD (non-local)' 0, 'SGD head on a fixed random layer (non-local)' 1, 'OML-style: meta-learned representation (oml-omniglot), SGD head (non-local head)' 2, 'FLP meta-trained (flp-omniglot): meta-learned frozen layer, plastic output' 3, 'FLP, output layer on pixels (not meta-trained; P swept)' 4, 'DFA' 5, 'ABCD Hebbian (teacher post), output layer on pixels' 6, 'nearest class mean (pixels)' 7)
+plot 'forgetting_10-classes.csv' skip 1 using (0):1:($2 < 0 ? $2 : 0):($2 < 0 ? 0 : $2):($1 - 0.3):($1 + 0.3) with boxxyerror lc rgb '#56b4e9', \
+     'forgetting_10-classes.csv' skip 1 using 2:1:3:4 with xerrorbars lc rgb '#0072b2' pt 0

@@ -8,7 +8,7 @@
  *           zero padding), rows = out channels, cols = in_c k k, positions = out_h out_w
  *   pool    max or average over k x k windows (no weights)
  *   flatten the identity (activations are already flat; no weights)
- * The conv products go through im2col and plast_gemm (OpenBLAS); the gemm is a parameter
+ * The conv products go through im2col and plast_gemm; the gemm is a parameter
  * so the tests can run the plain C reference. `work` holds plast_kind_work_floats floats.
  *
  * The update kernels generalise a dense layer's minibatch sums to shared weights: the sum

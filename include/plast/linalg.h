@@ -1,16 +1,17 @@
 /* linalg.h — the dense kernels the network and the rules are built from.
  *
- * src/linalg.c is the only file that includes cblas.h. Every matrix is row-major
- * float32. plast_gemm calls OpenBLAS; plast_gemm_ref is a plain C loop with the same
- * contract, used by the tests as the reference (they agree to float rounding, see
- * tests/test_linalg.c). OpenBLAS is pinned to one thread: plast parallelises over
- * population members and runs itself, so results never depend on a thread count.
+ * Every product (float, and double for meta-gradients) and the fused plasticity kernels run
+ * plast's own loops (src/linalg_isa.h), compiled for several SIMD paths in one binary and
+ * chosen at run time from what the CPU supports. Their sums run in an order fixed by the
+ * code, not the vector width, so every path gives the same bits, whichever BLAS the machine
+ * has; tests force each path (plast_isa_select) to prove it. plast_gemm_ref is a plain C
+ * loop with the same contract, the tests' reference (they agree to float rounding, see
+ * tests/test_linalg.c and tests/test_kernels.c). Every matrix is row-major.
  *
- * Small products (batch-1 steps: matrix-vector work on weights that sit in cache) and the
- * fused plasticity kernels run plast's own loops (src/linalg_isa.h), compiled for several
- * SIMD paths in one binary and chosen at run time from what the CPU supports. Their sums
- * run in an order fixed by the code, not the vector width, so every path gives the same
- * bits; tests force each path (plast_isa_select) to prove it. */
+ * src/linalg.c is the only file that includes cblas.h: OpenBLAS serves LAPACK (CMA-ES and
+ * analysis eigensolves) and the benchmark's comparison rate, pinned to one thread: plast
+ * parallelises over population members and runs itself, so results never depend on a
+ * thread count. */
 #ifndef PLAST_LINALG_H
 #define PLAST_LINALG_H
 

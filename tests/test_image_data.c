@@ -608,15 +608,23 @@ static void *draw_one(const plast_task *t, const void *o, plast_stream *s, uint6
     return st;
 }
 
+/* A generated Omniglot tree under tpath(name) (its path into root[400]), loaded into d (no
+ * cache). */
+static void load_made_omniglot(const char *name, char *root, plast_dataset *d)
+{
+    snprintf(root, 400, "%s", tpath(name));
+    make_omniglot(root);
+    plast_err err;
+    const char *src[1] = {root};
+    REQUIRE(plast_omniglot_load(d, src, 1, OSIZE, NULL, NULL, &err) == PLAST_OK);
+}
+
 static void test_rotations(void)
 {
     char root[400];
-    snprintf(root, sizeof root, "%s", tpath("omni"));
-    make_omniglot(root);
     plast_err err;
     plast_dataset d;
-    const char *src[1] = {root};
-    REQUIRE(plast_omniglot_load(&d, src, 1, OSIZE, NULL, NULL, &err) == PLAST_OK);
+    load_made_omniglot("omni", root, &d);
     REQUIRE(d.n_classes == OA * OC && d.n == OA * OC * OD);
     _Alignas(16) unsigned char o[PLAST_OPTS_BYTES];
     char json[1024];
@@ -765,12 +773,9 @@ static int which_shift(const plast_dataset *d, const float *x, int s)
 static void test_train_shift(void)
 {
     char root[400];
-    snprintf(root, sizeof root, "%s", tpath("omni-shift"));
-    make_omniglot(root);
     plast_err err;
     plast_dataset d;
-    const char *src[1] = {root};
-    REQUIRE(plast_omniglot_load(&d, src, 1, OSIZE, NULL, NULL, &err) == PLAST_OK);
+    load_made_omniglot("omni-shift", root, &d);
     _Alignas(16) unsigned char o[PLAST_OPTS_BYTES];
     char json[1024];
     const plast_task *t;

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -245,9 +247,12 @@ int plast_plot_render(const char *dir, const char *name, int *rendered, plast_er
     if (snprintf(tmp_path, sizeof tmp_path, "%s/%s", dir, tmp) >= (int)sizeof tmp_path ||
         snprintf(png_path, sizeof png_path, "%s/%s.png", dir, name) >= (int)sizeof png_path)
         return plast_err_set(err, PLAST_E_USAGE, dir, "path too long");
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) return plast_err_set(err, PLAST_E_IO, dir, "cannot start gnuplot: %s", strerror(errno));
     if (pid == 0) {
+        /* gnuplot dies with plast: a killed run must not go on writing into its directory
+         * (a resumed run removes what was left, and would race an orphan). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent) _exit(126);
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0) dup2(null, 1), dup2(null, 2);
         if (chdir(dir)) _exit(126);

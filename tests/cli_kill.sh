@@ -104,4 +104,42 @@ for delay in 0.05 0.15; do
   if [ -d "$tmp/k" ] && [ ! -e "$tmp/k/summary.md" ]; then resumed "timed $delay s"; else ok; fi
 done
 
+# Killed while gnuplot draws a figure: gnuplot dies with the run and writes nothing after it,
+# so it cannot race the resumed run (which removes what a killed run left).
+gnuplot_child() { # PID: the pid of a live gnuplot child of PID, if any
+  for s in /proc/[0-9]*/stat; do
+    read -r cpid comm state ppid rest <"$s" 2>/dev/null || continue
+    if [ "$ppid" = "$1" ] && [ "$comm" = "(gnuplot)" ] && [ "$state" != Z ]; then echo "$cpid"; return 0; fi
+  done
+  return 1
+}
+if command -v gnuplot >/dev/null; then
+  g=
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    rm -rf "$tmp/k"
+    "$bin" meta-train "$tmp/c.json" --out "$tmp/k" --quiet >/dev/null 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do g=$(gnuplot_child "$pid") && break; done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid"
+    [ -n "$g" ] && break
+  done
+  before=$(ls -l "$tmp/k" 2>/dev/null)
+  if [ -z "$g" ]; then
+    bad "plotting: never caught gnuplot running in 10 runs"
+  else
+    alive=1
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+      read -r cpid comm state rest <"/proc/$g/stat" 2>/dev/null && [ "$state" != Z ] || { alive=; break; }
+      sleep 0.1
+    done
+    [ -z "$alive" ] && ok || bad "plotting: gnuplot $g outlived the killed run by 2 s"
+    [ "$(ls -l "$tmp/k" 2>/dev/null)" = "$before" ] && ok ||
+      bad "plotting: the run directory changed after the run was killed"
+    resumed "plotting"
+  fi
+else
+  echo "gnuplot is not installed: the kill-while-plotting check is skipped" >&2
+fi
+
 finish

@@ -1,0 +1,18 @@
+# Mean score matrix R[i][j]: score on class (function) j after learning 0..i.
+set terminal pngcairo size 700,620 noenhanced
+if (!exists('outfile')) outfile = 'heatmap_5-way-5-shot-i.i.d_online-sgd-784-256-n-non-local.png'
+set output outfile
+set datafile separator ','
+set datafile missing 'nan'
+set grid
+set cblabel 'mean accuracy (higher is better; dark = better)'
+set datafile separator whitespace
+unset grid
+set title 'online SGD, 784-256-N (non-local): 5-way 5-shot, i.i.d.'
+set xlabel 'evaluated on j'
+set ylabel 'after learning i'
+set xrange [-0.5:4.5]
+set yrange [4.5:-0.5]
+set palette defined (0 '#f7fbff', 1 '#08306b')
+set cbrange [0:1]
+plot 'heatmap_5-way-5-shot-i.i.d_online-sgd-784-256-n-non-local.dat' matrix with image notitle

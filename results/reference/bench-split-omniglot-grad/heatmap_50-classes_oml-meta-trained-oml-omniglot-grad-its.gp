@@ -1,0 +1,18 @@
+# Mean score matrix R[i][j]: score on class (function) j after learning 0..i.
+set terminal pngcairo size 834,620 noenhanced
+if (!exists('outfile')) outfile = 'heatmap_50-classes_oml-meta-trained-oml-omniglot-grad-its.png'
+set output outfile
+set datafile separator ','
+set datafile missing 'nan'
+set grid
+set cblabel 'mean accuracy (higher is better; dark = better)'
+set datafile separator whitespace
+unset grid
+set title 'OML meta-trained (oml-omniglot-grad), its meta-learned lr (non-local head): 50 classes'
+set xlabel 'evaluated on j'
+set ylabel 'after learning i'
+set xrange [-0.5:49.5]
+set yrange [49.5:-0.5]
+set palette defined (0 '#f7fbff', 1 '#08306b')
+set cbrange [0:1]
+plot 'heatmap_50-classes_oml-meta-trained-oml-omniglot-grad-its.dat' matrix with image notitle

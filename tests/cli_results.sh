@@ -138,6 +138,12 @@ if command -v python3 >/dev/null 2>&1; then
     sed 's/"best_validation": [0-9.e+-]*/"best_validation": 12345/' "$T/ref1/summary.json" >"$T/s.json" && mv "$T/s.json" "$T/ref1/summary.json"
     run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/ref1"
     want_rc 1; want_out "1 difference(s) in summary.json"; want_out "summary.json.best_validation: 12345 ->"
+    CASE="reproduce a command whose arguments need shell quoting"
+    run "$BIN" meta-train "$CAMP" --set campaign.generations=4 --set campaign.popsize=4 --set campaign.validation_runs=2 \
+        --set runs=4 --set campaign.tune_runs=1 --set task.n_functions=2 --set 'net.hidden=[12, 8]' --out "$T/it's ref1" --quiet
+    want_rc 0
+    run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/it's ref1"
+    want_rc 0; want_out "identical: every number of summary.json reproduced"
     CASE="reproduce a seed of a sweep"
     run env PLAST="$BIN" sh "$SRC/scripts/reproduce" "$T/swA/seed-2"
     want_rc 0; want_out "identical"

@@ -48,7 +48,8 @@ typedef struct cli_flag {
 /* Parses argv[1..argc) against the table; the one positional argument goes to *positional.
  * Prints the problem and returns PLAST_E_USAGE, or 0. */
 int cli_parse_flags(int argc, char **argv, const cli_flag *flags, int n, const char **positional);
-/* "plast ARGV..." into buf[n] (cut at n), for run metadata. */
+/* "plast ARGV..." into buf[n] (cut at n), for run metadata: each argument a shell word
+ * (single-quoted when it needs it), so that the line can be run again. */
 void cli_command_line(char *buf, size_t n, int argc, char **argv);
 
 /* The commands: argv[0] is the command's name. Each returns the exit code. */

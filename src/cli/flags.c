@@ -1,5 +1,6 @@
 /* flags.c — the program's shared helpers: error records to messages and exit codes, and
  * table-driven flag parsing with range-checked numbers (see cli.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -97,8 +98,23 @@ int cli_parse_flags(int argc, char **argv, const cli_flag *flags, int n, const c
     return 0;
 }
 
+/* arg as one POSIX shell word: as it is when every character is safe unquoted, else in single
+ * quotes (a quote inside written '\''), so that the command line can be run again. */
+static size_t shell_word(char *buf, size_t n, const char *arg)
+{
+    int plain = arg[0] != '\0';
+    for (const char *c = arg; *c && plain; c++)
+        plain = isalnum((unsigned char)*c) || strchr("_./:=,@%+-", *c);
+    if (plain) return (size_t)snprintf(buf, n, " %s", arg);
+    size_t used = (size_t)snprintf(buf, n, " '");
+    for (const char *c = arg; *c && used < n; c++)
+        used += *c == '\'' ? (size_t)snprintf(buf + used, n - used, "'\\''")
+                           : (size_t)snprintf(buf + used, n - used, "%c", *c);
+    return used < n ? used + (size_t)snprintf(buf + used, n - used, "'") : used;
+}
+
 void cli_command_line(char *buf, size_t n, int argc, char **argv)
 {
     size_t used = (size_t)snprintf(buf, n, "plast");
-    for (int i = 0; i < argc && used < n; i++) used += (size_t)snprintf(buf + used, n - used, " %s", argv[i]);
+    for (int i = 0; i < argc && used < n; i++) used += shell_word(buf + used, n - used, argv[i]);
 }

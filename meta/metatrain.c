@@ -124,10 +124,10 @@ static long best_generation(const plast_gen_stats *h, int n)
 
 /* metatrain.gp over metrics.csv: columns 2 best, 3 mean, 4 std, 5 validation. Its first
  * row (generation 0) holds only the starting point's validation. The y range (log scale;
- * linear within a decade or when no value is positive) is the robust range of the curves so far (plot.h), so
- * that a generation whose candidates diverge (a fitness of 1e8 beside 3) does not flatten
- * everything else; the best-validated generation is marked. Rewritten at every checkpoint
- * and at the end, and drawn at the end. */
+ * linear within a decade or when no value is positive) is the robust range of the curves
+ * so far (plot.h), so that a generation whose candidates diverge (a fitness of 1e8 beside
+ * 3) does not flatten everything else; the best-validated generation is marked. Rewritten
+ * at every checkpoint and at the end, and drawn at the end. */
 static int save_metatrain_plot(const ctx *x, plast_err *err)
 {
     char title[256], ylabel[96], mark[64];

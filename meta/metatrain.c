@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plast/optim.h"
 #include "plast/plot.h"
 #include "plast/registry.h"
 #include "plast/run.h"
@@ -460,6 +461,15 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
     if (a->comm.allsum) a->comm.allsum(flags, 2, a->comm.ctx);
     if (!rc && flags[1] != 0.0)
         rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not set up the run directory");
+    const plast_campaign_opts *co = (const plast_campaign_opts *)cfg->campaign_opts;
+    int n_workers = threads * (a->comm.size > 1 ? a->comm.size : 1);
+    if (!rc && co->optimizer == PLAST_OPTIM_ADAM && co->episodes < n_workers) {
+        char msg[200]; /* the meta-batch is the unit of parallelism */
+        snprintf(msg, sizeof msg, "campaign.episodes is %d: a step keeps %d of the %d threads%s busy "
+                 "(validation uses them all)", co->episodes, co->episodes, n_workers,
+                 a->comm.size > 1 ? " across ranks" : "");
+        note(hooks, msg);
+    }
     if (!rc && fresh) {
         note(hooks, "validating the starting point");
         rc = plast_campaign_start(camp, interrupt, err);
@@ -472,7 +482,6 @@ static int metatrain(plast_config *cfg, const plast_metatrain_args *a,
             rc = plast_err_set(err, PLAST_E_IO, res->dir, "rank 0 could not write the run directory");
     }
     double last_best = INFINITY;
-    const plast_campaign_opts *co = (const plast_campaign_opts *)cfg->campaign_opts;
     while (!rc && !plast_campaign_done(camp)) {
         plast_gen_stats s;
         rc = plast_campaign_step(camp, interrupt, &s, err);

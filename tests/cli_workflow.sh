@@ -3,7 +3,7 @@
 # "did you mean", --set on a list element, show's best generation, plot on any directory,
 # eval's divergence headline and continual metrics, bench interrupt + resume equal to an
 # uninterrupted suite, --runs/--set/--only, suite-relative paths, meta-train --resume
-# remembering its threads and sessions.
+# remembering its threads and sessions, a gradient campaign's progress line.
 #
 # usage: sh tests/cli_workflow.sh PATH/TO/plast SOURCE_DIR
 set -u
@@ -164,6 +164,14 @@ RC=$?
 want_rc 75
 if grep -q '^  "threads": 2,' "$T/mtr/run.json"; then ok; else fail_case "run.json threads: $(grep threads "$T/mtr/run.json")"; fi
 if [ "$(grep -c '{"command": *"plast meta-train' "$T/mtr/run.json")" -eq 2 ] && grep -q '"status": "interrupted"}' "$T/mtr/run.json"; then ok; else fail_case "run.json lacks the session history"; fi
+
+# ---- a gradient campaign's progress: steps, loss, lr, gradient norm; idle threads named ----
+CASE="gradient campaign progress"
+run "$BIN" meta-train "$SRC/meta/campaigns/default.json" --set campaign.generations=2 --set campaign.episodes=1 \
+    --set campaign.validate_every=2 --set campaign.validation_runs=2 --set runs=2 --set task.n_functions=2 \
+    --threads 2 --out "$T/grad"
+want_rc 0; want_err "step     2/2  loss "; want_err "  lr 0.03  |grad| "; want_err "episodes/s"
+want_err "campaign.episodes is 1: a step keeps 1 of the 2 threads busy"
 
 # ---- bench: --runs, --set, --only ----
 CASE="bench --only --runs --set"

@@ -28,8 +28,13 @@ static void mt_generation(void *ctx, const plast_gen_stats *s, long total)
     const mt_progress *p = ctx;
     if (p->quiet) return;
     double per_gen = s->gen > 0 ? s->wall_s / (double)s->gen : 0.0;
-    fprintf(stderr, "gen %5ld/%ld  best %.5g  mean %.5g  sigma %.3g  %.1f evals/s", s->gen, total,
-            s->best, s->mean, s->sigma, s->evals_per_s);
+    if (isfinite(s->grad_norm)) /* adam: the meta-batch's mean loss, the learning rate, its gradient's norm */
+        fprintf(stderr, "step %5ld/%ld  loss %.5g  lr %.3g  |grad| %.3g  %.1f episodes/s", s->gen, total,
+                s->mean, s->sigma, s->grad_norm, s->evals_per_s);
+    else
+        fprintf(stderr, "gen %5ld/%ld  best %.5g  mean %.5g  sigma %.3g  %.1f evals/s", s->gen, total, s->best,
+                s->mean, s->sigma, s->evals_per_s);
+    if (s->skipped > 0) fprintf(stderr, "  skipped %.0f", s->skipped);
     if (isfinite(s->valid)) fprintf(stderr, "  valid %.5g (best %.5g)", s->valid, s->best_valid);
     fprintf(stderr, "  ETA %.0f s\n", per_gen * (double)(total - s->gen));
 }

@@ -776,6 +776,7 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
         return PLAST_E_DATA;
     }
     int rc = PLAST_OK;
+    unsigned char got[32] = {0}; /* listed layer l (0..31) had a tensor read */
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
     const cJSON *rule = cJSON_GetObjectItemCaseSensitive(root, "rule");
@@ -788,6 +789,10 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
         rc = plast_err_set(err, PLAST_E_DATA, path, "params are for rule '%s', the config uses '%s'",
                            cJSON_IsString(rule) ? rule->valuestring : "?", rule_name);
     }
+    /* Another rule's file (only possible with a layer filter): its tensors this rule has no
+     * use for (feedback B and c, per-layer plasticity) are skipped; a listed layer of which
+     * nothing is read is an error below. */
+    int other_rule = !rc && strcmp(rule->valuestring, rule_name) != 0;
     const cJSON *sec;
     cJSON_ArrayForEach(sec, root)
     {
@@ -819,6 +824,7 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
                 plast_pspec_label(&sections[s]->spec[k], label, sizeof label);
                 if (!strcmp(label, t->string)) p = &sections[s]->spec[k];
             }
+            if (!p && other_rule) continue;
             if (!p) {
                 rc = plast_err_set(err, PLAST_E_DATA, where, "no such tensor in this network/rule");
                 break;
@@ -859,8 +865,15 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
             }
             if (rc) break;
             if (loaded) loaded[s][p - sections[s]->spec] = 1;
+            int l = label_layer(t->string);
+            if (l >= 0 && l < 32) got[l] = 1;
         }
     }
+    for (int k = 0; !rc && other_rule && k < layers->n; k++)
+        if (layers->v[k] >= 0 && !got[layers->v[k]])
+            rc = plast_err_set(err, PLAST_E_DATA, path,
+                               "params_layers lists layer %d, but no tensor of it in this '%s' file is one "
+                               "this '%s' network has", layers->v[k], rule->valuestring, rule_name);
     cJSON_Delete(root);
     return rc;
 }

@@ -485,6 +485,33 @@ static void test_params_layers(void)
     CHECK(plast_params_read(path, "fa", dst, names, 2, masks, &only0, &err) == PLAST_OK && m0[0] == 1);
     CHECK(plast_params_read(path, "fa", dst, names, 2, masks, &global0, &err) == PLAST_E_DATA &&
           strstr(err.msg, "params are for rule 'sgd'") != NULL);
+    /* A file of a rule with feedback and per-layer plasticity (flp) read into sgd: the listed
+     * layer's weights move, its B, c and P (which sgd lacks) are skipped; a listed layer with
+     * nothing sgd can take is an error naming it. */
+    const plast_rule *flp = plast_rule_find("flp");
+    _Alignas(16) unsigned char fopts[PLAST_OPTS_BYTES];
+    plast_opts_defaults(&flp->opts, fopts);
+    plast_learner c;
+    REQUIRE(plast_learner_init(&c, &s9, flp, fopts, &plast_objective_classification, &err) == 0);
+    plast_learner_draw(&c, &r);
+    const plast_pset *fsecs[2] = {&c.net.p, &c.meta};
+    int has_fb = 0;
+    for (int k = 0; k < c.net.p.n; k++) has_fb |= c.net.p.spec[k].name[0] == 'B';
+    CHECK(has_fb && c.meta.n > 0);
+    const char *fpath = tmp_path("flp9.json");
+    REQUIRE((f = fopen(fpath, "w")) != NULL);
+    REQUIRE(plast_params_write(f, "flp", fsecs, names, NULL, 2) == 0);
+    fclose(f);
+    plast_ints only01 = {2, {0, 1}}, only7 = {2, {0, 7}};
+    memset(m0, 0, sizeof m0);
+    memset(m1, 0, sizeof m1);
+    CHECK(plast_params_read(fpath, "sgd", dst, names, 2, masks, &only01, &err) == PLAST_OK);
+    CHECK(!memcmp(b.net.layer[0].W, c.net.layer[0].W, 18 * sizeof(float)) &&
+          !memcmp(b.net.layer[1].W, c.net.layer[1].W, 54 * sizeof(float)));
+    CHECK(m1[0] == 0);
+    CHECK(plast_params_read(fpath, "sgd", dst, names, 2, masks, &only7, &err) == PLAST_E_DATA &&
+          strstr(err.msg, "lists layer 7") != NULL);
+    plast_learner_free(&c);
     plast_learner_free(&a);
     plast_learner_free(&b);
 }

@@ -83,7 +83,8 @@ int plast_params_write(FILE *f, const char *rule_name, const plast_pset *const *
  * exist with the same shape; tensors absent from the file keep their values. When layers
  * is not NULL and not empty, only tensors of those layers are read (the others are skipped
  * unchecked: a representation can move to a network with another head, and, when -1 (the
- * rule's network-wide tensors) is not among them, to another rule). On an
+ * rule's network-wide tensors) is not among them, to another rule, which skips the tensors
+ * it lacks, such as feedback, but must find some of every listed layer's). On an
  * error, tensors read before it have already been overwritten: discard the sections. When
  * loaded is not NULL, loaded[s][k] is set to 1 for every tensor k of section s read. */
 int plast_params_read(const char *path, const char *rule_name, plast_pset *const *sections,

@@ -184,6 +184,11 @@ int plast_suite_load(plast_suite *s, const char *path, plast_err *err)
     int rc = plast_json_load(path, &root, err);
     if (rc) return rc;
     rc = suite_from(s, root, path, err);
+    if (rc && err && strncmp(err->where, path, strlen(path))) { /* name the file too */
+        char w[sizeof err->where];
+        snprintf(w, sizeof w, "%.120s: %.120s", path, err->where);
+        snprintf(err->where, sizeof err->where, "%s", w);
+    }
     if (!rc && !(s->text = plast_json_print(root))) rc = plast_err_set(err, PLAST_E_INTERNAL, path, "out of memory");
     if (!rc) { /* the file's directory, absolute, for relative params paths in it */
         char buf[4096];

@@ -259,7 +259,9 @@ printf '\000\000\010\001\000\000\000\001\000' >"$T/bad-magic.idx"
 expect "IDX with a wrong magic" 65 "$T/bad-magic.idx" \
   "$BIN" eval "$T/good.json" --set 'task={"name":"images","train_images":"'"$T"'/bad-magic.idx"}' \
   --set rule=ncm --set 'net.hidden=[]' --out "$OUT/idx-magic"
-expect "bench suite with an unknown key" 78 "net: unknown key" "$BIN" bench "$T/good.json" --out "$OUT/bench-bad"
+expect "bench suite with an unknown key" 78 "good.json: net: unknown key" "$BIN" bench "$T/good.json" --out "$OUT/bench-bad"
+printf '{"name": "x", "base": {"rule": "sgd", "task": "sine"}, "methods": [{"label": "a"}], "notes": ["%0600d"]}' 0 >"$T/long-note.json"
+expect "bench suite with a note too long" 78 "long-note.json: notes[0]: longer than 511" "$BIN" bench "$T/long-note.json" --out "$OUT/bench-note"
 printf '{"name": "x", "base": {"rule": "sgd", "task": "sine"}, "methods": [{"label": "a", "set": ["rule.lr=-1"]}]}' >"$T/suite.json"
 expect "bench suite with a bad method" 78 "rule.lr" "$BIN" bench "$T/suite.json" --out "$OUT/bench-method"
 

@@ -21,7 +21,7 @@ static const plast_opt run_table[] = {
      NULL, "bootstrap resamples for the 95% confidence intervals"},
     {"params", PLAST_OPT_STRING, offsetof(plast_run_opts, params), 0, 0, 0, NULL, "",
      "params file (a campaign's best.json) to load over the initial values"},
-    {"params_layers", PLAST_OPT_INTS, offsetof(plast_run_opts, params_layers), 0, -1, 31, NULL, "",
+    {"params_layers", PLAST_OPT_INTS, offsetof(plast_run_opts, params_layers), 0, -1, PLAST_MAX_LAYERS - 1, NULL, "",
      "load only these layers' tensors from the params file (-1: those of no single layer, such "
      "as a global plasticity coefficient; empty: all)"},
 };
@@ -776,7 +776,7 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
         return PLAST_E_DATA;
     }
     int rc = PLAST_OK;
-    unsigned char got[32] = {0}; /* listed layer l (0..31) had a tensor read */
+    unsigned char got[PLAST_MAX_LAYERS] = {0}; /* listed layer l had a tensor read */
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
     const cJSON *rule = cJSON_GetObjectItemCaseSensitive(root, "rule");
@@ -866,7 +866,7 @@ int plast_params_read(const char *path, const char *rule_name, plast_pset *const
             if (rc) break;
             if (loaded) loaded[s][p - sections[s]->spec] = 1;
             int l = label_layer(t->string);
-            if (l >= 0 && l < 32) got[l] = 1;
+            if (l >= 0 && l < PLAST_MAX_LAYERS) got[l] = 1;
         }
     }
     for (int k = 0; !rc && other_rule && k < layers->n; k++)

@@ -214,9 +214,15 @@ static void flp_update_d(const plast_local_d *x)
         int nr = k->rows - r0 < PLAST_OJA_ROWS ? k->rows - r0 : PLAST_OJA_ROWS;
         plast_kind_outer_d(k, ht, x->pre, x->batch, r0, nr, 1.0, 0.0, G, x->work);
         for (int i = r0; i < r0 + nr; i++) {
-            double *w = x->W + (size_t)i * cols;
-            const double *u = G + (size_t)(i - r0) * cols;
-            for (int j = 0; j < cols; j++) w[j] += scale * P[flp_pidx(o, i, j, cols)] * (u[j] - d[i] * w[j]);
+            double *restrict w = x->W + (size_t)i * cols, di = d[i];
+            const double *restrict u = G + (size_t)(i - r0) * cols;
+            if (o->granularity == FLP_SYNAPSE) {
+                const double *restrict p = P + (size_t)i * cols;
+                for (int j = 0; j < cols; j++) w[j] += scale * p[j] * (u[j] - di * w[j]);
+            } else {
+                double pi = scale * P[flp_pidx(o, i, 0, cols)];
+                for (int j = 0; j < cols; j++) w[j] += pi * (u[j] - di * w[j]);
+            }
         }
     }
 }
@@ -241,16 +247,32 @@ static void flp_update_vjp_d(const plast_local_d *x)
         plast_kind_outer_d(k, ht, x->pre, nb, r0, nr, 1.0, 0.0, G, x->work);
         /* G becomes U_bar of the block; W_bar that of the W before the update */
         for (int i = r0; i < r0 + nr; i++) {
-            const double *w = x->W + (size_t)i * cols;
-            double *wb = x->W_bar + (size_t)i * cols, *u = G + (size_t)(i - r0) * cols;
-            for (int j = 0; j < cols; j++) {
-                size_t pi = flp_pidx(o, i, j, cols);
-                double pij = scale * P[pi], gw = wb[j];
-                Pb[pi] += scale * gw * (u[j] - d[i] * w[j]);
-                db[i] -= gw * pij * w[j];
-                u[j] = gw * pij;
-                wb[j] = gw * (1.0 - pij * d[i]);
+            const double *restrict w = x->W + (size_t)i * cols;
+            double *restrict wb = x->W_bar + (size_t)i * cols, *restrict u = G + (size_t)(i - r0) * cols;
+            double di = d[i], dbi = db[i]; /* db[i] summed in j's order, in a register */
+            if (o->granularity == FLP_SYNAPSE) {
+                const double *restrict p = P + (size_t)i * cols;
+                double *restrict pb = Pb + (size_t)i * cols;
+                for (int j = 0; j < cols; j++) {
+                    double pij = scale * p[j], gw = wb[j];
+                    pb[j] += scale * gw * (u[j] - di * w[j]);
+                    dbi -= gw * pij * w[j];
+                    u[j] = gw * pij;
+                    wb[j] = gw * (1.0 - pij * di);
+                }
+            } else {
+                size_t pi = flp_pidx(o, i, 0, cols);
+                double pij = scale * P[pi], pbi = Pb[pi];
+                for (int j = 0; j < cols; j++) {
+                    double gw = wb[j];
+                    pbi += scale * gw * (u[j] - di * w[j]);
+                    dbi -= gw * pij * w[j];
+                    u[j] = gw * pij;
+                    wb[j] = gw * (1.0 - pij * di);
+                }
+                Pb[pi] = pbi;
             }
+            db[i] = dbi;
         }
         /* U = outer(h~, pre): h~_bar += U_bar applied to pre, pre_bar += U_bar^T h~ */
         plast_kind_linear_d(k, G, r0, nr, NULL, x->pre, nb, 1.0, htb, x->work);

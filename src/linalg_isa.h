@@ -833,8 +833,10 @@ static void ISA(gemm)(int ta, int tb, int M, int N, int K, float alpha, const fl
 /* ---- double products (exact meta-gradients) ----
  * C = beta C + alpha op(A) op(B) with every output's sum in one order, whatever the path or
  * the shape: c = beta c (0 when beta is 0), then c += (alpha a_k) b_k for k = 0, 1, ...
- * Vectorised across outputs, so the order does not depend on the vector width. An NT
- * product transposes B a block at a time (ISA_DB x ISA_DB) and runs as NN on it. */
+ * Vectorised across outputs, so the order does not depend on the vector width; four rows of
+ * C share each vector of B loaded, and B is taken a strip of columns at a time that stays in
+ * cache (daxpy_block); neither changes what an output sums or in what order. An NT product
+ * transposes B a block at a time (ISA_DB x ISA_DB) and runs as NN on it. */
 typedef double ISA(dvec) __attribute__((vector_size(ISA_VEC_BYTES)));
 #define ISA_DN ((int)(sizeof(ISA(dvec)) / sizeof(double)))
 #define ISA_DB 64
@@ -889,6 +891,90 @@ static void ISA(daxpy_rows)(int n, int K, double alpha, const double *a, int sa,
     if (last >= 0) ISA_PUT(c + last, cl);
 }
 
+/* daxpy_rows on four rows of C at once (row r: a + r ai, c + r ldc), each vector of B loaded
+ * once for the four: every output gets the terms of daxpy_rows in its order, so the same bits
+ * (two vectors of each row held while k runs, then one; the overlapping last vector as
+ * there); rows narrower than a vector go to daxpy_rows. */
+static void ISA(daxpy_rows4)(int n, int K, double alpha, const double *a, size_t ai, int sa,
+                             const double *restrict B, int ldb, double *restrict c, int ldc)
+{
+    if (n < ISA_DN) {
+        for (int r = 0; r < 4; r++) ISA(daxpy_rows)(n, K, alpha, a + r * ai, sa, B, ldb, c + (size_t)r * ldc);
+        return;
+    }
+    const double *a0 = a, *a1 = a + ai, *a2 = a + 2 * ai, *a3 = a + 3 * ai;
+    double *c0 = c, *c1 = c + ldc, *c2 = c + 2 * (size_t)ldc, *c3 = c + 3 * (size_t)ldc;
+    int j = 0, last = n % ISA_DN ? n - ISA_DN : -1;
+    ISA(dvec) l0 = {0}, l1 = {0}, l2 = {0}, l3 = {0};
+    if (last >= 0) {
+        l0 = ISA(dload)(c0 + last), l1 = ISA(dload)(c1 + last);
+        l2 = ISA(dload)(c2 + last), l3 = ISA(dload)(c3 + last);
+        for (int k = 0; k < K; k++) {
+            size_t ka = (size_t)k * sa;
+            ISA(dvec) b = ISA(dload)(B + (size_t)k * ldb + last);
+            l0 += (alpha * a0[ka]) * b, l1 += (alpha * a1[ka]) * b;
+            l2 += (alpha * a2[ka]) * b, l3 += (alpha * a3[ka]) * b;
+        }
+        n = n / ISA_DN * ISA_DN;
+    }
+    for (; j + 2 * ISA_DN <= n; j += 2 * ISA_DN) {
+        ISA(dvec) s00 = ISA(dload)(c0 + j), s01 = ISA(dload)(c0 + j + ISA_DN);
+        ISA(dvec) s10 = ISA(dload)(c1 + j), s11 = ISA(dload)(c1 + j + ISA_DN);
+        ISA(dvec) s20 = ISA(dload)(c2 + j), s21 = ISA(dload)(c2 + j + ISA_DN);
+        ISA(dvec) s30 = ISA(dload)(c3 + j), s31 = ISA(dload)(c3 + j + ISA_DN);
+        for (int k = 0; k < K; k++) {
+            size_t ka = (size_t)k * sa;
+            const double *bk = B + (size_t)k * ldb + j;
+            ISA(dvec) b0 = ISA(dload)(bk), b1 = ISA(dload)(bk + ISA_DN);
+            double x0 = alpha * a0[ka], x1 = alpha * a1[ka], x2 = alpha * a2[ka], x3 = alpha * a3[ka];
+            s00 += x0 * b0, s01 += x0 * b1, s10 += x1 * b0, s11 += x1 * b1;
+            s20 += x2 * b0, s21 += x2 * b1, s30 += x3 * b0, s31 += x3 * b1;
+        }
+        ISA_PUT(c0 + j, s00);
+        ISA_PUT(c0 + j + ISA_DN, s01);
+        ISA_PUT(c1 + j, s10);
+        ISA_PUT(c1 + j + ISA_DN, s11);
+        ISA_PUT(c2 + j, s20);
+        ISA_PUT(c2 + j + ISA_DN, s21);
+        ISA_PUT(c3 + j, s30);
+        ISA_PUT(c3 + j + ISA_DN, s31);
+    }
+    for (; j + ISA_DN <= n; j += ISA_DN) {
+        ISA(dvec) s0 = ISA(dload)(c0 + j), s1 = ISA(dload)(c1 + j);
+        ISA(dvec) s2 = ISA(dload)(c2 + j), s3 = ISA(dload)(c3 + j);
+        for (int k = 0; k < K; k++) {
+            size_t ka = (size_t)k * sa;
+            ISA(dvec) b = ISA(dload)(B + (size_t)k * ldb + j);
+            s0 += (alpha * a0[ka]) * b, s1 += (alpha * a1[ka]) * b;
+            s2 += (alpha * a2[ka]) * b, s3 += (alpha * a3[ka]) * b;
+        }
+        ISA_PUT(c0 + j, s0); ISA_PUT(c1 + j, s1); ISA_PUT(c2 + j, s2); ISA_PUT(c3 + j, s3);
+    }
+    if (last >= 0) {
+        ISA_PUT(c0 + last, l0); ISA_PUT(c1 + last, l1); ISA_PUT(c2 + last, l2); ISA_PUT(c3 + last, l3);
+    }
+}
+
+/* C [M][n] += alpha op(A) B: a strip of columns at a time, narrow enough that its K rows of B
+ * stay in cache while every row of C passes over it (ISA_DSTRIP bytes of B, at least two
+ * vectors wide; the last strip takes what is left), the rows of C four at a time, then one
+ * by one. Every output is summed as in daxpy_rows, so the strips do not change a bit. */
+#define ISA_DSTRIP (128 * 1024)
+static void ISA(daxpy_block)(int M, int n, int K, double alpha, const double *a, size_t ai, int sa,
+                             const double *B, int ldb, double *c, int ldc)
+{
+    int w = K > 0 ? ISA_DSTRIP / (int)sizeof(double) / K / (2 * ISA_DN) * (2 * ISA_DN) : n;
+    if (w < 2 * ISA_DN) w = 2 * ISA_DN;
+    for (int j0 = 0; j0 < n;) {
+        int nj = n - j0 < 2 * w ? n - j0 : w, i = 0;
+        for (; i + 4 <= M; i += 4)
+            ISA(daxpy_rows4)(nj, K, alpha, a + i * ai, ai, sa, B + j0, ldb, c + (size_t)i * ldc + j0, ldc);
+        for (; i < M; i++)
+            ISA(daxpy_rows)(nj, K, alpha, a + i * ai, sa, B + j0, ldb, c + (size_t)i * ldc + j0);
+        j0 += nj;
+    }
+}
+
 static void ISA(dgemm)(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
                        const double *B, int ldb, double beta, double *C, int ldc)
 {
@@ -903,7 +989,7 @@ static void ISA(dgemm)(int ta, int tb, int M, int N, int K, double alpha, const 
     size_t ai = ta ? 1 : (size_t)lda;
     int sa = ta ? lda : 1;
     if (!tb) {
-        for (int i = 0; i < M; i++) ISA(daxpy_rows)(N, K, alpha, A + i * ai, sa, B, ldb, C + (size_t)i * ldc);
+        ISA(daxpy_block)(M, N, K, alpha, A, ai, sa, B, ldb, C, ldc);
         return;
     }
     double bt[ISA_DB * ISA_DB];
@@ -913,9 +999,7 @@ static void ISA(dgemm)(int ta, int tb, int M, int N, int K, double alpha, const 
             int nj = N - j0 < ISA_DB ? N - j0 : ISA_DB;
             for (int j = 0; j < nj; j++)
                 for (int k = 0; k < nk; k++) bt[k * ISA_DB + j] = B[(size_t)(j0 + j) * ldb + k0 + k];
-            for (int i = 0; i < M; i++)
-                ISA(daxpy_rows)(nj, nk, alpha, A + i * ai + (size_t)k0 * sa, sa, bt, ISA_DB,
-                                C + (size_t)i * ldc + j0);
+            ISA(daxpy_block)(M, nj, nk, alpha, A + (size_t)k0 * sa, ai, sa, bt, ISA_DB, C + j0, ldc);
         }
     }
 }
@@ -950,3 +1034,4 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(dgemm), ISA(oja_rows), I
 #undef ISA_PANEL_BYTES
 #undef ISA_DN
 #undef ISA_DB
+#undef ISA_DSTRIP

@@ -18,8 +18,9 @@
  *     operations done one by one (exactly);
  *   - plast_ger_backward (a backward product and an outer-product update in one pass)
  *     against the two plast_gemm calls it replaces, on every shape: exactly;
- *   - plast_dgemm, all four transposes, on the same odd sizes and on a product larger than
- *     its transposition block (70 x 130 x 150), bit for bit against its defined order (beta c,
+ *   - plast_dgemm, all four transposes, on the same odd sizes, on a product larger than
+ *     its transposition block (70 x 130 x 150) and on one wide enough to go in strips of
+ *     columns (7 x 203 x 900), bit for bit against its defined order (beta c,
  *     then c += (alpha a_k) b_k for k in order) done one output at a time;
  *   - every path gives the same bits as the baseline x86-64 path (the kernels sum in an
  *     order fixed by the code, not the vector width), for the kernels and for whole
@@ -190,6 +191,16 @@ static size_t dgemm_all(plast_rng *r, float *out)
         for (int i = 0; i < 70 * 130; i++) out[at++] = (float)C[i];
     }
     CHECK(moved > 1.0);
+    free(A), free(B), free(C0), free(C);
+    /* wide enough that B goes a strip of columns at a time, and rows past the last four */
+    enum { SM = 7, SN = 203, SK = 900 };
+    A = malloc(sizeof(double) * SM * SK), B = malloc(sizeof(double) * SK * SN);
+    C0 = malloc(sizeof(double) * SM * SN), C = malloc(sizeof(double) * SM * SN);
+    REQUIRE(A && B && C0 && C);
+    for (int i = 0; i < SM * SK; i++) A[i] = plast_rng_normal(r);
+    for (int i = 0; i < SK * SN; i++) B[i] = plast_rng_normal(r);
+    for (int i = 0; i < SM * SN; i++) C0[i] = plast_rng_normal(r);
+    for (int t = 0; t < 4; t++) CHECK(dgemm_one(t & 1, t >> 1, SM, SN, SK, 0.5, 1.0, A, B, C0, C) == 0);
     free(A), free(B), free(C0), free(C);
     return at;
 }

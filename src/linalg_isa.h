@@ -895,8 +895,12 @@ static void ISA(daxpy_rows)(int n, int K, double alpha, const double *a, int sa,
  * once for the four: every output gets the terms of daxpy_rows in its order, so the same bits
  * (two vectors of each row held while k runs, then one; the overlapping last vector as
  * there); rows narrower than a vector go to daxpy_rows. */
-static void ISA(daxpy_rows4)(int n, int K, double alpha, const double *a, size_t ai, int sa,
-                             const double *restrict B, int ldb, double *restrict c, int ldc)
+/* alpha a_k, read as a_k when alpha is 1 (the same value: 1 x is exactly x), so that a_k
+ * goes from memory straight into a broadcast */
+#define ISA_DA(v) (one ? (v) : alpha * (v))
+static inline __attribute__((always_inline)) void
+ISA(daxpy_rows4_)(int n, int K, double alpha, const double *a, size_t ai, int sa, const double *restrict B,
+                  int ldb, double *restrict c, int ldc, int one)
 {
     if (n < ISA_DN) {
         for (int r = 0; r < 4; r++) ISA(daxpy_rows)(n, K, alpha, a + r * ai, sa, B, ldb, c + (size_t)r * ldc);
@@ -912,8 +916,8 @@ static void ISA(daxpy_rows4)(int n, int K, double alpha, const double *a, size_t
         for (int k = 0; k < K; k++) {
             size_t ka = (size_t)k * sa;
             ISA(dvec) b = ISA(dload)(B + (size_t)k * ldb + last);
-            l0 += (alpha * a0[ka]) * b, l1 += (alpha * a1[ka]) * b;
-            l2 += (alpha * a2[ka]) * b, l3 += (alpha * a3[ka]) * b;
+            l0 += ISA_DA(a0[ka]) * b, l1 += ISA_DA(a1[ka]) * b;
+            l2 += ISA_DA(a2[ka]) * b, l3 += ISA_DA(a3[ka]) * b;
         }
         n = n / ISA_DN * ISA_DN;
     }
@@ -926,7 +930,7 @@ static void ISA(daxpy_rows4)(int n, int K, double alpha, const double *a, size_t
             size_t ka = (size_t)k * sa;
             const double *bk = B + (size_t)k * ldb + j;
             ISA(dvec) b0 = ISA(dload)(bk), b1 = ISA(dload)(bk + ISA_DN);
-            double x0 = alpha * a0[ka], x1 = alpha * a1[ka], x2 = alpha * a2[ka], x3 = alpha * a3[ka];
+            double x0 = ISA_DA(a0[ka]), x1 = ISA_DA(a1[ka]), x2 = ISA_DA(a2[ka]), x3 = ISA_DA(a3[ka]);
             s00 += x0 * b0, s01 += x0 * b1, s10 += x1 * b0, s11 += x1 * b1;
             s20 += x2 * b0, s21 += x2 * b1, s30 += x3 * b0, s31 += x3 * b1;
         }
@@ -945,14 +949,23 @@ static void ISA(daxpy_rows4)(int n, int K, double alpha, const double *a, size_t
         for (int k = 0; k < K; k++) {
             size_t ka = (size_t)k * sa;
             ISA(dvec) b = ISA(dload)(B + (size_t)k * ldb + j);
-            s0 += (alpha * a0[ka]) * b, s1 += (alpha * a1[ka]) * b;
-            s2 += (alpha * a2[ka]) * b, s3 += (alpha * a3[ka]) * b;
+            s0 += ISA_DA(a0[ka]) * b, s1 += ISA_DA(a1[ka]) * b;
+            s2 += ISA_DA(a2[ka]) * b, s3 += ISA_DA(a3[ka]) * b;
         }
         ISA_PUT(c0 + j, s0); ISA_PUT(c1 + j, s1); ISA_PUT(c2 + j, s2); ISA_PUT(c3 + j, s3);
     }
     if (last >= 0) {
         ISA_PUT(c0 + last, l0); ISA_PUT(c1 + last, l1); ISA_PUT(c2 + last, l2); ISA_PUT(c3 + last, l3);
     }
+}
+
+static void ISA(daxpy_rows4)(int n, int K, double alpha, const double *a, size_t ai, int sa,
+                             const double *restrict B, int ldb, double *restrict c, int ldc)
+{
+    if (alpha == 1.0)
+        ISA(daxpy_rows4_)(n, K, alpha, a, ai, sa, B, ldb, c, ldc, 1);
+    else
+        ISA(daxpy_rows4_)(n, K, alpha, a, ai, sa, B, ldb, c, ldc, 0);
 }
 
 /* C [M][n] += alpha op(A) B: a strip of columns at a time, narrow enough that its K rows of B
@@ -1035,3 +1048,4 @@ static const isa_kernels ISA(kernels) = {ISA(gemm), ISA(dgemm), ISA(oja_rows), I
 #undef ISA_DN
 #undef ISA_DB
 #undef ISA_DSTRIP
+#undef ISA_DA

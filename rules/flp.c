@@ -214,8 +214,9 @@ static void flp_update_d(const plast_local_d *x)
         int nr = k->rows - r0 < PLAST_OJA_ROWS ? k->rows - r0 : PLAST_OJA_ROWS;
         plast_kind_outer_d(k, ht, x->pre, x->batch, r0, nr, 1.0, 0.0, G, x->work);
         for (int i = r0; i < r0 + nr; i++) {
-            double *restrict w = x->W + (size_t)i * cols, di = d[i];
+            double *restrict w = x->W + (size_t)i * cols;
             const double *restrict u = G + (size_t)(i - r0) * cols;
+            double di = d[i];
             if (o->granularity == FLP_SYNAPSE) {
                 const double *restrict p = P + (size_t)i * cols;
                 for (int j = 0; j < cols; j++) w[j] += scale * p[j] * (u[j] - di * w[j]);

@@ -891,13 +891,14 @@ static void ISA(daxpy_rows)(int n, int K, double alpha, const double *a, int sa,
     if (last >= 0) ISA_PUT(c + last, cl);
 }
 
-/* daxpy_rows on four rows of C at once (row r: a + r ai, c + r ldc), each vector of B loaded
- * once for the four: every output gets the terms of daxpy_rows in its order, so the same bits
- * (two vectors of each row held while k runs, then one; the overlapping last vector as
- * there); rows narrower than a vector go to daxpy_rows. */
 /* alpha a_k, read as a_k when alpha is 1 (the same value: 1 x is exactly x), so that a_k
  * goes from memory straight into a broadcast */
 #define ISA_DA(v) (one ? (v) : alpha * (v))
+
+/* daxpy_rows on four rows of C at once (row r: a + r ai, c + r ldc), each vector of B loaded
+ * once for the four: every output gets the terms of daxpy_rows in its order, so the same bits
+ * (two vectors of each row held while k runs, then one; the overlapping last vector as
+ * there); rows narrower than a vector go to daxpy_rows. one: alpha is 1. */
 static inline __attribute__((always_inline)) void
 ISA(daxpy_rows4_)(int n, int K, double alpha, const double *a, size_t ai, int sa, const double *restrict B,
                   int ldb, double *restrict c, int ldc, int one)
@@ -952,10 +953,16 @@ ISA(daxpy_rows4_)(int n, int K, double alpha, const double *a, size_t ai, int sa
             s0 += ISA_DA(a0[ka]) * b, s1 += ISA_DA(a1[ka]) * b;
             s2 += ISA_DA(a2[ka]) * b, s3 += ISA_DA(a3[ka]) * b;
         }
-        ISA_PUT(c0 + j, s0); ISA_PUT(c1 + j, s1); ISA_PUT(c2 + j, s2); ISA_PUT(c3 + j, s3);
+        ISA_PUT(c0 + j, s0);
+        ISA_PUT(c1 + j, s1);
+        ISA_PUT(c2 + j, s2);
+        ISA_PUT(c3 + j, s3);
     }
     if (last >= 0) {
-        ISA_PUT(c0 + last, l0); ISA_PUT(c1 + last, l1); ISA_PUT(c2 + last, l2); ISA_PUT(c3 + last, l3);
+        ISA_PUT(c0 + last, l0);
+        ISA_PUT(c1 + last, l1);
+        ISA_PUT(c2 + last, l2);
+        ISA_PUT(c3 + last, l3);
     }
 }
 

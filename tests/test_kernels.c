@@ -200,7 +200,8 @@ static size_t dgemm_all(plast_rng *r, float *out)
     for (int i = 0; i < SM * SK; i++) A[i] = plast_rng_normal(r);
     for (int i = 0; i < SK * SN; i++) B[i] = plast_rng_normal(r);
     for (int i = 0; i < SM * SN; i++) C0[i] = plast_rng_normal(r);
-    for (int t = 0; t < 4; t++) CHECK(dgemm_one(t & 1, t >> 1, SM, SN, SK, t == 3 ? 0.5 : 1.0, 1.0, A, B, C0, C) == 0);
+    for (int t = 0; t < 4; t++)
+        CHECK(dgemm_one(t & 1, t >> 1, SM, SN, SK, t == 3 ? 0.5 : 1.0, 1.0, A, B, C0, C) == 0);
     free(A), free(B), free(C0), free(C);
     return at;
 }

@@ -25,7 +25,7 @@ plot 'curves_continual-order.csv' skip 1 using 1:3:4 with filledcurves fs transp
      'curves_continual-order.csv' skip 1 using 1:18:19 with filledcurves fs transparent solid 0.25 lc rgb '#56b4e9' notitle, \
      'curves_continual-order.csv' skip 1 using 1:17 with lines lw 2 lc rgb '#56b4e9' title 'FLP, meta-learned layer 0 frozen, layer 1 and output plastic (11-100-100-1), continual episodes', \
      'curves_continual-order.csv' skip 1 using 1:21:22 with filledcurves fs transparent solid 0.25 lc rgb '#000000' notitle, \
-     'curves_continual-order.csv' skip 1 using 1:20 with lines lw 2 lc rgb '#000000' title 'FLP, meta-learned layers 0-1 frozen, output plastic, beta 1 (11-100-100-1), continual episodes', \
+     'curves_continual-order.csv' skip 1 using 1:20 with lines lw 2 lc rgb '#000000' title 'FLP, meta-learned layers 0-1 frozen, output plastic (Hebb form, beta 1; 11-100-100-1), continual episodes', \
      'curves_continual-order.csv' skip 1 using 1:24:25 with filledcurves fs transparent solid 0.25 lc rgb '#999999' notitle, \
      'curves_continual-order.csv' skip 1 using 1:23 with lines lw 2 lc rgb '#999999' title 'FLP meta-trained by meta-gradients, continual episodes', \
      'curves_continual-order.csv' skip 1 using 1:27:28 with filledcurves fs transparent solid 0.25 lc rgb '#0072b2' notitle, \

@@ -1,5 +1,5 @@
 # Mean score matrix R[i][j]: score on class (function) j after learning 0..i.
-set terminal pngcairo size 1059,620 noenhanced
+set terminal pngcairo size 1158,620 noenhanced
 if (!exists('outfile')) outfile = 'heatmap_continual-order_flp-meta-learned-layers-0-1-frozen-outp.png'
 set output outfile
 set datafile separator ','
@@ -8,7 +8,7 @@ set grid
 set cblabel 'mean MSE (lower is better; dark = better)'
 set datafile separator whitespace
 unset grid
-set title 'FLP, meta-learned layers 0-1 frozen, output plastic, beta 1 (11-100-100-1), continual episodes: continual order'
+set title 'FLP, meta-learned layers 0-1 frozen, output plastic (Hebb form, beta 1; 11-100-100-1), continual episodes: continual order'
 set xlabel 'evaluated on j'
 set ylabel 'after learning i'
 set xrange [-0.5:9.5]

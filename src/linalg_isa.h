@@ -848,137 +848,104 @@ static inline ISA(dvec) ISA(dload)(const double *p)
     return v;
 }
 
-/* c[0..n) += sum_k (alpha a[k sa]) B[k][0..n), k in order: four vectors of c held in
- * registers while k runs, then one; a width the vector does not divide ends in a vector that
- * overlaps the one before it, computed first from c as it was and stored last (its shared
- * lanes get the same bits twice); rows narrower than a vector one output at a time. */
-static void ISA(daxpy_rows)(int n, int K, double alpha, const double *a, int sa,
-                            const double *restrict B, int ldb, double *restrict c)
-{
-    int j = 0, last = n % ISA_DN && n > ISA_DN ? n - ISA_DN : -1;
-    ISA(dvec) cl = {0};
-    if (last >= 0) {
-        cl = ISA(dload)(c + last);
-        for (int k = 0; k < K; k++) cl += (alpha * a[(size_t)k * sa]) * ISA(dload)(B + (size_t)k * ldb + last);
-        n = n / ISA_DN * ISA_DN;
-    }
-    for (; j + 4 * ISA_DN <= n; j += 4 * ISA_DN) {
-        ISA(dvec) c0 = ISA(dload)(c + j), c1 = ISA(dload)(c + j + ISA_DN);
-        ISA(dvec) c2 = ISA(dload)(c + j + 2 * ISA_DN), c3 = ISA(dload)(c + j + 3 * ISA_DN);
-        for (int k = 0; k < K; k++) {
-            double ak = alpha * a[(size_t)k * sa];
-            const double *bk = B + (size_t)k * ldb + j;
-            c0 += ak * ISA(dload)(bk);
-            c1 += ak * ISA(dload)(bk + ISA_DN);
-            c2 += ak * ISA(dload)(bk + 2 * ISA_DN);
-            c3 += ak * ISA(dload)(bk + 3 * ISA_DN);
-        }
-        ISA_PUT(c + j, c0);
-        ISA_PUT(c + j + ISA_DN, c1);
-        ISA_PUT(c + j + 2 * ISA_DN, c2);
-        ISA_PUT(c + j + 3 * ISA_DN, c3);
-    }
-    for (; j + ISA_DN <= n; j += ISA_DN) {
-        ISA(dvec) c0 = ISA(dload)(c + j);
-        for (int k = 0; k < K; k++) c0 += (alpha * a[(size_t)k * sa]) * ISA(dload)(B + (size_t)k * ldb + j);
-        ISA_PUT(c + j, c0);
-    }
-    for (; j < n; j++) {
-        double cj = c[j];
-        for (int k = 0; k < K; k++) cj += (alpha * a[(size_t)k * sa]) * B[(size_t)k * ldb + j];
-        c[j] = cj;
-    }
-    if (last >= 0) ISA_PUT(c + last, cl);
-}
-
 /* alpha a_k, read as a_k when alpha is 1 (the same value: 1 x is exactly x), so that a_k
  * goes from memory straight into a broadcast */
 #define ISA_DA(v) (one ? (v) : alpha * (v))
 
-/* daxpy_rows on four rows of C at once (row r: a + r ai, c + r ldc), each vector of B loaded
- * once for the four: every output gets the terms of daxpy_rows in its order, so the same bits
- * (two vectors of each row held while k runs, then one; the overlapping last vector as
- * there); rows narrower than a vector go to daxpy_rows. one: alpha is 1. */
+/* R rows of C at once (R a constant, at most 4; row r: a + r ai, c + r ldc):
+ * c_r[0..n) += sum_k (alpha a_r[k sa]) B[k][0..n), k in order, each vector of B loaded once
+ * for the R rows. Two vectors of each row are held in registers while k runs, then one; a
+ * width the vector does not divide ends in a vector that overlaps the one before it,
+ * computed first from c as it was and stored last (its shared lanes get the same bits
+ * twice); rows narrower than a vector go one output at a time. one: alpha is 1. */
 static inline __attribute__((always_inline)) void
-ISA(daxpy_rows4_)(int n, int K, double alpha, const double *a, size_t ai, int sa, const double *restrict B,
-                  int ldb, double *restrict c, int ldc, int one)
+ISA(daxpy_rows_)(int R, int n, int K, double alpha, const double *a, size_t ai, int sa,
+                 const double *restrict B, int ldb, double *restrict c, int ldc, int one)
 {
     if (n < ISA_DN) {
-        for (int r = 0; r < 4; r++) ISA(daxpy_rows)(n, K, alpha, a + r * ai, sa, B, ldb, c + (size_t)r * ldc);
+        for (int r = 0; r < R; r++)
+            for (int j = 0; j < n; j++) {
+                double cj = c[(size_t)r * ldc + j];
+                for (int k = 0; k < K; k++) cj += ISA_DA(a[r * ai + (size_t)k * sa]) * B[(size_t)k * ldb + j];
+                c[(size_t)r * ldc + j] = cj;
+            }
         return;
     }
-    const double *a0 = a, *a1 = a + ai, *a2 = a + 2 * ai, *a3 = a + 3 * ai;
-    double *c0 = c, *c1 = c + ldc, *c2 = c + 2 * (size_t)ldc, *c3 = c + 3 * (size_t)ldc;
     int j = 0, last = n % ISA_DN ? n - ISA_DN : -1;
-    ISA(dvec) l0 = {0}, l1 = {0}, l2 = {0}, l3 = {0};
+    ISA(dvec) l[4] = {{0}};
     if (last >= 0) {
-        l0 = ISA(dload)(c0 + last), l1 = ISA(dload)(c1 + last);
-        l2 = ISA(dload)(c2 + last), l3 = ISA(dload)(c3 + last);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) l[r] = ISA(dload)(c + (size_t)r * ldc + last);
         for (int k = 0; k < K; k++) {
-            size_t ka = (size_t)k * sa;
             ISA(dvec) b = ISA(dload)(B + (size_t)k * ldb + last);
-            l0 += ISA_DA(a0[ka]) * b, l1 += ISA_DA(a1[ka]) * b;
-            l2 += ISA_DA(a2[ka]) * b, l3 += ISA_DA(a3[ka]) * b;
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) l[r] += ISA_DA(a[r * ai + (size_t)k * sa]) * b;
         }
         n = n / ISA_DN * ISA_DN;
     }
     for (; j + 2 * ISA_DN <= n; j += 2 * ISA_DN) {
-        ISA(dvec) s00 = ISA(dload)(c0 + j), s01 = ISA(dload)(c0 + j + ISA_DN);
-        ISA(dvec) s10 = ISA(dload)(c1 + j), s11 = ISA(dload)(c1 + j + ISA_DN);
-        ISA(dvec) s20 = ISA(dload)(c2 + j), s21 = ISA(dload)(c2 + j + ISA_DN);
-        ISA(dvec) s30 = ISA(dload)(c3 + j), s31 = ISA(dload)(c3 + j + ISA_DN);
+        ISA(dvec) s0[4], s1[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            s0[r] = ISA(dload)(c + (size_t)r * ldc + j);
+            s1[r] = ISA(dload)(c + (size_t)r * ldc + j + ISA_DN);
+        }
         for (int k = 0; k < K; k++) {
-            size_t ka = (size_t)k * sa;
             const double *bk = B + (size_t)k * ldb + j;
             ISA(dvec) b0 = ISA(dload)(bk), b1 = ISA(dload)(bk + ISA_DN);
-            double x0 = ISA_DA(a0[ka]), x1 = ISA_DA(a1[ka]), x2 = ISA_DA(a2[ka]), x3 = ISA_DA(a3[ka]);
-            s00 += x0 * b0, s01 += x0 * b1, s10 += x1 * b0, s11 += x1 * b1;
-            s20 += x2 * b0, s21 += x2 * b1, s30 += x3 * b0, s31 += x3 * b1;
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                double x = ISA_DA(a[r * ai + (size_t)k * sa]);
+                s0[r] += x * b0;
+                s1[r] += x * b1;
+            }
         }
-        ISA_PUT(c0 + j, s00);
-        ISA_PUT(c0 + j + ISA_DN, s01);
-        ISA_PUT(c1 + j, s10);
-        ISA_PUT(c1 + j + ISA_DN, s11);
-        ISA_PUT(c2 + j, s20);
-        ISA_PUT(c2 + j + ISA_DN, s21);
-        ISA_PUT(c3 + j, s30);
-        ISA_PUT(c3 + j + ISA_DN, s31);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            ISA_PUT(c + (size_t)r * ldc + j, s0[r]);
+            ISA_PUT(c + (size_t)r * ldc + j + ISA_DN, s1[r]);
+        }
     }
     for (; j + ISA_DN <= n; j += ISA_DN) {
-        ISA(dvec) s0 = ISA(dload)(c0 + j), s1 = ISA(dload)(c1 + j);
-        ISA(dvec) s2 = ISA(dload)(c2 + j), s3 = ISA(dload)(c3 + j);
+        ISA(dvec) s0[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) s0[r] = ISA(dload)(c + (size_t)r * ldc + j);
         for (int k = 0; k < K; k++) {
-            size_t ka = (size_t)k * sa;
             ISA(dvec) b = ISA(dload)(B + (size_t)k * ldb + j);
-            s0 += ISA_DA(a0[ka]) * b, s1 += ISA_DA(a1[ka]) * b;
-            s2 += ISA_DA(a2[ka]) * b, s3 += ISA_DA(a3[ka]) * b;
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) s0[r] += ISA_DA(a[r * ai + (size_t)k * sa]) * b;
         }
-        ISA_PUT(c0 + j, s0);
-        ISA_PUT(c1 + j, s1);
-        ISA_PUT(c2 + j, s2);
-        ISA_PUT(c3 + j, s3);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) ISA_PUT(c + (size_t)r * ldc + j, s0[r]);
     }
-    if (last >= 0) {
-        ISA_PUT(c0 + last, l0);
-        ISA_PUT(c1 + last, l1);
-        ISA_PUT(c2 + last, l2);
-        ISA_PUT(c3 + last, l3);
-    }
+    if (last >= 0)
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) ISA_PUT(c + (size_t)r * ldc + last, l[r]);
 }
 
+/* daxpy_rows_ for four rows and for one, alpha 1 or not */
 static void ISA(daxpy_rows4)(int n, int K, double alpha, const double *a, size_t ai, int sa,
-                             const double *restrict B, int ldb, double *restrict c, int ldc)
+                             const double *B, int ldb, double *c, int ldc)
 {
     if (alpha == 1.0)
-        ISA(daxpy_rows4_)(n, K, alpha, a, ai, sa, B, ldb, c, ldc, 1);
+        ISA(daxpy_rows_)(4, n, K, alpha, a, ai, sa, B, ldb, c, ldc, 1);
     else
-        ISA(daxpy_rows4_)(n, K, alpha, a, ai, sa, B, ldb, c, ldc, 0);
+        ISA(daxpy_rows_)(4, n, K, alpha, a, ai, sa, B, ldb, c, ldc, 0);
+}
+
+static void ISA(daxpy_rows1)(int n, int K, double alpha, const double *a, int sa, const double *B,
+                             int ldb, double *c)
+{
+    if (alpha == 1.0)
+        ISA(daxpy_rows_)(1, n, K, alpha, a, 0, sa, B, ldb, c, 0, 1);
+    else
+        ISA(daxpy_rows_)(1, n, K, alpha, a, 0, sa, B, ldb, c, 0, 0);
 }
 
 /* C [M][n] += alpha op(A) B: a strip of columns at a time, narrow enough that its K rows of B
  * stay in cache while every row of C passes over it (ISA_DSTRIP bytes of B, at least two
  * vectors wide; the last strip takes what is left), the rows of C four at a time, then one
- * by one. Every output is summed as in daxpy_rows, so the strips do not change a bit. */
+ * by one. Every output is summed as in daxpy_rows_, so the strips do not change a bit. */
 #define ISA_DSTRIP (128 * 1024)
 static void ISA(daxpy_block)(int M, int n, int K, double alpha, const double *a, size_t ai, int sa,
                              const double *B, int ldb, double *c, int ldc)
@@ -990,7 +957,7 @@ static void ISA(daxpy_block)(int M, int n, int K, double alpha, const double *a,
         for (; i + 4 <= M; i += 4)
             ISA(daxpy_rows4)(nj, K, alpha, a + i * ai, ai, sa, B + j0, ldb, c + (size_t)i * ldc + j0, ldc);
         for (; i < M; i++)
-            ISA(daxpy_rows)(nj, K, alpha, a + i * ai, sa, B + j0, ldb, c + (size_t)i * ldc + j0);
+            ISA(daxpy_rows1)(nj, K, alpha, a + i * ai, sa, B + j0, ldb, c + (size_t)i * ldc + j0);
         j0 += nj;
     }
 }
